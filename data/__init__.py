@@ -1,0 +1,1 @@
+"""Shipped data: the ANVITA case and small register subsets (see SOURCES.md)."""

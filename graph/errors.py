@@ -1,0 +1,125 @@
+"""Exceptions raised by civicgraph, named after the condition (like sqlite-utils' ``NoTable``).
+
+Every exception derives from :class:`CivicgraphError`; the CLI turns any of them into
+one clear line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CivicgraphError",
+    "ConfigurationError",
+    "EngineError",
+    "EngineNotFound",
+    "InvalidId",
+    "InvalidModel",
+    "InvalidParameter",
+    "InvalidProperty",
+    "InvalidQueryFile",
+    "LoadError",
+    "MissingParameter",
+    "QueryNotFound",
+    "ReadOnlyViolation",
+    "StoreInUse",
+    "UnknownLabel",
+    "UnknownParameter",
+    "UnknownRelationshipType",
+]
+
+
+class CivicgraphError(Exception):
+    """Base class of every error civicgraph raises on purpose."""
+
+
+class ConfigurationError(CivicgraphError):
+    """A setting (URI, credentials, database name) is missing or wrong."""
+
+
+class EngineNotFound(CivicgraphError):
+    """The embedded engine's binaries could not be found."""
+
+
+class EngineError(CivicgraphError):
+    """The database engine rejected a statement or failed."""
+
+
+class StoreInUse(CivicgraphError):
+    """Another process holds the embedded store and it cannot be shared."""
+
+
+class InvalidModel(CivicgraphError):
+    """A schema YAML file is malformed or refers to an unknown label."""
+
+
+class UnknownLabel(CivicgraphError):
+    """A node label is not in the schema allow-list."""
+
+
+class UnknownRelationshipType(CivicgraphError):
+    """A relationship type is not in the schema allow-list."""
+
+
+class InvalidProperty(CivicgraphError):
+    """A property key or value cannot be stored."""
+
+
+class InvalidId(CivicgraphError):
+    """A node id is missing or does not carry the label's namespace prefix."""
+
+
+class QueryNotFound(CivicgraphError):
+    """No stored query has that name."""
+
+
+class InvalidQueryFile(CivicgraphError):
+    """A stored ``.cypher`` file's header and its ``$parameters`` disagree, or it cannot be parsed."""
+
+
+class MissingParameter(CivicgraphError):
+    """A stored query was run without a parameter it needs."""
+
+
+class UnknownParameter(CivicgraphError):
+    """A stored query was given a parameter it does not declare."""
+
+
+class InvalidParameter(CivicgraphError):
+    """A parameter value does not match its declared type."""
+
+
+class ReadOnlyViolation(CivicgraphError):
+    """A statement tried to write through a read-only call."""
+
+
+class LoadError(CivicgraphError):
+    """Bad input: names the file, the line (or record) and the field.
+
+    Examples
+    --------
+    >>> str(LoadError("bad date '2019-13-45'", file="m.csv", line=3, field="start"))
+    "m.csv, line 3, field 'start': bad date '2019-13-45'"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return (", ".join(where) + ": " if where else "") + self.message

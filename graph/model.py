@@ -1,0 +1,214 @@
+"""The data model as data: labels and relationship types loaded from ``schema/*.yaml``.
+
+Loading happens in two passes (as FollowTheMoney's ``Model.generate`` does): first every
+file is read and checked on its own, then cross-references (an edge's source and target
+labels) are resolved, because a relationship file may name a label whose file comes later
+in the directory listing.
+
+The model is the allow-list for everything that enters Cypher text: labels and
+relationship types cannot be query parameters, so they are only ever spliced into a
+statement after :meth:`Model.check_label` / :meth:`Model.check_type` accepted them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import (
+    InvalidId,
+    InvalidModel,
+    InvalidProperty,
+    UnknownLabel,
+    UnknownRelationshipType,
+)
+from .paths import schema_path
+
+__all__ = ["PROPERTY_KEY", "Model", "NodeSchema", "RelSchema", "load_model", "relationship_id"]
+
+#: Property keys are passed as map keys in parameters, never spliced, but we still
+#: restrict them to identifiers so exports (GraphML, GEXF, CSV) stay well formed.
+PROPERTY_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class NodeSchema:
+    label: str
+    description: str = ""
+    id_prefix: tuple[str, ...] = ()
+    required: tuple[str, ...] = ("id",)
+    properties: tuple[str, ...] = ()
+    actor: bool = False
+    abstract: bool = False
+
+
+@dataclass(frozen=True)
+class RelSchema:
+    type: str
+    description: str = ""
+    source: tuple[str, ...] = ()
+    target: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+
+
+@dataclass
+class Model:
+    """The allowed labels and relationship types.
+
+    >>> model = load_model()
+    >>> model.check_label("City")
+    'City'
+    """
+
+    nodes: dict[str, NodeSchema] = field(default_factory=dict)
+    relationships: dict[str, RelSchema] = field(default_factory=dict)
+
+    # -- allow-list -------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        """Concrete labels (not the abstract ``Entity``/``Actor``)."""
+        return sorted(k for k, v in self.nodes.items() if not v.abstract)
+
+    @property
+    def all_labels(self) -> list[str]:
+        return sorted(self.nodes)
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(self.relationships)
+
+    def check_label(self, label: str) -> str:
+        """Return *label* if the schema allows it, else raise :class:`UnknownLabel`."""
+        if not isinstance(label, str) or label not in self.nodes:
+            raise UnknownLabel(f"unknown label {label!r}; allowed: {', '.join(self.labels)}")
+        return label
+
+    def check_type(self, rel_type: str) -> str:
+        """Return *rel_type* if the schema allows it, else raise :class:`UnknownRelationshipType`."""
+        if not isinstance(rel_type, str) or rel_type not in self.relationships:
+            raise UnknownRelationshipType(
+                f"unknown relationship type {rel_type!r}; allowed: {', '.join(self.types)}"
+            )
+        return rel_type
+
+    def labels_for(self, label: str) -> list[str]:
+        """All labels a node of *label* carries: itself, ``Entity`` and ``Actor`` when it can act."""
+        schema = self.nodes[self.check_label(label)]
+        out = [label, "Entity"]
+        if schema.actor:
+            out.append("Actor")
+        return out
+
+    # -- validation -------------------------------------------------------
+    def validate_node(self, label: str, props: dict[str, Any]) -> None:
+        """Check a node's required properties, id prefix and property keys."""
+        schema = self.nodes[self.check_label(label)]
+        if schema.abstract:
+            raise UnknownLabel(f"label {label!r} is abstract; use one of {', '.join(self.labels)}")
+        node_id = props.get("id")
+        if not isinstance(node_id, str) or not node_id.strip():
+            raise InvalidId(f"{label} node without an id")
+        if schema.id_prefix and not node_id.startswith(schema.id_prefix):
+            raise InvalidId(
+                f"{label} id {node_id!r} must start with {' or '.join(schema.id_prefix)}"
+            )
+        for key in schema.required:
+            value = props.get(key)
+            if value is None or value == "":
+                raise InvalidProperty(f"{label} {node_id!r} lacks required property {key!r}")
+        for key in props:
+            check_property_key(key)
+
+    def validate_relationship(self, rel_type: str, props: dict[str, Any]) -> None:
+        self.check_type(rel_type)
+        for key in props:
+            check_property_key(key)
+
+
+def check_property_key(key: str) -> str:
+    if not isinstance(key, str) or not PROPERTY_KEY.match(key):
+        raise InvalidProperty(f"property name {key!r} is not an identifier")
+    return key
+
+
+def relationship_id(rel_type: str, source: str, target: str, start: str | None) -> str:
+    """The identity of a relationship, materialised as its ``id`` property.
+
+    DESIGN §3: a relationship is (type, from, to, start); reloading the same fact adds its
+    source instead of a copy.  Storing that key lets one ``MERGE`` express it on every engine
+    (Neo4j refuses to ``MERGE`` on a null ``start``).
+
+    >>> relationship_id("MEMBER_OF", "insee:38185", "net:anvita", "2018-09-26")
+    'MEMBER_OF|insee:38185|net:anvita|2018-09-26'
+    """
+    return f"{rel_type}|{source}|{target}|{start or ''}"
+
+
+def _tuple(value: Any, file: Path, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidModel(f"{file.name}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> Model:
+    """Load the schema folder once (cached) and return the :class:`Model`."""
+    folder = Path(path) if path else schema_path()
+    if not folder.is_dir():
+        raise InvalidModel(f"schema folder not found: {folder}")
+    model = Model()
+    raw_edges: list[tuple[Path, dict[str, Any]]] = []
+    # Pass 1: read each file and check it alone.
+    for file in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise InvalidModel(f"{file.name}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InvalidModel(f"{file.name}: expected a mapping")
+        if "label" in data:
+            label = data["label"]
+            if not isinstance(label, str) or not _NAME.match(label):
+                raise InvalidModel(f"{file.name}: bad label {label!r}")
+            model.nodes[label] = NodeSchema(
+                label=label,
+                description=str(data.get("description", "")),
+                id_prefix=_tuple(data.get("id_prefix"), file, "id_prefix"),
+                required=_tuple(data.get("required", ["id"]), file, "required"),
+                properties=_tuple(data.get("properties"), file, "properties"),
+                actor=bool(data.get("actor", False)),
+                abstract=bool(data.get("abstract", False)),
+            )
+        elif "type" in data:
+            raw_edges.append((file, data))
+        else:
+            raise InvalidModel(f"{file.name}: needs 'label' or 'type'")
+    # Pass 2: resolve edge endpoints now that every label is known.
+    for file, data in raw_edges:
+        rel_type = data["type"]
+        if not isinstance(rel_type, str) or not re.match(r"^[A-Z][A-Z0-9_]{0,63}$", rel_type):
+            raise InvalidModel(f"{file.name}: bad relationship type {rel_type!r}")
+        edge = data.get("edge") or {}
+        source = _tuple(edge.get("source"), file, "edge.source")
+        target = _tuple(edge.get("target"), file, "edge.target")
+        for label in source + target:
+            if label not in model.nodes:
+                raise InvalidModel(f"{file.name}: edge refers to unknown label {label!r}")
+        model.relationships[rel_type] = RelSchema(
+            type=rel_type,
+            description=str(data.get("description", "")),
+            source=source,
+            target=target,
+            properties=_tuple(data.get("properties"), file, "properties"),
+        )
+    return model

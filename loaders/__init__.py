@@ -1,0 +1,19 @@
+"""Loaders: one module per source family; each turns rows into records and returns counts.
+
+>>> from civicgraph.loaders import load
+>>> load(store, nodes=["nodes.csv"], edges=["edges.csv"])   # doctest: +SKIP
+"""
+
+from .api import READERS, detect_format, load, register_reader
+from .base import LoadSummary, NodeRecord, RelRecord, run_load
+
+__all__ = [
+    "load",
+    "READERS",
+    "register_reader",
+    "detect_format",
+    "run_load",
+    "LoadSummary",
+    "NodeRecord",
+    "RelRecord",
+]

@@ -1,0 +1,150 @@
+"""``load()``: pick a reader for each file, validate everything, then write (``run_load``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from civicgraph.graph.errors import LoadError
+from civicgraph.graph.store import Store
+
+from .base import LoadSummary, NodeRecord, RelRecord, run_load, write_report
+from .files import (
+    file_source,
+    read_edges_csv,
+    read_graphml,
+    read_jsonl,
+    read_mapped,
+    read_nodes_csv,
+)
+
+__all__ = ["load", "READERS", "register_reader", "detect_format"]
+
+Records = Iterable[NodeRecord | RelRecord]
+#: name → reader(path, options) returning records.  Register loaders add themselves here.
+READERS: dict[str, Callable[..., Records]] = {}
+#: name → predicate(path) used by detect_format, checked in order.
+_DETECT: list[tuple[str, Callable[[Path], bool]]] = []
+
+
+def register_reader(
+    name: str, detect: Callable[[Path], bool] | None = None
+) -> Callable[[Callable[..., Records]], Callable[..., Records]]:
+    def deco(fn: Callable[..., Records]) -> Callable[..., Records]:
+        READERS[name] = fn
+        if detect is not None:
+            _DETECT.append((name, detect))
+        return fn
+
+    return deco
+
+
+@register_reader("jsonl", lambda p: p.suffix in (".jsonl", ".ndjson"))
+def _jsonl(path: Path, **opts: Any) -> Records:
+    return read_jsonl(path)
+
+
+@register_reader("graphml", lambda p: p.suffix == ".graphml")
+def _graphml(path: Path, *, default_source: str | None = None, **opts: Any) -> Records:
+    return read_graphml(path, default_source=default_source)
+
+
+def detect_format(path: Path) -> str:
+    for name, pred in _DETECT:
+        try:
+            if pred(path):
+                return name
+        except OSError:
+            continue
+    raise LoadError(
+        "cannot tell the format of this file: pass --format "
+        f"({', '.join(sorted(READERS))}) or --mapping",
+        file=str(path),
+    )
+
+
+def load(
+    store: Store,
+    paths: Sequence[str | Path] = (),
+    *,
+    nodes: Sequence[str | Path] = (),
+    edges: Sequence[str | Path] = (),
+    fmt: str | None = None,
+    mapping: str | Path | None = None,
+    delimiter: str = ",",
+    batch_size: int = 5000,
+    resume: bool = False,
+    skip_invalid: bool = False,
+    report: str | Path | None = None,
+    progress: bool | None = None,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> LoadSummary:
+    """Load files into *store* in one validated, batched, resumable load.
+
+    Parameters
+    ----------
+    paths : files read with *fmt* (or detected, or through *mapping*)
+    nodes, edges : zero-configuration node and edge CSV files
+    fmt : a name from :data:`READERS` (``jsonl``, ``graphml``, register formats…)
+    mapping : a YAML mapping file for CSV/JSON Lines inputs
+    report : CSV file receiving rejected rows and records needing review
+
+    Returns
+    -------
+    LoadSummary
+    """
+    review: list[dict[str, Any]] = []
+    files = [Path(p) for p in [*nodes, *edges, *paths]]
+    for f in files:
+        if not f.exists():
+            raise LoadError("file not found", file=str(f))
+    sources: list[dict[str, Any]] = []
+
+    def records() -> Iterator[NodeRecord | RelRecord]:
+        for group, reader in ((nodes, "nodes"), (edges, "edges")):
+            for p in group:
+                src = file_source(p)
+                sources.append(src)
+                yield NodeRecord("Source", dict(src), str(p), 0)
+                if reader == "nodes":
+                    yield from read_nodes_csv(p, delimiter=delimiter, default_source=src["id"])
+                else:
+                    yield from read_edges_csv(p, delimiter=delimiter, default_source=src["id"])
+        for p in map(Path, paths):
+            if mapping is not None:
+                src = file_source(p)
+                yield NodeRecord("Source", dict(src), str(p), 0)
+                yield from read_mapped(
+                    p,
+                    mapping,
+                    fmt=fmt if fmt in ("csv", "jsonl") else None,
+                    default_source=src["id"],
+                )
+                continue
+            kind = fmt or detect_format(p)
+            if kind not in READERS:
+                raise LoadError(
+                    f"unknown format {kind!r}; use one of {', '.join(sorted(READERS))}", file=str(p)
+                )
+            opts = dict(options or {})
+            if kind == "graphml":
+                src = file_source(p)
+                yield NodeRecord("Source", dict(src), str(p), 0)
+                opts["default_source"] = src["id"]
+            yield from READERS[kind](p, store=store, review=review, **opts)
+
+    summary = run_load(
+        store,
+        records(),
+        name=name or (", ".join(f.name for f in files) if files else "load"),
+        batch_size=batch_size,
+        resume=resume,
+        skip_invalid=skip_invalid,
+        progress=progress,
+    )
+    summary.review = review  # type: ignore[attr-defined]
+    if report is not None:
+        write_report(report, summary.rejects, review)
+    return summary

@@ -1,0 +1,332 @@
+"""The stored-query catalogue: one ``.cypher`` file per query, its header parsed as metadata.
+
+File format (the header is the leading ``//`` comment block)::
+
+    // Members of a network on a date, with kind, size class and mayor.
+    // More description lines become the docstring.
+    // @param network string  the network id, e.g. net:anvita
+    // @param date date = 2022-09-01  the "as of" date
+    MATCH (m)-[r:MEMBER_OF]->(n:Network {id: $network}) ...
+
+* the name is the file stem; a subfolder becomes a namespace (``alliance/members.cypher`` →
+  ``alliance.members``), as in aiosql;
+* ``@param NAME TYPE [= DEFAULT] [description]`` with TYPE one of string, int, float, bool,
+  date, list; a default makes the parameter optional;
+* ``@write`` declares a query that writes; every other query runs read-only, enforced by the
+  engine (FalkorDB ``GRAPH.RO_QUERY``, Neo4j read transactions);
+* ``name.falkordb.cypher`` / ``name.neo4j.cypher`` beside ``name.cypher`` is a dialect variant,
+  used on that engine only.
+
+The ``$parameters`` used in the text (read after stripping comments and string literals,
+like datasette's ``named_parameters``) must equal the declared ones, else the catalogue
+refuses to load and names the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, LiteralString, cast
+
+from civicgraph.graph.errors import (
+    InvalidParameter,
+    InvalidQueryFile,
+    MissingParameter,
+    QueryNotFound,
+    UnknownParameter,
+)
+from civicgraph.graph.paths import queries_path
+
+if TYPE_CHECKING:
+    from civicgraph.graph.store import Store
+
+__all__ = [
+    "PARAM_TYPES",
+    "Catalogue",
+    "Param",
+    "StoredQuery",
+    "load_catalogue",
+    "named_parameters",
+]
+
+PARAM_TYPES = ("string", "int", "float", "bool", "date", "list")
+ENGINES = ("falkordb", "neo4j")
+_PARAM_LINE = re.compile(
+    r"^@param\s+(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)"
+    r"(?:\s*=\s*(?P<default>\S+))?(?:\s+(?P<doc>.*))?$"
+)
+_PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def named_parameters(text: str) -> set[str]:
+    """The ``$names`` a Cypher statement uses, ignoring comments and string literals.
+
+    Strings go first so that ``'//'`` inside a literal is not taken for a comment, and
+    ``'$x'`` inside a literal is not taken for a parameter.
+
+    >>> sorted(named_parameters("MATCH (n {id: $id}) // $not\\nRETURN '$no', $date"))
+    ['date', 'id']
+    """
+    out = []
+    pos = 0
+    # Walk the text once so that strings and comments are recognised in order.
+    token = re.compile(
+        r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL
+    )
+    for m in token.finditer(text):
+        out.append(text[pos : m.start()])
+        pos = m.end()
+    out.append(text[pos:])
+    return set(_PARAM_USE.findall(" ".join(out)))
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    required: bool = True
+    doc: str = ""
+
+    def convert(self, value: Any) -> Any:
+        """Turn a CLI string (or a Python value) into the declared type, or raise."""
+        t = self.type
+        try:
+            if t == "string":
+                if not isinstance(value, str):
+                    raise ValueError("expected a string")
+                return value
+            if t == "int":
+                if isinstance(value, bool):
+                    raise ValueError("expected an integer")
+                if isinstance(value, int):
+                    return value
+                if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+                    return int(value)
+                raise ValueError("expected an integer")
+            if t == "float":
+                return float(value)
+            if t == "bool":
+                if isinstance(value, bool):
+                    return value
+                if str(value).lower() in ("true", "1", "yes"):
+                    return True
+                if str(value).lower() in ("false", "0", "no"):
+                    return False
+                raise ValueError("expected true or false")
+            if t == "date":
+                if isinstance(value, dt.date):
+                    value = value.isoformat()
+                if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                    raise ValueError("expected a date YYYY-MM-DD")
+                dt.date.fromisoformat(value)
+                return value
+            if t == "list":
+                if isinstance(value, list | tuple):
+                    return list(value)
+                if isinstance(value, str):
+                    text = value.strip()
+                    if text.startswith("["):
+                        parsed = json.loads(text)
+                        if not isinstance(parsed, list):
+                            raise ValueError("expected a list")
+                        return parsed
+                    return [v.strip() for v in text.split(",") if v.strip()]
+                raise ValueError("expected a list")
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameter(
+                f"parameter {self.name!r} ({self.type}): {value!r} is not valid: "
+                f"{str(exc) or 'bad value'}"
+            ) from None
+        raise InvalidParameter(f"parameter {self.name!r} has unknown type {t!r}")
+
+
+@dataclass
+class StoredQuery:
+    """One stored query: its name, description, parameters and Cypher text."""
+
+    name: str
+    path: Path
+    text: str
+    description: str = ""
+    params: dict[str, Param] = field(default_factory=dict)
+    write: bool = False
+    variants: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.description.split("\n", 1)[0]
+
+    def text_for(self, engine: str) -> LiteralString:
+        # Query text comes from files we ship or the user chose: trusted, cast once here.
+        return cast(LiteralString, self.variants.get(engine, self.text))
+
+    def bind(self, values: dict[str, Any] | None) -> dict[str, Any]:
+        """Check and convert parameter values: unknown, missing and ill-typed ones raise."""
+        values = dict(values or {})
+        unknown = sorted(set(values) - set(self.params))
+        if unknown:
+            raise UnknownParameter(
+                f"query {self.name!r} has no parameter {unknown[0]!r}; "
+                f"it takes: {', '.join(self.params) or 'none'}"
+            )
+        out = {}
+        for name, p in self.params.items():
+            if name in values:
+                out[name] = p.convert(values[name])
+            elif not p.required:
+                out[name] = p.default
+            else:
+                raise MissingParameter(
+                    f"query {self.name!r} needs parameter {name!r} ({p.type})"
+                    + (f": {p.doc}" if p.doc else "")
+                )
+        return out
+
+    def run(self, store: Store, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run on *store*: read-only unless the file declares ``@write``."""
+        bound = self.bind(params)
+        text = self.text_for(store.engine)
+        if self.write:
+            return store.execute(text, bound)
+        return store.query(text, bound)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "write": self.write,
+            "params": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "required": p.required,
+                    "default": p.default,
+                    "doc": p.doc,
+                }
+                for p in self.params.values()
+            ],
+            "file": str(self.path),
+        }
+
+
+def _parse_header(path: Path, text: str) -> tuple[str, dict[str, Param], bool]:
+    lines = text.splitlines()
+    desc: list[str] = []
+    params: dict[str, Param] = {}
+    write = False
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            if desc or params:
+                continue
+            continue
+        if not stripped.startswith("//"):
+            break
+        body = stripped[2:].strip()
+        if body.startswith("name:"):
+            continue  # the file stem is the name; a name: line is informative only
+        if body.startswith("@param"):
+            m = _PARAM_LINE.match(body)
+            if not m:
+                raise InvalidQueryFile(
+                    f"{path}: cannot parse {body!r} (expected '@param NAME TYPE [= DEFAULT] [doc]')"
+                )
+            ptype = m["type"]
+            if ptype not in PARAM_TYPES:
+                raise InvalidQueryFile(
+                    f"{path}: parameter {m['name']!r} has unknown type "
+                    f"{ptype!r}; use one of {', '.join(PARAM_TYPES)}"
+                )
+            if m["name"] in params:
+                raise InvalidQueryFile(f"{path}: parameter {m['name']!r} declared twice")
+            p = Param(m["name"], ptype, None, m["default"] is None, (m["doc"] or "").strip())
+            if m["default"] is not None:
+                default = Param(p.name, ptype).convert(m["default"])
+                p = Param(p.name, ptype, default, False, p.doc)
+            params[p.name] = p
+        elif body == "@write":
+            write = True
+        elif body.startswith("@"):
+            raise InvalidQueryFile(f"{path}: unknown header directive {body.split()[0]!r}")
+        else:
+            desc.append(body)
+    return "\n".join(desc).strip(), params, write
+
+
+@dataclass
+class Catalogue:
+    """All stored queries under a folder.
+
+    >>> cat = load_catalogue()
+    >>> "network_members" in cat.names()
+    True
+    """
+
+    queries: dict[str, StoredQuery] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return sorted(self.queries)
+
+    def get(self, name: str) -> StoredQuery:
+        try:
+            return self.queries[name]
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.queries, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise QueryNotFound(
+                f"no stored query named {name!r}{hint} (`civicgraph queries` lists them)"
+            ) from None
+
+    def run(
+        self, store: Store, name: str, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return self.get(name).run(store, params)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.queries[n] for n in self.names())
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and check every ``.cypher`` file under *path* (default: the shipped queries)."""
+    folder = Path(path) if path else queries_path()
+    cat = Catalogue()
+    variants: list[tuple[Path, str, str]] = []
+    for file in sorted(folder.rglob("*.cypher")):
+        rel = file.relative_to(folder)
+        parts = file.name[: -len(".cypher")].split(".")
+        if len(parts) == 2 and parts[1] in ENGINES:
+            variants.append((file, parts[1], ".".join([*rel.parent.parts, parts[0]])))
+            continue
+        if len(parts) != 1:
+            raise InvalidQueryFile(f"{file}: a query file is NAME.cypher or NAME.ENGINE.cypher")
+        name = ".".join([*rel.parent.parts, parts[0]])
+        text = file.read_text(encoding="utf-8")
+        desc, params, write = _parse_header(file, text)
+        _check_params(file, text, params)
+        cat.queries[name] = StoredQuery(name, file, text, desc, params, write)
+    for file, engine, name in variants:
+        if name not in cat.queries:
+            raise InvalidQueryFile(f"{file}: dialect variant of unknown query {name!r}")
+        text = file.read_text(encoding="utf-8")
+        _check_params(file, text, cat.queries[name].params)
+        cat.queries[name].variants[engine] = text
+    return cat
+
+
+def _check_params(file: Path, text: str, params: dict[str, Param]) -> None:
+    used = named_parameters(text)
+    undeclared = sorted(used - set(params))
+    unused = sorted(set(params) - used)
+    if undeclared:
+        raise InvalidQueryFile(
+            f"{file}: uses ${undeclared[0]} but its header does not declare it "
+            f"(add '// @param {undeclared[0]} TYPE')"
+        )
+    if unused:
+        raise InvalidQueryFile(f"{file}: declares parameter {unused[0]!r} but never uses it")

@@ -1,0 +1,73 @@
+"""Shared fixtures: a fresh embedded store in a temp dir, the seeded ANVITA case, and a check
+that no engine process outlives the tests (sqlite-utils' ``fresh_db`` / ``close_all``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civicgraph.graph import Store, open_store
+from civicgraph.graph.engine import running_engines
+
+# Keep the suite's engines apart from any store in the working directory.
+os.environ.pop("CIVICGRAPH_DB", None)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A path where a store may be created."""
+    return tmp_path / "test.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A fresh, empty embedded store, closed after the test."""
+    s = open_store(db_path)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def case_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store directory holding the ANVITA demo case (built once per session; copy before writing)."""
+    from civicgraph.graph.demo import build_case
+
+    path = tmp_path_factory.mktemp("case") / "case.db"
+    with open_store(path) as s:
+        build_case(s, progress=False)
+    return path
+
+
+@pytest.fixture
+def case_store(case_db: Path) -> Iterator[Store]:
+    """The seeded ANVITA case, opened read/write (shared session copy: do not write)."""
+    s = open_store(case_db)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def case_copy(case_db: Path, tmp_path: Path) -> Iterator[Store]:
+    """A private copy of the seeded case, safe to write to."""
+    dest = tmp_path / "copy.db"
+    shutil.copytree(case_db, dest, ignore=shutil.ignore_patterns("lock", "server.json"))
+    s = open_store(dest)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_engine_left_behind() -> Iterator[None]:
+    yield
+    left = running_engines()
+    assert not left, f"embedded engines still running after the tests: {left}"
