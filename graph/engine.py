@@ -126,12 +126,14 @@ class EmbeddedEngine:
         appendonly: bool = True,
         bolt_port: int | None = None,
         start_timeout: float = 60.0,
+        join_timeout: float = 10.0,
     ) -> None:
         self.path = Path(path)
         self.appendfsync = appendfsync
         self.appendonly = appendonly
         self.bolt_port = bolt_port
         self.start_timeout = start_timeout
+        self.join_timeout = join_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.pid: int | None = None
         self.socket: str | None = None
@@ -321,7 +323,7 @@ class EmbeddedEngine:
         """Another live process owns the store: reuse its server through the socket."""
         import redis
 
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + self.join_timeout
         while time.monotonic() < deadline:
             try:
                 info = json.loads(self.server_file.read_text())

@@ -6,6 +6,7 @@
 
 from .api import READERS, detect_format, load, register_reader
 from .base import LoadSummary, NodeRecord, RelRecord, run_load
+from . import case  # noqa: F401  (registers the "case" reader)
 
 __all__ = [
     "load",

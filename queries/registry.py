@@ -10,8 +10,9 @@ File format (the header is the leading ``//`` comment block)::
 
 * the name is the file stem; a subfolder becomes a namespace (``alliance/members.cypher`` →
   ``alliance.members``), as in aiosql;
-* ``@param NAME TYPE [= DEFAULT] [description]`` with TYPE one of string, int, float, bool,
-  date, list; a default makes the parameter optional;
+* ``@param NAME TYPE [= DEFAULT] [{a|b|c}] [description]`` with TYPE one of string, int,
+  float, bool, date, list; a default makes the parameter optional (``= null``: optional with
+  no value); ``{a|b|c}`` restricts the values;
 * ``@write`` declares a query that writes; every other query runs read-only, enforced by the
   engine (FalkorDB ``GRAPH.RO_QUERY``, Neo4j read transactions);
 * ``name.falkordb.cypher`` / ``name.neo4j.cypher`` beside ``name.cypher`` is a dialect variant,
@@ -56,7 +57,7 @@ PARAM_TYPES = ("string", "int", "float", "bool", "date", "list")
 ENGINES = ("falkordb", "neo4j")
 _PARAM_LINE = re.compile(
     r"^@param\s+(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)"
-    r"(?:\s*=\s*(?P<default>\S+))?(?:\s+(?P<doc>.*))?$"
+    r"(?:\s*=\s*(?P<default>\S+))?(?:\s*\{(?P<choices>[^}]*)\})?(?:\s+(?P<doc>.*))?$"
 )
 _PARAM_USE = re.compile(r"\$([A-Za-z_]\w*)")
 
@@ -90,9 +91,20 @@ class Param:
     default: Any = None
     required: bool = True
     doc: str = ""
+    choices: tuple[str, ...] = ()
 
     def convert(self, value: Any) -> Any:
         """Turn a CLI string (or a Python value) into the declared type, or raise."""
+        if value is None and not self.required and self.default is None:
+            return None
+        out = self._convert(value)
+        if self.choices and out not in self.choices:
+            raise InvalidParameter(
+                f"parameter {self.name!r}: {value!r} is not one of {', '.join(self.choices)}"
+            )
+        return out
+
+    def _convert(self, value: Any) -> Any:
         t = self.type
         try:
             if t == "string":
@@ -243,10 +255,17 @@ def _parse_header(path: Path, text: str) -> tuple[str, dict[str, Param], bool]:
                 )
             if m["name"] in params:
                 raise InvalidQueryFile(f"{path}: parameter {m['name']!r} declared twice")
-            p = Param(m["name"], ptype, None, m["default"] is None, (m["doc"] or "").strip())
+            choices = tuple(c.strip() for c in (m["choices"] or "").split("|") if c.strip())
+            doc = (m["doc"] or "").strip()
+            p = Param(m["name"], ptype, None, m["default"] is None, doc, choices)
             if m["default"] is not None:
-                default = Param(p.name, ptype).convert(m["default"])
-                p = Param(p.name, ptype, default, False, p.doc)
+                # "= null" makes a parameter optional with no value (the query tests IS NULL).
+                default = (
+                    None
+                    if m["default"] == "null"
+                    else Param(p.name, ptype, choices=choices).convert(m["default"])
+                )
+                p = Param(p.name, ptype, default, False, doc, choices)
             params[p.name] = p
         elif body == "@write":
             write = True

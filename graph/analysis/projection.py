@@ -1,0 +1,524 @@
+"""From the store to networkx: the projections every analysis starts from.
+
+:func:`to_networkx` reads nodes and relationships (optionally only some labels and types, and
+only what was valid on one date) into a networkx graph whose nodes are keyed by civicgraph
+``id``.  :func:`co_membership` is the two-mode → one-mode projection of memberships in
+networks.  :func:`nodes_frame` and :func:`edges_frame` turn any graph into pandas tables.
+
+Filtering happens in Cypher, with values passed only as parameters.  Labels and
+relationship types are checked against the model's allow-list first, even though they too
+travel as parameters (``type(r) IN $types``), so a typo fails loudly instead of returning
+an empty graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+    from civicgraph.graph.store import Store
+
+__all__ = [
+    "to_networkx",
+    "co_membership",
+    "nodes_frame",
+    "edges_frame",
+    "size_class",
+    "valid_on",
+    "SIZE_CLASSES",
+]
+
+#: The seed paper's four city size groups, by population (DESIGN §4).
+SIZE_CLASSES = ("<5000", "5000-99999", "100000-499999", ">=500000")
+
+_ABSTRACT = ("Entity", "Actor")
+
+
+# -- small pure helpers --------------------------------------------------------------
+def size_class(population: Any) -> str | None:
+    """Return the seed paper's size group for a population, or ``None`` when unknown.
+
+    Parameters
+    ----------
+    population : int, float, str or None
+        Inhabitants; numeric strings are accepted.
+
+    Returns
+    -------
+    str or None
+        One of :data:`SIZE_CLASSES`.
+
+    Examples
+    --------
+    >>> size_class(4999), size_class(5000), size_class(158_000), size_class("516092")
+    ('<5000', '5000-99999', '100000-499999', '>=500000')
+    >>> size_class(None) is None
+    True
+    """
+    if population is None or isinstance(population, bool):
+        return None
+    try:
+        pop = float(population)
+    except (TypeError, ValueError):
+        return None
+    if pop < 5000:
+        return SIZE_CLASSES[0]
+    if pop < 100_000:
+        return SIZE_CLASSES[1]
+    if pop < 500_000:
+        return SIZE_CLASSES[2]
+    return SIZE_CLASSES[3]
+
+
+def valid_on(props: dict[str, Any], date: str | None) -> bool:
+    """Whether a relationship with these properties holds on *date*.
+
+    A relationship is valid on ``d`` when it has no ``start`` or ``start <= d``, and it has
+    no ``end`` or ``end > d`` (the end day is the first day it no longer holds).  ISO
+    ``YYYY-MM-DD`` strings compare correctly as strings.  With *date* ``None`` everything
+    is valid.
+
+    Examples
+    --------
+    >>> r = {"start": "2014-04-04", "end": "2020-07-03"}
+    >>> valid_on(r, "2014-04-04"), valid_on(r, "2020-07-02"), valid_on(r, "2020-07-03")
+    (True, True, False)
+    >>> valid_on({}, "1900-01-01")
+    True
+    """
+    if date is None:
+        return True
+    start, end = props.get("start"), props.get("end")
+    return (start is None or start <= date) and (end is None or end > date)
+
+
+def _check_date(date: str | None) -> str | None:
+    if date is None:
+        return None
+    if isinstance(date, dt.date):
+        return date.isoformat()
+    try:
+        return dt.date.fromisoformat(str(date)).isoformat()
+    except ValueError:
+        raise ValueError(f"bad date {date!r} (expected YYYY-MM-DD)") from None
+
+
+def _specific_label(labels: Iterable[str]) -> str:
+    labels = sorted(labels)
+    for lab in labels:
+        if lab not in _ABSTRACT:
+            return lab
+    return labels[0] if labels else ""
+
+
+# -- reading the store ---------------------------------------------------------------
+_VALID = "(r.start IS NULL OR r.start <= $as_of) AND (r.`end` IS NULL OR r.`end` > $as_of)"
+
+
+def _checked(
+    store: Store, labels: Iterable[str] | None, types: Iterable[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    if isinstance(labels, str):
+        labels = [labels]
+    if isinstance(types, str):
+        types = [types]
+    lab = sorted({store.model.check_label(x) for x in labels}) if labels is not None else None
+    typ = sorted({store.model.check_type(x) for x in types}) if types is not None else None
+    return lab, typ
+
+
+def _fetch(
+    store: Store, labels: list[str] | None, types: list[str] | None, as_of: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Node rows and relationship rows, sorted, filtered in Cypher."""
+    params: dict[str, Any] = {}
+    node_where = ""
+    if labels is not None:
+        node_where = " WHERE any(l IN labels(n) WHERE l IN $labels)"
+        params["labels"] = labels
+    nodes = store.query(
+        "MATCH (n)"
+        + node_where
+        + " RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
+        params,
+    )
+    conds = []
+    if labels is not None:
+        conds.append("any(l IN labels(a) WHERE l IN $labels)")
+        conds.append("any(l IN labels(b) WHERE l IN $labels)")
+    if types is not None:
+        conds.append("type(r) IN $types")
+        params["types"] = types
+    if as_of is not None:
+        conds.append(_VALID)
+        params["as_of"] = as_of
+    rels = store.query(
+        "MATCH (a)-[r]->(b)"
+        + (" WHERE " + " AND ".join(conds) if conds else "")
+        + " RETURN a.id AS source, b.id AS target, type(r) AS type, properties(r) AS props",
+        params,
+    )
+    nodes.sort(key=lambda r: str(r["id"]))
+    rels.sort(
+        key=lambda r: (
+            str(r["source"]),
+            str(r["target"]),
+            r["type"],
+            str((r["props"] or {}).get("id", "")),
+        )
+    )
+    return nodes, rels
+
+
+def _mayoralties(
+    store: Store, as_of: str | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The MAYOR_OF that counts for each city and each person (valid on *as_of*, else latest)."""
+    params: dict[str, Any] = {}
+    where = ""
+    if as_of is not None:
+        where = " WHERE " + _VALID
+        params["as_of"] = as_of
+    rows = store.query(
+        "MATCH (p:Person)-[r:MAYOR_OF]->(c:City)"
+        + where
+        + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.start AS start,"
+        " c.departement AS departement",
+        params,
+    )
+    # Two valid mandates on one day means two sources disagree: the latest start wins, then
+    # the smallest person id, so the choice does not depend on the engine's row order.
+    rows.sort(key=lambda r: (r["start"] or "", str(r["person"])))
+    by_city: dict[str, dict[str, Any]] = {}
+    by_person: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        by_city[r["city"]] = r
+        by_person[r["person"]] = r
+    return by_city, by_person
+
+
+def _nuance_parties(store: Store) -> dict[str, str]:
+    """nuance code → party id, from ``(:Nuance)-[:MAPS_TO]->(:Party)`` if loaded."""
+    rows = store.query(
+        "MATCH (n:Nuance)-[:MAPS_TO]->(p:Party) RETURN n.id AS id, n.code AS code, p.id AS party"
+    )
+    out: dict[str, str] = {}
+    for r in sorted(rows, key=lambda r: (str(r["id"]), str(r["party"]))):
+        code = r["code"] or str(r["id"]).removeprefix("nuance:")
+        out.setdefault(code, r["party"])
+    return out
+
+
+def _departements(store: Store) -> dict[str, str]:
+    """city id → département code, from ``PART_OF`` a Departement (fallback only)."""
+    rows = store.query(
+        "MATCH (c:City)-[:PART_OF]->(d:Departement) RETURN c.id AS city, d.id AS dep, d.code AS code"
+    )
+    return {
+        r["city"]: r["code"] or str(r["dep"]).removeprefix("dep:")
+        for r in sorted(rows, key=lambda r: str(r["dep"]))
+    }
+
+
+def _node_attributes(
+    store: Store, rows: list[dict[str, Any]], as_of: str | None
+) -> dict[str, dict[str, Any]]:
+    by_city, by_person = _mayoralties(store, as_of)
+    parties = _nuance_parties(store) if (by_city or by_person) else {}
+    deps = _departements(store)
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        props = dict(row["props"] or {})
+        label = _specific_label(row["labels"])
+        attrs: dict[str, Any] = dict(props)
+        attrs["label"] = label
+        if label == "Organization":
+            attrs["kind"] = props.get("kind", label)
+        else:
+            if "kind" in props:
+                attrs["subkind"] = props["kind"]
+            attrs["kind"] = label
+        mandate = None
+        if label == "City":
+            cls = size_class(props.get("population"))
+            if cls is not None:
+                attrs["size_class"] = cls
+            dep = props.get("departement") or deps.get(row["id"])
+            if dep is not None:
+                attrs["departement"] = dep
+            mandate = by_city.get(row["id"])
+        elif label == "Person":
+            mandate = by_person.get(row["id"])
+            if mandate is not None:
+                dep = mandate["departement"] or deps.get(mandate["city"])
+                if dep is not None:
+                    attrs["departement"] = dep
+        elif label == "Departement":
+            attrs["departement"] = props.get("code") or str(row["id"]).removeprefix("dep:")
+        elif label == "Party":
+            attrs["party"] = row["id"]
+        if mandate is not None and mandate["nuance"] is not None:
+            attrs["nuance"] = mandate["nuance"]
+            attrs["party"] = parties.get(mandate["nuance"], mandate["nuance"])
+        out[row["id"]] = attrs
+    return out
+
+
+def _collapse(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Merge the relationships between one ordered (or unordered) pair into one edge."""
+    if len(rows) == 1:
+        r = rows[0]
+        props = dict(r["props"] or {})
+        return {
+            **props,
+            "type": r["type"],
+            "types": [r["type"]],
+            "count": 1,
+            "ids": [props["id"]] if "id" in props else [],
+        }
+    props_list = [dict(r["props"] or {}) for r in rows]
+    merged: dict[str, Any] = {}
+    keys = set().union(*props_list) - {"id", "start", "end", "sources"}
+    for key in sorted(keys):
+        values = [p.get(key) for p in props_list]
+        if all(v == values[0] for v in values):  # keep only what every relationship agrees on
+            merged[key] = values[0]
+    types = sorted({r["type"] for r in rows})
+    starts = [p.get("start") for p in props_list]
+    ends = [p.get("end") for p in props_list]
+    if all(s is not None for s in starts):
+        merged["start"] = min(starts)
+    if all(e is not None for e in ends):
+        merged["end"] = max(ends)
+    sources = sorted({s for p in props_list for s in p.get("sources", [])})
+    if sources:
+        merged["sources"] = sources
+    merged["type"] = types[0] if len(types) == 1 else "|".join(types)
+    merged["types"] = types
+    merged["count"] = len(rows)
+    merged["ids"] = sorted(str(p["id"]) for p in props_list if "id" in p)
+    return merged
+
+
+def to_networkx(
+    store: Store,
+    *,
+    labels: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    as_of: str | None = None,
+    directed: bool = True,
+    multigraph: bool = False,
+) -> nx.Graph:
+    """Read the store (or part of it) into a networkx graph keyed by node ``id``.
+
+    Parameters
+    ----------
+    store : Store
+        An open civicgraph store.
+    labels : sequence of str, optional
+        Keep only nodes carrying one of these labels (``"Actor"`` works too); a
+        relationship is kept only when both its ends are kept.
+    types : sequence of str, optional
+        Keep only these relationship types.
+    as_of : str, optional
+        ISO date: keep only relationships valid that day (see :func:`valid_on`), and take
+        each city's and mayor's ``nuance``/``party`` from the mandate valid that day.
+    directed : bool
+        A directed graph (default) or an undirected one.
+    multigraph : bool
+        One edge per relationship (``MultiDiGraph``/``MultiGraph``, keyed by the
+        relationship ``id``) instead of one edge per node pair.
+
+    Returns
+    -------
+    networkx.DiGraph, Graph, MultiDiGraph or MultiGraph
+        Every node of the selection, even without relationships (nodes do not expire).
+        Node attributes: every stored property, plus
+
+        * ``label`` -- the specific label (never ``Entity``/``Actor``);
+        * ``kind`` -- an Organization's stored ``kind``, else the label (another label's
+          stored ``kind``, such as a City's, moves to ``subkind``);
+        * ``size_class`` -- cities, from ``population`` (:func:`size_class`);
+        * ``departement`` -- cities (their property, else the Departement they are
+          ``PART_OF``), mayors (their city's), départements (their code);
+        * ``nuance`` and ``party`` -- cities and persons, from the ``MAYOR_OF`` valid on
+          *as_of* (without *as_of*: the latest mandate).  ``party`` is the Party the
+          nuance ``MAPS_TO`` when that table is loaded, else the nuance itself; a Party
+          node's ``party`` is its own id.
+
+        Edge attributes: the relationship's properties and ``type``.  In a simple graph,
+        parallel relationships are collapsed into one edge with ``types`` (sorted),
+        ``count``, ``ids``, the earliest ``start`` and latest ``end`` (left out when one of
+        them is open), the union of ``sources``, and the other properties all of them
+        agree on.
+
+    Raises
+    ------
+    UnknownLabel, UnknownRelationshipType
+        A label or type is not in the schema.
+
+    Examples
+    --------
+    >>> G = to_networkx(store, types=["PARTNER_OF"], as_of="2020-01-01")  # doctest: +SKIP
+    >>> G.nodes["org:a"]["label"]                                          # doctest: +SKIP
+    'Organization'
+    """
+    as_of = _check_date(as_of)
+    lab, typ = _checked(store, labels, types)
+    node_rows, rel_rows = _fetch(store, lab, typ, as_of)
+    attrs = _node_attributes(store, node_rows, as_of)
+    if multigraph:
+        G: nx.Graph = nx.MultiDiGraph() if directed else nx.MultiGraph()
+    else:
+        G = nx.DiGraph() if directed else nx.Graph()
+    G.graph.update(
+        {k: v for k, v in (("as_of", as_of), ("labels", lab), ("types", typ)) if v is not None}
+    )
+    for row in node_rows:
+        G.add_node(row["id"], **attrs[row["id"]])
+    if multigraph:
+        for r in rel_rows:
+            props = dict(r["props"] or {})
+            key = props.get("id")
+            G.add_edge(r["source"], r["target"], key=key, type=r["type"], **props)
+        return G
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rel_rows:
+        u, v = r["source"], r["target"]
+        if not directed and str(v) < str(u):
+            u, v = v, u
+        groups[(u, v)].append(r)
+    for (u, v), rows in groups.items():
+        G.add_edge(u, v, **_collapse(rows))
+    return G
+
+
+# -- co-membership --------------------------------------------------------------------
+def _days(a: str, b: str) -> int:
+    return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+
+
+def _overlap(p: dict[str, Any], q: dict[str, Any], horizon: str) -> int:
+    if p.get("start") is None or q.get("start") is None:
+        return 0
+    lo = max(p["start"], q["start"])
+    hi = min(p.get("end") or horizon, q.get("end") or horizon, horizon)
+    return max(0, _days(lo, hi)) if hi > lo else 0
+
+
+def co_membership(
+    store: Store,
+    *,
+    as_of: str | None = None,
+    network_types: Sequence[str] = ("MEMBER_OF",),
+    weight: str = "count",
+) -> nx.Graph:
+    """Project memberships in networks onto the members: actors linked by shared networks.
+
+    The two-mode graph is actor → ``Network`` relationships of *network_types*; the
+    one-mode graph links two actors when they belong to at least one network in common.
+
+    Parameters
+    ----------
+    store : Store
+    as_of : str, optional
+        ISO date: only memberships valid that day.
+    network_types : sequence of str
+        Relationship types that mean membership (default ``("MEMBER_OF",)``).
+    weight : {"count", "overlap_days"}
+        ``count``: number of shared networks (what
+        :func:`networkx.algorithms.bipartite.weighted_projected_graph` gives).
+        ``overlap_days``: total days both were members of the same network, summed over
+        shared networks; an open membership runs until *as_of* (or today without it),
+        and a membership without ``start`` adds nothing (its length is unknown).
+
+    Returns
+    -------
+    networkx.Graph
+        Every actor with a membership (with the attributes of :func:`to_networkx`), edges
+        with ``weight`` and ``networks`` (sorted ids of the shared networks).
+
+    Examples
+    --------
+    >>> G = co_membership(store, as_of="2021-01-01")   # doctest: +SKIP
+    >>> G["insee:38185"]["insee:75056"]                # doctest: +SKIP
+    {'weight': 1, 'networks': ['net:anvita']}
+    """
+    if weight not in ("count", "overlap_days"):
+        raise ValueError(f"weight must be 'count' or 'overlap_days', not {weight!r}")
+    as_of = _check_date(as_of)
+    B = to_networkx(store, types=list(network_types), as_of=as_of, multigraph=True)
+    members: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for u, v, data in B.edges(data=True):
+        if B.nodes[v].get("label") == "Network" and u != v:
+            members[v][u].append(data)
+    G = nx.Graph()
+    G.graph.update({k: v for k, v in (("as_of", as_of), ("weight", weight)) if v is not None})
+    actors = sorted({a for m in members.values() for a in m})
+    for a in actors:
+        G.add_node(a, **B.nodes[a])
+    horizon = as_of or dt.date.today().isoformat()
+    for net in sorted(members):
+        ids = sorted(members[net])
+        for a, b in combinations(ids, 2):
+            if weight == "count":
+                w = 1
+            else:
+                w = sum(_overlap(p, q, horizon) for p in members[net][a] for q in members[net][b])
+            if G.has_edge(a, b):
+                G[a][b]["weight"] += w
+                G[a][b]["networks"].append(net)
+            else:
+                G.add_edge(a, b, weight=w, networks=[net])
+    return G
+
+
+# -- frames ------------------------------------------------------------------------------
+def nodes_frame(G: nx.Graph) -> pd.DataFrame:
+    """One row per node: ``id``, then every attribute (missing values are ``NaN``/``None``).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("org:a", label="Organization", name="A")
+    >>> G.add_node("org:b", label="Organization")
+    >>> nodes_frame(G)[["id", "label"]].to_dict("records")
+    [{'id': 'org:a', 'label': 'Organization'}, {'id': 'org:b', 'label': 'Organization'}]
+    """
+    import pandas as pd
+
+    rows = [{"id": n, **{k: v for k, v in d.items() if k != "id"}} for n, d in G.nodes(data=True)]
+    columns = ["id", *sorted({k for r in rows for k in r} - {"id"})]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def edges_frame(G: nx.Graph) -> pd.DataFrame:
+    """One row per edge: ``source``, ``target`` (and ``key`` for multigraphs), then attributes.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("org:a", "org:b", {"type": "PARTNER_OF"})])
+    >>> edges_frame(G).to_dict("records")
+    [{'source': 'org:a', 'target': 'org:b', 'type': 'PARTNER_OF'}]
+    """
+    import pandas as pd
+
+    head = ["source", "target"]
+    rows: list[dict[str, Any]] = []
+    if G.is_multigraph():
+        head.append("key")
+        for u, v, k, d in G.edges(keys=True, data=True):
+            rows.append({"source": u, "target": v, "key": k, **d})
+    else:
+        for u, v, d in G.edges(data=True):
+            rows.append({"source": u, "target": v, **d})
+    columns = head + sorted({k for r in rows for k in r} - set(head))
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,12 @@
+// How two actors are connected: every shortest path between them (relationships followed
+// in either direction), up to max_hops relationships.
+// @param a string  the first actor id
+// @param b string  the second actor id
+// @param max_hops int = 4  the longest path to report (1 to 6)
+MATCH (x:Entity {id: $a}), (y:Entity {id: $b})
+WITH x, y
+MATCH p = allShortestPaths((x)-[*..6]-(y))
+WHERE length(p) <= $max_hops
+RETURN length(p) AS hops, [n IN nodes(p) | n.id] AS ids, [n IN nodes(p) | n.name] AS names,
+       [r IN relationships(p) | type(r)] AS types
+ORDER BY hops

@@ -1,0 +1,113 @@
+"""Dates to measure on, and measures over time from the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import networkx as nx
+import pytest
+
+from civicgraph.graph.analysis import (
+    ROLES,
+    betweenness,
+    measure_over_time,
+    slices,
+    to_networkx,
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        ((2018, 2020), {}, ["2018-01-01", "2019-01-01", "2020-01-01"]),
+        (("2018", "2018"), {}, ["2018-01-01"]),
+        (("2018-01-01", "2019-12-31"), {}, ["2018-01-01", "2019-01-01"]),
+        (("2018-01-02", "2019-01-01"), {}, ["2019-01-01"]),
+        ((dt.date(2020, 5, 1), dt.date(2020, 12, 31)), {}, []),
+        (("2020-12-15", "2021-02-01"), {"every": "month"}, ["2021-01-01", "2021-02-01"]),
+        ((["2020-07-03", "2014-04-04"],), {}, ["2014-04-04", "2020-07-03"]),
+    ],
+)
+def test_slices(args, kwargs, expected):
+    assert slices(*args, **kwargs) == expected
+
+
+def test_slices_errors():
+    with pytest.raises(ValueError):
+        slices("2020-02-30", "2021-01-01")
+    with pytest.raises(ValueError):
+        slices("2020-01-01")
+    with pytest.raises(ValueError):
+        slices(2019, 2020, every="week")
+
+
+def test_gould_fernandez_over_time(small_case):
+    dates = ["2019-03-01", "2020-01-01"]
+    df = measure_over_time(
+        small_case,
+        "gould-fernandez",
+        dates,
+        group="group",
+        labels=["Organization"],
+        types=["PARTNER_OF"],
+    )
+    assert list(df.columns) == ["actor", "name", "date", "measure", "value"]
+    # 2019-03-01: a→c, b→c only (a→b expired): no two-path at all.
+    # 2020-01-01: a→b→c is closed by a→c.  Nobody brokers on either date.
+    assert df.empty
+    everyone = measure_over_time(
+        small_case,
+        "gould-fernandez",
+        dates,
+        group="group",
+        labels=["Organization"],
+        types=["PARTNER_OF"],
+        drop_zero=False,
+    )
+    assert len(everyone) == 2 * 3 * len(ROLES)
+    assert set(everyone["measure"]) == set(ROLES)
+    assert everyone["value"].sum() == 0
+
+
+def test_gould_fernandez_by_party_of_the_day(small_case):
+    # Memberships, undirected: a network links its members, and a city links its networks.
+    # A city's group is its mayor's nuance on each date.
+    df = measure_over_time(
+        small_case,
+        "gould_fernandez",
+        ["2015-01-01", "2020-06-01"],
+        group="party",
+        types=["MEMBER_OF"],
+        directed=False,
+    )
+    assert set(df["date"]) == {"2020-06-01"}  # in 2015 nobody is a member of anything
+    n1 = df[(df["actor"] == "net:n1") & (df["measure"] == "total")]["value"].item()
+    # n1's members on 2020-06-01: Grenoble, org:a, org:b, not tied to one another, so
+    # every ordered pair of them is an open two-path through n1: 3 * 2 = 6
+    assert n1 == 6
+    grenoble = df[df["actor"] == "insee:38185"].set_index("measure")["value"]
+    # Grenoble (LVEC until 2020-07-03) links n1 and n2, both without a party (group None):
+    # n1→G→n2 and n2→G→n1 are itinerant (i and k share a group, j does not)
+    assert grenoble["itinerant"] == 2 and grenoble["total"] == 2
+
+
+@pytest.mark.parametrize("method", ["betweenness", "constraint", "effective-size"])
+def test_centrality_over_time(small_case, method):
+    dates = slices(2019, 2020)
+    df = measure_over_time(small_case, method, dates, types=["PARTNER_OF", "MEMBER_OF"])
+    assert set(df["measure"]) == {method}
+    assert set(df["date"]) == set(dates)
+    if method == "betweenness":
+        G = to_networkx(small_case, types=["PARTNER_OF", "MEMBER_OF"], as_of="2020-01-01")
+        G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
+        got = df[df["date"] == "2020-01-01"].set_index("actor")["value"].to_dict()
+        assert got == pytest.approx(betweenness(G))
+        assert got == pytest.approx(nx.betweenness_centrality(G))
+        assert "rne:111" not in got  # no relationship of these types: not present
+
+
+def test_unknown_method(small_case):
+    with pytest.raises(ValueError):
+        measure_over_time(small_case, "pagerank", ["2020-01-01"])
+    with pytest.raises(ValueError):
+        measure_over_time(small_case, "gould-fernandez", ["2020-01-01"])
