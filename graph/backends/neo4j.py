@@ -52,10 +52,12 @@ class Neo4jBackend:
                 self._driver.verify_connectivity()
                 if self.database:
                     self.run("RETURN 1 AS ok")
+            except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
+                self._driver.close()
+                raise _translate(exc, self) from None
             except BaseException:
                 self._driver.close()
                 raise
-            # Errors below are translated by _translate (called through run).
 
     # -- running ----------------------------------------------------------
     def run(
