@@ -285,7 +285,8 @@ def read_graphml(
 ) -> Iterator[NodeRecord | RelRecord]:
     """Records from GraphML: node attribute ``label`` (or ``labels``), edge attribute ``type``.
 
-    Node ids are the GraphML node ids; an ``id`` attribute, when present, wins.
+    Node ids are the GraphML node ids; an ``id`` attribute, when present, wins.  A node with
+    no attributes at all is a reference to a node already in the store.
     """
     import xml.etree.ElementTree as ET
 
@@ -306,6 +307,8 @@ def read_graphml(
             label = next((x for x in label.split("|") if x not in ("Entity", "Actor")), label)
         node_id = str(data.pop("id", node))
         idmap[node] = node_id
+        if label is None and not data:
+            continue  # a bare endpoint: refers to a node already in the store
         props = {"id": node_id, **{k: v for k, v in data.items() if k != "sources"}}
         if "sources" in data:
             props["sources"] = _split_sources(data["sources"])
