@@ -164,7 +164,7 @@ def run_demo(
         "-o members.html"
     )
     echo(
-        f"  civicgraph brokerage --method betweenness --every year --from 2018-01-01 "
+        "  civicgraph brokerage --method betweenness --every year --from 2018-01-01 "
         "--to 2026-01-01"
     )
     echo(f"done in {time.perf_counter() - t0:.1f} s")

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from civicgraph.graph import StoreInUse, open_store
 from civicgraph.graph.engine import EmbeddedEngine
 
