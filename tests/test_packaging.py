@@ -1,0 +1,56 @@
+"""A non-editable install from a clean copy: the wheel holds only ``civicgraph.*`` plus the
+queries and data the demo needs, and the installed command runs the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    return next(out.glob("civicgraph-*.whl"))
+
+
+def test_wheel_has_one_namespace_and_ships_queries_and_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"civicgraph", next(t for t in top if t.endswith(".dist-info"))}
+    assert "civicgraph/queries/network_members.cypher" in names
+    assert "civicgraph/data/anvita/relationships.yaml" in names
+    assert "civicgraph/graph/schema/City.yaml" in names
+    assert not any(n.startswith(("graph/", "loaders/", "queries/")) for n in names)
+
+
+@pytest.mark.slow
+def test_fresh_venv_install_runs_help_imports_and_demo(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True,
+                   capture_output=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CIVICGRAPH_DB")}
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    run = lambda *a: subprocess.run(a, cwd=work, env=env, capture_output=True, text=True,  # noqa: E731
+                                    timeout=300)
+    assert run(str(venv / "bin" / "civicgraph"), "--help").returncode == 0
+    r = run(str(py), "-c", "import civicgraph.graph, civicgraph.loaders, civicgraph.queries, "
+            "sysconfig, os; sp = sysconfig.get_paths()['purelib']; "
+            "print(sorted(n for n in ('graph', 'loaders', 'queries') if os.path.exists("
+            "os.path.join(sp, n))))")
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
+    r = run(str(venv / "bin" / "civicgraph"), "demo", "--db", "demo.db", "--html", "a.html")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ANVITA" in r.stdout and (work / "a.html").exists() is bool(
+        "Interactive page" in r.stdout)
