@@ -308,6 +308,104 @@ def demo(db: str, html: str) -> None:
     run_demo(db, html=html, echo=click.echo)
 
 
+@cli.command()
+@click.option("--method", type=click.Choice(["gould-fernandez", "betweenness", "constraint",
+                                             "effective-size"]),
+              default="gould-fernandez", show_default=True)
+@click.option("--group", default="party", show_default=True,
+              help="Node attribute defining groups (gould-fernandez): party, nuance, kind, "
+                   "label, departement, size_class or any property.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Only relationships valid on this date.")
+@click.option("--every", type=click.Choice(["year", "month"]), default=None,
+              help="Measure on every year (or month) from --from to --to.")
+@click.option("--from", "from_", default=None, metavar="DATE")
+@click.option("--to", default=None, metavar="DATE")
+@click.option("--labels", multiple=True, help="Keep only nodes with these labels (repeatable).")
+@click.option("--types", multiple=True,
+              help="Keep only these relationship types (repeatable).")
+@click.option("--directed/--undirected", default=True, show_default=True)
+@click.option("--keep-zero", is_flag=True, help="Also list actors with a zero score.")
+@output_options
+@connection_options
+@handle_errors
+def brokerage(method: str, group: str, as_of: str | None, every: str | None,
+              from_: str | None, to: str | None, labels: tuple[str, ...],
+              types: tuple[str, ...], directed: bool, keep_zero: bool, fmt: str,
+              db: str) -> None:
+    """Brokerage positions: Gould-Fernandez roles, betweenness, Burt's constraint.
+
+    Example: civicgraph brokerage --method gould-fernandez --group party --as-of 2022-09-01
+
+    Default projection: all nodes, all relationship types, directed as stored.  With
+    --every year --from D --to D the measure is taken on each date (a long table: who became
+    a broker when).  Betweenness is networkx's, normalised.  CSV columns: id and the five
+    roles plus total (gould-fernandez), or id,value; date comes second when slicing.
+    """
+    from .analysis import measure_over_time, slices
+
+    if every and not (from_ and to):
+        raise click.UsageError("--every needs --from and --to")
+    if every and as_of:
+        raise click.UsageError("use either --as-of or --every")
+    try:
+        dates = slices(from_, to, every) if every else [as_of]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    with _open(db) as store:
+        df = measure_over_time(store, method, dates, group=group, labels=labels or None,
+                               types=types or None, directed=directed,
+                               drop_zero=not keep_zero)
+    click.echo(format_rows(_brokerage_rows(df, method, sliced=bool(every)), fmt), nl=False)
+
+
+def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any]]:
+    from .analysis.brokerage import ROLES
+
+    rows: list[dict[str, Any]] = []
+    if method == "gould-fernandez":
+        wide: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in df.to_dict("records"):
+            key = (r["actor"], r["date"])
+            row = wide.setdefault(key, {"id": r["actor"], **({"date": r["date"]} if sliced
+                                                              else {}),
+                                        **{role: 0 for role in ROLES}})
+            row[r["measure"]] = int(r["value"])
+        rows = sorted(wide.values(), key=lambda x: (x.get("date", ""), -x["total"], x["id"]))
+    else:
+        for r in df.to_dict("records"):
+            rows.append({"id": r["actor"], **({"date": r["date"]} if sliced else {}),
+                         "value": round(float(r["value"]), 6)})
+        rows.sort(key=lambda x: (x.get("date", ""), -x["value"], x["id"]))
+    return rows
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "jsonl", "csv"]),
+              required=True)
+@click.option("-o", "--output", "path", required=True,
+              help="Output file (csv: a directory or a prefix; '-' for stdout, not csv).")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Only what was valid on this date.")
+@connection_options
+@handle_errors
+def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
+    """Export the graph for Gephi, networkx, pandas or a backup.
+
+    Example: civicgraph export --format gexf -o anvita.gexf
+
+    jsonl is the exact backup: `civicgraph load FILE.jsonl` into an empty store rebuilds the
+    same graph.  gexf carries start/end spells for Gephi's timeline.
+    """
+    from .export import export as do_export
+
+    with _open(db) as store:
+        result = do_export(store, fmt, path, as_of=as_of)
+    if path != "-":
+        click.echo(f"wrote {result['nodes']} nodes and {result['relationships']} relationships "
+                   f"to {', '.join(str(p) for p in result['paths'])}", err=True)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

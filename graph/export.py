@@ -213,6 +213,30 @@ def _merge_spells(
     return [(s if s != lo else None, e if e != hi else None) for s, e in merged]
 
 
+def _harmonise(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One value type per property key, as GraphML and GEXF declare one type per attribute.
+
+    Mixed ints and floats become floats; any other mix becomes strings.
+    """
+    kinds: dict[str, set[type]] = defaultdict(set)
+    for props in items:
+        for k, v in props.items():
+            kinds[k].add(type(v))
+    fix: dict[str, type] = {}
+    for k, ts in kinds.items():
+        if len(ts) > 1:
+            fix[k] = float if ts <= {int, float} else str
+    if not fix:
+        return items
+    return [
+        {
+            k: (_cell(v) if fix.get(k) is str else float(v) if k in fix else v)
+            for k, v in props.items()
+        }
+        for props in items
+    ]
+
+
 def _graph(
     nodes: list[dict[str, Any]], rels: list[dict[str, Any]], fmt: str, as_of: str | None
 ) -> nx.MultiDiGraph:
@@ -225,8 +249,9 @@ def _graph(
             span = (r["properties"].get("start"), r["properties"].get("end"))
             spans[r["source"]].append(span)
             spans[r["target"]].append(span)
-    for n in nodes:
-        props = {k: _flat(v) for k, v in n["properties"].items()}
+    node_props = _harmonise([{k: _flat(v) for k, v in n["properties"].items()} for n in nodes])
+    rel_props = _harmonise([{k: _flat(v) for k, v in r["properties"].items()} for r in rels])
+    for n, props in zip(nodes, node_props, strict=True):
         data = {
             **props,
             "label": str(n["properties"].get("name", n["id"])),
@@ -236,15 +261,15 @@ def _graph(
         if fmt == "gexf":
             # GEXF reads ``start``/``end``/``spells`` as time: a node is on the timeline
             # while one of its relationships holds; without relationships, always.
-            for key in ("start", "end", "spells", "pid", "viz", "parents"):
-                data.pop(key, None)
+            for reserved in ("start", "end", "spells", "pid", "viz", "parents"):
+                data.pop(reserved, None)
             node_spells = _merge_spells(spans.get(n["id"], []))
             if node_spells:
                 data["spells"] = node_spells
         G.add_node(n["id"], **data)
-    for r in rels:
-        props = {k: _flat(v) for k, v in r["properties"].items()}
-        key = props.get("id")
+    for r, rel in zip(rels, rel_props, strict=True):
+        props = dict(rel)
+        edge_key = props.get("id")
         if fmt == "gexf":
             # GEXF edge ``type`` means directed/undirected and ``label`` is the shown
             # text: the relationship type goes to ``label`` and ``rel_type``.
@@ -256,7 +281,7 @@ def _graph(
                 data["spells"] = [(start, end)]
         else:
             data = {**props, "type": r["type"]}
-        G.add_edge(r["source"], r["target"], key=key, **data)
+        G.add_edge(r["source"], r["target"], key=edge_key, **data)
     return G
 
 

@@ -173,7 +173,7 @@ def effective_size(G: nx.Graph, *, weight: str | None = None) -> dict[Hashable, 
     Examples
     --------
     >>> G = nx.Graph([("a", "b"), ("a", "c"), ("b", "c"), ("a", "d")])
-    >>> effective_size(G)["a"]
-    2.333333333333333
+    >>> round(effective_size(G)["a"], 4)
+    2.3333
     """
     return _burt(G, weight, "effective_size")

@@ -23,7 +23,6 @@ import networkx as nx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
-
     from civicgraph.graph.store import Store
 
 __all__ = [
@@ -190,19 +189,42 @@ def _mayoralties(
     rows = store.query(
         "MATCH (p:Person)-[r:MAYOR_OF]->(c:City)"
         + where
-        + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.start AS start,"
-        " c.departement AS departement",
+        + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.party AS party,"
+        " r.start AS start, c.departement AS departement",
         params,
     )
     # Two valid mandates on one day means two sources disagree: the latest start wins, then
     # the smallest person id, so the choice does not depend on the engine's row order.
-    rows.sort(key=lambda r: (r["start"] or "", str(r["person"])))
+    rows.sort(key=lambda r: str(r["person"]), reverse=True)
+    rows.sort(key=lambda r: r["start"] or "")  # stable: the last row of each city wins
     by_city: dict[str, dict[str, Any]] = {}
     by_person: dict[str, dict[str, Any]] = {}
     for r in rows:
         by_city[r["city"]] = r
         by_person[r["person"]] = r
     return by_city, by_person
+
+
+def _memberships(store: Store, as_of: str | None) -> dict[str, str]:
+    """person id → the Party they are ``MEMBER_OF`` (valid on *as_of*, else the latest)."""
+    params: dict[str, Any] = {}
+    where = ""
+    if as_of is not None:
+        where = " WHERE " + _VALID
+        params["as_of"] = as_of
+    rows = store.query(
+        "MATCH (p:Person)-[r:MEMBER_OF]->(x:Party)"
+        + where
+        + " RETURN p.id AS person, x.id AS party, r.start AS start",
+        params,
+    )
+    # latest start wins (undated counts as earliest), then the smallest party id
+    rows.sort(key=lambda r: str(r["party"]), reverse=True)
+    rows.sort(key=lambda r: r["start"] or "")
+    out: dict[str, str] = {}
+    for r in rows:
+        out[r["person"]] = r["party"]
+    return out
 
 
 def _nuance_parties(store: Store) -> dict[str, str]:
@@ -232,8 +254,22 @@ def _node_attributes(
     store: Store, rows: list[dict[str, Any]], as_of: str | None
 ) -> dict[str, dict[str, Any]]:
     by_city, by_person = _mayoralties(store, as_of)
-    parties = _nuance_parties(store) if (by_city or by_person) else {}
+    members = _memberships(store, as_of)
+    nuances = _nuance_parties(store) if (by_city or by_person) else {}
     deps = _departements(store)
+
+    def party_of(person: str | None, mandate: dict[str, Any] | None) -> str | None:
+        # The party a source gives for the mandate, else the mayor's party membership, else
+        # the party the nuance maps to, else the nuance itself (DESIGN §3: a nuance is not a
+        # party, so it stands in only when nothing better is known).
+        if mandate is not None and mandate["party"] is not None:
+            return str(mandate["party"])
+        if person is not None and person in members:
+            return members[person]
+        if mandate is not None and mandate["nuance"] is not None:
+            return nuances.get(mandate["nuance"], mandate["nuance"])
+        return None
+
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         props = dict(row["props"] or {})
@@ -246,7 +282,8 @@ def _node_attributes(
             if "kind" in props:
                 attrs["subkind"] = props["kind"]
             attrs["kind"] = label
-        mandate = None
+        mandate: dict[str, Any] | None = None
+        person: str | None = None
         if label == "City":
             cls = size_class(props.get("population"))
             if cls is not None:
@@ -255,7 +292,9 @@ def _node_attributes(
             if dep is not None:
                 attrs["departement"] = dep
             mandate = by_city.get(row["id"])
+            person = mandate["person"] if mandate is not None else None
         elif label == "Person":
+            person = row["id"]
             mandate = by_person.get(row["id"])
             if mandate is not None:
                 dep = mandate["departement"] or deps.get(mandate["city"])
@@ -267,7 +306,10 @@ def _node_attributes(
             attrs["party"] = row["id"]
         if mandate is not None and mandate["nuance"] is not None:
             attrs["nuance"] = mandate["nuance"]
-            attrs["party"] = parties.get(mandate["nuance"], mandate["nuance"])
+        if label in ("City", "Person"):
+            party = party_of(person, mandate)
+            if party is not None:
+                attrs["party"] = party
         out[row["id"]] = attrs
     return out
 
@@ -292,11 +334,11 @@ def _collapse(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if all(v == values[0] for v in values):  # keep only what every relationship agrees on
             merged[key] = values[0]
     types = sorted({r["type"] for r in rows})
-    starts = [p.get("start") for p in props_list]
-    ends = [p.get("end") for p in props_list]
-    if all(s is not None for s in starts):
+    starts = [str(p["start"]) for p in props_list if p.get("start") is not None]
+    ends = [str(p["end"]) for p in props_list if p.get("end") is not None]
+    if len(starts) == len(props_list):  # one open start makes the merged edge open
         merged["start"] = min(starts)
-    if all(e is not None for e in ends):
+    if len(ends) == len(props_list):
         merged["end"] = max(ends)
     sources = sorted({s for p in props_list for s in p.get("sources", [])})
     if sources:
@@ -349,10 +391,13 @@ def to_networkx(
         * ``size_class`` -- cities, from ``population`` (:func:`size_class`);
         * ``departement`` -- cities (their property, else the Departement they are
           ``PART_OF``), mayors (their city's), départements (their code);
-        * ``nuance`` and ``party`` -- cities and persons, from the ``MAYOR_OF`` valid on
-          *as_of* (without *as_of*: the latest mandate).  ``party`` is the Party the
-          nuance ``MAPS_TO`` when that table is loaded, else the nuance itself; a Party
-          node's ``party`` is its own id.
+        * ``nuance`` -- cities and mayors: the ``nuance`` of the ``MAYOR_OF`` valid on
+          *as_of* (without *as_of*: the latest mandate);
+        * ``party`` -- a party id where one is known, for cities (their mayor's) and
+          persons, on *as_of* (else the latest): the ``party`` the source gives on that
+          ``MAYOR_OF``, else the person's ``MEMBER_OF`` a Party, else the Party the nuance
+          ``MAPS_TO`` when that table is loaded, else the nuance itself.  A Party node's
+          ``party`` is its own id.
 
         Edge attributes: the relationship's properties and ``type``.  In a simple graph,
         parallel relationships are collapsed into one edge with ``types`` (sorted),

@@ -17,7 +17,6 @@ from .projection import to_networkx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
-
     from civicgraph.graph.store import Store
 
 __all__ = ["slices", "measure_over_time", "METHODS"]
@@ -26,6 +25,10 @@ __all__ = ["slices", "measure_over_time", "METHODS"]
 METHODS = ("gould-fernandez", "betweenness", "constraint", "effective-size")
 
 COLUMNS = ["actor", "name", "date", "measure", "value"]
+
+
+def _first(item: tuple[object, object]) -> str:
+    return str(item[0])
 
 
 def _as_date(value: str | int | dt.date, *, end: bool = False) -> dt.date:
@@ -96,7 +99,7 @@ def slices(
 def measure_over_time(
     store: Store,
     method: str,
-    dates: Sequence[str],
+    dates: Sequence[str | None],
     *,
     group: str | None = None,
     labels: Sequence[str] | None = None,
@@ -112,7 +115,8 @@ def measure_over_time(
     method : {"gould-fernandez", "betweenness", "constraint", "effective-size"}
         Underscores are accepted too (``effective_size``).
     dates : sequence of str
-        ISO dates, e.g. from :func:`slices`.
+        ISO dates, e.g. from :func:`slices`; ``[None]`` measures the whole graph once,
+        without a date filter.
     group : str, optional
         Node attribute to group by; required for ``gould-fernandez`` (``party``,
         ``kind``, ``departement``… see
@@ -153,11 +157,12 @@ def measure_over_time(
     if isinstance(dates, str):
         dates = [dates]
     rows: list[dict[str, object]] = []
-    for date in slices(dates):
+    # [None]: one measure over the whole graph, with no date filter.
+    for date in [None] if list(dates) == [None] else slices(dates):
         G = to_networkx(store, labels=labels, types=types, as_of=date, directed=directed)
         G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
         if name == "gould-fernandez":
-            for actor, counts in sorted(gould_fernandez(G, group or "").items()):
+            for actor, counts in sorted(gould_fernandez(G, group or "").items(), key=_first):
                 if drop_zero and counts["total"] == 0:
                     continue
                 label = G.nodes[actor].get("name")
@@ -178,7 +183,7 @@ def measure_over_time(
             values = constraint(G)
         else:
             values = effective_size(G)
-        for actor in sorted(values):
+        for actor in sorted(values, key=str):
             rows.append(
                 {
                     "actor": actor,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-
 from civicgraph.graph import UnknownLabel, UnknownRelationshipType
 from civicgraph.graph.analysis import (
     co_membership,
@@ -122,6 +121,37 @@ def test_party_through_a_nuance_table(small_case):
     assert G.nodes["insee:38185"]["nuance"] == "LVEC"
     assert G.nodes["insee:38185"]["party"] == "party:eelv"
     assert G.nodes["party:eelv"]["party"] == "party:eelv"
+
+
+def test_party_precedence(small_case):
+    """The mandate's own ``party``, else the mayor's party membership, else the nuance."""
+    small_case.upsert_nodes(
+        "Party",
+        [{"id": "party:ps", "name": "Parti socialiste"}, {"id": "party:eelv", "name": "EELV"}],
+    )
+    small_case.upsert_relationships(
+        "MEMBER_OF", [{"source": "rne:111", "target": "party:ps", "start": "2010-01-01"}]
+    )
+    small_case.upsert_relationships(  # the same mandate again, now with a party
+        "MAYOR_OF",
+        [
+            {
+                "source": "rne:222",
+                "target": "insee:38185",
+                "start": "2020-07-03",
+                "party": "party:eelv",
+            }
+        ],
+    )
+    early = to_networkx(small_case, as_of="2015-01-01")
+    assert early.nodes["insee:38185"]["party"] == "party:ps"  # rne:111's membership
+    assert early.nodes["insee:38185"]["nuance"] == "LVEC"
+    late = to_networkx(small_case, as_of="2021-01-01")
+    assert late.nodes["insee:38185"]["party"] == "party:eelv"  # given on the mandate
+    assert late.nodes["insee:38185"]["nuance"] == "LDVG"
+    assert late.nodes["rne:111"]["party"] == "party:ps"  # no longer mayor, still a member
+    assert "nuance" not in late.nodes["rne:111"]
+    assert "party" not in to_networkx(small_case, as_of="2009-01-01").nodes["rne:111"]
 
 
 def test_co_membership_count_matches_bipartite_projection(small_case):

@@ -6,7 +6,6 @@ import datetime as dt
 
 import networkx as nx
 import pytest
-
 from civicgraph.graph.analysis import (
     ROLES,
     betweenness,
