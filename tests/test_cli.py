@@ -99,3 +99,87 @@ def test_load_zero_config_then_summary(tmp_path: Path) -> None:
     e.write_text("source,target,type\norg:a,org:b,FRIEND_OF\n")
     code, out = run("load", "--edges", str(e), "--db", db)
     assert code == 1 and "e.csv, line 2, field 'type'" in out
+
+
+# -- brokerage and export -----------------------------------------------------------------
+
+HAND_NODES = "id,label,name,group\n" + "".join(
+    f"org:{n},Organization,{n.upper()},{g}\n"
+    for n, g in {"a": "A", "b": "A", "c": "B", "d": "A", "e": "B"}.items())
+# Arcs and hand counts as in tests/test_queries.py::HAND_ROLES (derivation there).
+HAND_EDGES = "source,target,type\n" + "".join(
+    f"org:{a},org:{b},PARTNER_OF\n"
+    for a, b in [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"),
+                 ("e", "b")])
+
+
+def test_load_then_gould_fernandez_csv_gives_hand_counts(tmp_path: Path) -> None:
+    n, e = tmp_path / "N.csv", tmp_path / "E.csv"
+    n.write_text(HAND_NODES)
+    e.write_text(HAND_EDGES)
+    db = str(tmp_path / "g.db")
+    assert run("load", "--nodes", str(n), "--edges", str(e), "--db", db)[0] == 0
+    code, out = run("brokerage", "--method", "gould-fernandez", "--group", "group",
+                    "--types", "PARTNER_OF", "--format", "csv", "--db", db)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "id,coordinator,itinerant,representative,gatekeeper,liaison,total"
+    assert sorted(lines[1:]) == [
+        "org:b,0,1,1,1,0,3",
+        "org:c,0,0,0,2,0,2",
+        "org:d,0,0,1,0,0,1",
+        "org:e,0,0,1,0,0,1",
+    ]
+
+
+def test_constraint_and_betweenness_in_the_cli_equal_networkx(tmp_path: Path) -> None:
+    import networkx as nx
+
+    n, e = tmp_path / "N.csv", tmp_path / "E.csv"
+    n.write_text(HAND_NODES)
+    e.write_text(HAND_EDGES)
+    db = str(tmp_path / "g.db")
+    run("load", "--nodes", str(n), "--edges", str(e), "--db", db)
+    G = nx.DiGraph([(f"org:{a}", f"org:{b}") for a, b in
+                    [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"),
+                     ("e", "b")]])
+    expected = {"betweenness": nx.betweenness_centrality(G), "constraint": nx.constraint(G)}
+    for method, values in expected.items():
+        code, out = run("brokerage", "--method", method, "--types", "PARTNER_OF",
+                        "--labels", "Organization", "--keep-zero", "--format", "json", "--db", db)
+        assert code == 0, out
+        got = {r["id"]: r["value"] for r in json.loads(out)}
+        assert got == pytest.approx({k: round(v, 6) for k, v in values.items()}, abs=1e-6)
+
+
+def test_every_year_on_the_case_prints_2018_to_2026(case_db: Path) -> None:
+    code, out = run("brokerage", "--method", "gould-fernandez", "--group", "kind", "--every",
+                    "year", "--from", "2018-01-01", "--to", "2026-01-01", "--format", "csv",
+                    "--db", str(case_db))
+    assert code == 0, out
+    rows = out.splitlines()
+    assert rows[0] == "id,date,coordinator,itinerant,representative,gatekeeper,liaison,total"
+    dates = {r.split(",")[1] for r in rows[1:]}
+    assert {"2019-01-01", "2022-01-01", "2026-01-01"} <= dates
+    assert any(r.startswith("net:anvita,2022-01-01,") for r in rows)
+
+
+def test_export_load_export_round_trip_is_identical(case_db: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run("export", "--format", "jsonl", "-o", str(first), "--db", str(case_db))[0] == 0
+    db2 = str(tmp_path / "restored.db")
+    code, out = run("load", str(first), "--db", db2)
+    assert code == 0, out
+    assert run("export", "--format", "jsonl", "-o", str(second), "--db", db2)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    with open_store(case_db) as a, open_store(db2) as b:
+        assert a.digest() == b.digest()
+    gexf = tmp_path / "g.gexf"
+    assert run("export", "--format", "gexf", "-o", str(gexf), "--db", str(case_db))[0] == 0
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(gexf).getroot()
+    ns = {"g": root.tag.split("}")[0].strip("{")}
+    edges = root.findall(".//g:edge", ns)
+    spells = [sp for e in edges for sp in e.findall("g:spells/g:spell", ns)]
+    assert edges and spells and all(sp.get("start") for sp in spells)
