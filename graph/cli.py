@@ -406,6 +406,48 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
                    f"to {', '.join(str(p) for p in result['paths'])}", err=True)
 
 
+@cli.command()
+@click.argument("name", required=False)
+@param_options
+@click.option("--cypher", "statement", default=None, help="A read-only statement instead.")
+@click.option("--all", "everything", is_flag=True, help="The whole graph.")
+@click.option("--neighbours", default=0, show_default=True, type=click.IntRange(0, 5),
+              help="Add the N-hop context of what the query returns.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="The page's initial date (its slider still moves through time).")
+@click.option("--color-by", type=click.Choice(["kind", "party", "nuance"]), default="kind",
+              show_default=True)
+@click.option("--size-by", type=click.Choice(["degree", "population"]), default="degree",
+              show_default=True)
+@click.option("-o", "--output", default="explore.html", show_default=True,
+              type=click.Path(dir_okay=False))
+@connection_options
+@handle_errors
+def explore(name: str | None, params: tuple[str, ...], statement: str | None,
+            everything: bool, neighbours: int, as_of: str | None, color_by: str,
+            size_by: str, output: str, db: str) -> None:
+    """Render a stored query's result (or a statement, or --all) as an interactive page.
+
+    Example: civicgraph explore network_members -p network=net:anvita -p date=2022-09-01 -o a.html
+
+    The page is one self-contained HTML file that works offline: hover a node for its key
+    properties and sources, filter by kind/party/network, move the date slider.
+    """
+    from .explore import explore as do_explore
+
+    if sum(bool(x) for x in (name, statement, everything)) != 1:
+        raise click.UsageError("give a query NAME, or --cypher, or --all")
+    if as_of:
+        from civicgraph.queries.registry import Param
+
+        as_of = Param("as_of", "date").convert(as_of)
+    with _open(db) as store:
+        result = do_explore(store, output, query=name, params=parse_params(params),
+                            cypher=statement, everything=everything, neighbours=neighbours,
+                            as_of=as_of, color_by=color_by, size_by=size_by)
+    click.echo(f"wrote {result['path']}: {result['nodes']} nodes, {result['edges']} edges")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
