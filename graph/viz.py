@@ -552,7 +552,8 @@ def render_case(
     size_by: SizeBy | Literal["auto"] = "auto",
     title: str | None = None,
 ) -> Path:
-    """Render a city network's members, their mayors over time and the cited sources.
+    """Render a city network's members, their mayors over time, its alliances and partners
+    (CSOs included), the mayors' parties, and the cited sources.
 
     Parameters
     ----------
@@ -596,6 +597,22 @@ def render_case(
         )
         for row in mayors:
             _collect(G, row)
+    # The network's own ties: the alliances it belongs to and their members (CSOs such as
+    # OCU), its partners, and the parties of the mayors shown.
+    context = store.query(
+        "MATCH (n:Network {id: $network})-[r]-(o) WHERE o:Organization OR o:Network "
+        "RETURN n, r, o",
+        {"network": network},
+    ) + store.query(
+        "MATCH (:Network {id: $network})-[:MEMBER_OF]->(a:Network)<-[r:MEMBER_OF]-(o) "
+        "RETURN a, r, o",
+        {"network": network},
+    ) + store.query(
+        "MATCH (p:Person)-[r:MEMBER_OF]->(pa:Party) WHERE p.id IN $ids RETURN p, r, pa",
+        {"ids": [n for n, d in G.nodes(data=True) if d.get("label") == "Person"]},
+    )
+    for row in context:
+        _collect(G, row)
     if color_by is None:
         offices = [d for *_, d in G.edges(data=True) if d.get("type") in _NUANCE_TYPES]
         color_by = (

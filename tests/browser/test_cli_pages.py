@@ -1,0 +1,79 @@
+"""The pages the CLI writes, on the real ANVITA case: `civicgraph explore` and the demo's page."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from civicgraph.graph import open_store
+from civicgraph.graph.cli import cli
+from civicgraph.queries import load_catalogue
+
+pytestmark = pytest.mark.browser
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        if tag == "script" and d.get("src"):
+            self.refs.append(d["src"] or "")
+        if tag == "link" and d.get("href"):
+            self.refs.append(d["href"] or "")
+
+
+def _remote_refs(path: Path) -> list[str]:
+    p = _Refs()
+    p.feed(path.read_text(encoding="utf-8"))
+    return [r for r in p.refs if r.startswith(("http://", "https://", "//"))]
+
+
+def test_explore_network_members_offline_with_expected_counts(
+    case_db: Path, tmp_path: Path, offline_page: Any
+) -> None:
+    out = tmp_path / "a.html"
+    result = CliRunner().invoke(cli, ["explore", "network_members", "-p", "network=net:anvita",
+                                      "-p", "date=2022-09-01", "-o", str(out),
+                                      "--db", str(case_db)])
+    assert result.exit_code == 0, result.output
+    assert _remote_refs(out) == []
+    with open_store(case_db) as s:
+        members = load_catalogue().run(s, "network_members",
+                                       {"network": "net:anvita", "date": "2022-09-01"})
+    offline_page.open(out)
+    counts = offline_page.counts()
+    # every member on that date, plus the network itself
+    assert counts["nodes"] == len(members) + 1
+    assert f"{counts['nodes']} nodes" in result.output
+    assert offline_page.errors == []
+
+
+def test_demo_page_shows_founders_members_parties_and_csos(
+    case_db: Path, tmp_path: Path, offline_page: Any
+) -> None:
+    from civicgraph.graph import viz
+
+    with open_store(case_db) as s:
+        path = viz.render_case(s, tmp_path / "anvita.html", network="net:anvita")
+    assert _remote_refs(path) == []
+    offline_page.open(path)
+    ids = set(offline_page.js("() => window.civicgraph.nodes.getIds()"))
+    assert {"insee:38185", "insee:59271", "insee:69381", "net:anvita"} <= ids
+    assert any(i.startswith("org:") for i in ids), "CSOs (OCU, …) are on the page"
+    legend = offline_page.page.text_content("body") or ""
+    assert "Legend" in legend or "legend" in legend.lower()
+    founding = offline_page.set_date("2018-10-01")
+    later = offline_page.set_date("2022-09-01")
+    assert later["edges"] > founding["edges"]
+    assert offline_page.hidden("insee:59271")  # Grande-Synthe left in 2020
+    offline_page.set_date(None)
+    offline_page.page.wait_for_timeout(300)
+    offline_page.page.screenshot(path=str(tmp_path / "anvita.png"))
+    assert offline_page.errors == []
