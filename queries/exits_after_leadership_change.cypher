@@ -19,7 +19,7 @@ WITH m, r, n, t, newp, prevp,
                           WHEN 'month' THEN substring(r.`end`, 0, 7) + '-31'
                           ELSE r.`end` END AS end_latest
 WHERE end_latest >= t.start AND r.`end` <= window_end
-RETURN m.id AS id, m.name AS city, prevp.name AS old_mayor, newp.name AS new_mayor,
+RETURN DISTINCT m.id AS id, m.name AS city, prevp.name AS old_mayor, newp.name AS new_mayor,
        t.start AS change_date, r.start AS member_since, r.`end` AS left_on,
        r.end_precision AS left_precision, r.sources AS sources
 ORDER BY change_date, city

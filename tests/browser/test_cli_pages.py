@@ -72,7 +72,13 @@ def test_demo_page_shows_founders_members_parties_and_csos(
     founding = offline_page.set_date("2018-10-01")
     later = offline_page.set_date("2022-09-01")
     assert later["edges"] > founding["edges"]
-    assert offline_page.hidden("insee:59271")  # Grande-Synthe left in 2020
+    # Grande-Synthe left in 2020: its membership is hidden (the city itself stays, with the
+    # mayor it still has)
+    membership = ("() => window.civicgraph.edges.get({filter: e => e.from === 'insee:59271' "
+                  "&& e.to === 'net:anvita'}).map(e => e.hidden)")
+    assert offline_page.js(membership) == [True]
+    offline_page.set_date("2019-06-01")
+    assert offline_page.js(membership) == [False]
     offline_page.set_date(None)
     offline_page.page.wait_for_timeout(300)
     offline_page.page.screenshot(path=str(tmp_path / "anvita.png"))
