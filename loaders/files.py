@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import string
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple
                 if "\x00" in text:
                     raise LoadError("contains a NUL byte", file=str(p), line=lineno)
                 yield lineno, text
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+    except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
         if isinstance(exc, FileNotFoundError):
             raise LoadError("file not found", file=str(p)) from None
         raise LoadError(
