@@ -311,8 +311,8 @@ class EmbeddedEngine:
                     return
                 except redis.exceptions.BusyLoadingError as exc:  # replaying the AOF
                     last = exc
-                except redis.exceptions.ConnectionError as exc:
-                    last = exc
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                    last = exc  # not listening yet, or slow to answer on a busy machine
             time.sleep(0.01)
         self._kill()
         raise EngineError(
