@@ -6,9 +6,11 @@ Each command parses its options, calls one library function and formats the resu
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,8 +68,28 @@ def parse_params(items: tuple[str, ...]) -> dict[str, str]:
         if "=" not in item:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="-p")
         k, v = item.split("=", 1)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k.strip()):
+            raise click.BadParameter(
+                f"{k.strip()!r} is not a parameter name (letters, digits, _)", param_hint="-p"
+            )
         out[k.strip()] = v
     return out
+
+
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a DATE option before the store opens (a bad date is a usage error)."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _one_char(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if len(value) != 1:
+        raise click.BadParameter(f"{value!r} is not one character")
+    return value
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,7 +170,8 @@ def info(db: str, fmt: str) -> None:
     default=None,
     help="YAML mapping for CSV / JSON Lines files.",
 )
-@click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
+@click.option("--delimiter", default=",", show_default=True, callback=_one_char,
+              help="CSV delimiter.")
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100000))
 @click.option(
     "--report",
@@ -315,7 +338,7 @@ def demo(db: str, html: str) -> None:
 @click.option("--group", default="party", show_default=True,
               help="Node attribute defining groups (gould-fernandez): party, nuance, kind, "
                    "label, departement, size_class or any property.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
+@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
               help="Only relationships valid on this date.")
 @click.option("--every", type=click.Choice(["year", "month"]), default=None,
               help="Measure on every year (or month) from --from to --to.")
@@ -385,7 +408,7 @@ def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any
               required=True)
 @click.option("-o", "--output", "path", required=True,
               help="Output file (csv: a directory or a prefix; '-' for stdout, not csv).")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
+@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
               help="Only what was valid on this date.")
 @connection_options
 @handle_errors
@@ -413,7 +436,7 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
 @click.option("--all", "everything", is_flag=True, help="The whole graph.")
 @click.option("--neighbours", default=0, show_default=True, type=click.IntRange(0, 5),
               help="Add the N-hop context of what the query returns.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
+@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
               help="The page's initial date (its slider still moves through time).")
 @click.option("--color-by", type=click.Choice(["kind", "party", "nuance"]), default="kind",
               show_default=True)

@@ -28,6 +28,7 @@ Reliability rules this module enforces (tested in ``tests/test_engine.py``):
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import ctypes
 import fcntl
@@ -37,9 +38,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
+from typing import Any
 
 from .errors import EngineError, EngineNotFound, StoreInUse
 
@@ -86,6 +89,23 @@ def _set_pdeathsig() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _popen(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start the engine from one thread that lives as long as the process.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child exits: an engine
+    started from a worker thread would die with that thread, not with the process.
+    """
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(1, "civicgraph-engine-spawner")
+    return _spawner.submit(subprocess.Popen, args, **kwargs).result()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -166,6 +186,7 @@ class EmbeddedEngine:
             self._clean_stale()
             self._spawn()
         except BaseException:
+            self._kill()  # never leave the engine we spawned running without its lock
             self._release()
             raise
         _live.add(self)
@@ -175,6 +196,7 @@ class EmbeddedEngine:
         """Shut the server down (flushing the AOF) if we own it; always release our lock."""
         if self.owner and self.process is not None:
             if self.process.poll() is None:
+                self._compact()
                 self._shutdown_server()
             self.process = None
         self._release()
@@ -191,13 +213,18 @@ class EmbeddedEngine:
         if self.path.exists():
             if not self.path.is_dir():
                 raise EngineError(f"{self.path} exists and is not a civicgraph store directory")
-            if not marker.exists() and any(self.path.iterdir()):
+            # iterdir() before exists(): the marker is always a store's first entry, so a
+            # directory seen non-empty already has it (the other order races a creator).
+            if any(self.path.iterdir()) and not marker.exists():
                 raise EngineError(
                     f"{self.path} is a non-empty directory that is not a civicgraph store"
                 )
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The marker first: a process opening the same fresh store at this moment must
+        # never see a non-empty directory without it.
+        self.path.mkdir(parents=True, exist_ok=True)
         if not marker.exists():
             marker.write_text(json.dumps({"format": STORE_FORMAT, "engine": "falkordb"}) + "\n")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
 
     def _clean_stale(self) -> None:
         """We hold the lock, so any server recorded here belongs to a dead owner."""
@@ -255,6 +282,8 @@ class EmbeddedEngine:
                 "appendonlydir",
                 "--aof-use-rdb-preamble",
                 "yes",
+                "--auto-aof-rewrite-min-size",
+                "8mb",
             ]
         else:
             args += ["--appendonly", "no", "--save", "3600 1"]
@@ -268,7 +297,7 @@ class EmbeddedEngine:
         self._sockdir = tempfile.mkdtemp(prefix="civicgraph-")
         os.chmod(self._sockdir, 0o700)
         self.socket = os.path.join(self._sockdir, "engine.sock")
-        self.process = subprocess.Popen(
+        self.process = _popen(
             self._args(server, module),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -293,6 +322,8 @@ class EmbeddedEngine:
 
     def _wait_ready(self) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         deadline = time.monotonic() + self.start_timeout
         assert self.socket is not None
@@ -304,15 +335,16 @@ class EmbeddedEngine:
                     f"see {self.data_dir / 'engine.log'}"
                 )
             if os.path.exists(self.socket):
+                client = redis.Redis(
+                    unix_socket_path=self.socket, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+                )
                 try:
-                    client = redis.Redis(unix_socket_path=self.socket, socket_timeout=5)
                     client.ping()
-                    client.close()
                     return
-                except redis.exceptions.BusyLoadingError as exc:  # replaying the AOF
+                except redis.exceptions.RedisError as exc:  # loading its AOF, busy, not up
                     last = exc
-                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                    last = exc  # not listening yet, or slow to answer on a busy machine
+                finally:
+                    client.close()
             time.sleep(0.01)
         self._kill()
         raise EngineError(
@@ -341,6 +373,31 @@ class EmbeddedEngine:
             f"{self.path} is locked by another process whose engine does not answer; "
             "close that process (or wait for it) and try again"
         )
+
+    def _compact(self) -> None:
+        """Rewrite the AOF as an RDB snapshot when it holds more than 64 KiB of statements.
+
+        Opening a store replays its AOF statement by statement, and that replay does not use
+        the id index (minutes for 20,000 relationships); a snapshot loads in a fraction of a
+        second.  Best effort: the AOF is complete either way.
+        """
+        import redis
+
+        if not self.appendonly or not self.socket:
+            return
+        try:
+            client = redis.Redis(unix_socket_path=self.socket, socket_timeout=600)
+            info = client.info("persistence")
+            if info.get("aof_current_size", 0) - info.get("aof_base_size", 0) < 1 << 16:
+                return
+            client.bgrewriteaof()
+            while True:
+                info = client.info("persistence")
+                if not (info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"]):
+                    break
+                time.sleep(0.05)
+        except redis.exceptions.RedisError:
+            pass
 
     def _shutdown_server(self) -> None:
         # SIGTERM makes Redis run its orderly shutdown (fsync the AOF, remove the socket) in

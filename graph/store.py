@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
 
 DEFAULT_DB = "civicgraph.db"
 _PRIMITIVES = (str, int, float, bool)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -76,6 +78,23 @@ class PreparedWrite:
     counts: WriteCounts
 
 
+def _check_scalar(key: str, value: Any) -> None:
+    """Refuse what the engines cannot store (FalkorDB fails on these, or clamps the int)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidProperty(f"property {key!r}: contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidProperty(f"property {key!r}: not valid Unicode") from None
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise InvalidProperty(f"property {key!r}: {value} does not fit in 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidProperty(f"property {key!r}: {value} is not a finite number")
+
+
 def clean_props(props: dict[str, Any]) -> dict[str, Any]:
     """Drop ``None``/empty values and check every value is storable on both engines."""
     out: dict[str, Any] = {}
@@ -83,6 +102,7 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "" or value == []:
             continue
         if isinstance(value, _PRIMITIVES):
+            _check_scalar(key, value)
             out[key] = value
         elif isinstance(value, list | tuple):
             items = list(value)
@@ -91,6 +111,8 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidProperty(
                     f"property {key!r}: a list must hold values of one simple type"
                 )
+            for item in items:
+                _check_scalar(key, item)
             out[key] = items
         else:
             raise InvalidProperty(f"property {key!r}: cannot store a {type(value).__name__}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,8 +57,8 @@ def detect_format(path: Path) -> str:
         try:
             if pred(path):
                 return name
-        except OSError:
-            continue
+        except (OSError, EOFError, zlib.error, zipfile.BadZipFile):
+            continue  # a damaged file: the reader, or "cannot tell", reports it
     raise LoadError(
         "cannot tell the format of this file: pass --format "
         f"({', '.join(sorted(READERS))}) or --mapping",

@@ -16,6 +16,7 @@ How a load keeps the graph whole
 
 from __future__ import annotations
 
+import ast
 import csv
 import datetime as dt
 import hashlib
@@ -141,13 +142,23 @@ def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:
     return {"file": rec.file or None, "line": rec.line}
 
 
+_QUOTED_KEY = re.compile(r"""propert(?:y|y name) ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def _key_in(msg: str) -> str | None:
+    """The property key a model/store message quotes with ``{key!r}`` (any repr quoting)."""
+    m = _QUOTED_KEY.search(msg)
+    return ast.literal_eval(m.group(1)) if m else None
+
+
 def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
     """Raise LoadError (with file/line/field) if the record cannot be written."""
     try:
         rec.props = clean_props(rec.props)
+        if isinstance(rec, RelRecord):
+            clean_props({"source": rec.source, "target": rec.target})  # NUL, surrogates
     except CivicgraphError as exc:
-        key = re.search(r"property '([^']*)'", str(exc))
-        raise LoadError(str(exc), field=key.group(1) if key else None, **_where(rec)) from None
+        raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
     for key in DATE_FIELDS:
         if key in rec.props:
             try:
@@ -180,9 +191,9 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
             fld = "type"
         if "id" in msg.split(":")[0] or "lacks required property 'id'" in msg or " id " in msg:
             fld = fld or "id"
-        m = re.search(r"propert(?:y|y name) '([^']*)'", msg)
-        if m:
-            fld = m.group(1)
+        key = _key_in(msg)
+        if key is not None:
+            fld = key
         raise LoadError(msg, field=fld, **_where(rec)) from None
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader

@@ -17,6 +17,7 @@ exactly, so it is also the backup format.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from civicgraph.graph.errors import LoadError
 
 from .base import NodeRecord, RelRecord
@@ -296,7 +298,15 @@ def read_graphml(
     p = str(path)
     try:
         G = nx.read_graphml(p)
-    except (ET.ParseError, nx.NetworkXError, ValueError, KeyError, UnicodeDecodeError) as exc:
+    except (
+        ET.ParseError,
+        nx.NetworkXError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+    ) as exc:
         raise LoadError(f"not valid GraphML: {exc}", file=p) from None
     except FileNotFoundError:
         raise LoadError("file not found", file=p) from None
@@ -348,7 +358,20 @@ def _template(spec: Any, row: dict[str, Any], *, file: str, line: int, field: st
     if spec.startswith("="):
         return spec[1:]
     if "{" in spec:
-        names = [f[1] for f in string.Formatter().parse(spec) if f[1]]
+        try:
+            fields = [f for f in string.Formatter().parse(spec) if f[1] is not None]
+        except ValueError as exc:
+            raise LoadError(
+                f"bad template {spec!r}: {exc}", file=file, line=line, field=field
+            ) from None
+        if any(f[1] == "" or f[2] or f[3] for f in fields):
+            raise LoadError(
+                f"bad template {spec!r}: only plain {{column}} fields are allowed",
+                file=file,
+                line=line,
+                field=field,
+            )
+        names = [f[1] for f in fields]
         for n in names:
             if n not in row:
                 raise LoadError(
@@ -402,6 +425,22 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
             )
     if not data.get("nodes") and not data.get("relationships"):
         raise LoadError("the mapping declares no nodes and no relationships", file=p)
+    delimiter = data.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise LoadError(
+            f"delimiter must be one character, not {delimiter!r}", file=p, field="delimiter"
+        )
+    try:
+        codecs.lookup(data.get("encoding", "utf-8"))
+    except (LookupError, TypeError):
+        raise LoadError(
+            f"unknown encoding {data.get('encoding')!r}", file=p, field="encoding"
+        ) from None
+    skip = data.get("skip_lines", 0)
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        raise LoadError(
+            f"skip_lines must be a whole number, not {skip!r}", file=p, field="skip_lines"
+        )
     return data
 
 

@@ -26,6 +26,7 @@ import networkx as nx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
+
     from civicgraph.graph.store import Store
 
 __all__ = ["gould_fernandez", "brokerage_frame", "ROLES"]

@@ -23,6 +23,7 @@ import networkx as nx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
+
     from civicgraph.graph.store import Store
 
 __all__ = [

@@ -17,6 +17,7 @@ from .projection import to_networkx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
+
     from civicgraph.graph.store import Store
 
 __all__ = ["slices", "measure_over_time", "METHODS"]

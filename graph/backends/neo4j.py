@@ -8,13 +8,28 @@ Settings come from the environment (``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_P
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
 from ..records import Node, Path, Relationship
 
 __all__ = ["Neo4jBackend"]
+
+# The driver logs "Unable to retrieve routing information" itself; with no handler, Python
+# prints it on stderr beside civicgraph's one-line error.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+
+def _redact(uri: str) -> str:
+    """The URI without userinfo or query (where a password could have been written)."""
+    try:
+        u = urlsplit(uri)
+    except ValueError:
+        return "<unparsable URI>"
+    return urlunsplit((u.scheme, u.netloc.rpartition("@")[2], u.path, "", ""))
 
 
 class Neo4jBackend:
@@ -41,12 +56,15 @@ class Neo4jBackend:
         user = user if user is not None else os.environ.get("NEO4J_USERNAME", "neo4j")
         password = password if password is not None else os.environ.get("NEO4J_PASSWORD")
         self.database = database if database is not None else os.environ.get("NEO4J_DATABASE")
-        self.location = uri
+        self.location = _redact(uri)
         auth = (user, password) if password is not None else None
         try:
             self._driver = neo4j.GraphDatabase.driver(uri, auth=auth)
         except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
-            raise ConfigurationError(f"NEO4J_URI {uri!r} is not a valid Bolt URI: {exc}") from exc
+            why = str(exc).replace(uri, self.location)
+            raise ConfigurationError(
+                f"NEO4J_URI {self.location!r} is not a valid Bolt URI: {why}"
+            ) from None
         if verify:
             try:
                 self._driver.verify_connectivity()
@@ -55,6 +73,11 @@ class Neo4jBackend:
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 self._driver.close()
                 raise _translate(exc, self) from None
+            except ValueError as exc:  # e.g. a port that is not a number
+                self._driver.close()
+                raise ConfigurationError(
+                    f"cannot reach Neo4j at {self.location}: check NEO4J_URI ({exc})"
+                ) from None
             except BaseException:
                 self._driver.close()
                 raise
