@@ -282,8 +282,6 @@ class EmbeddedEngine:
                 "appendonlydir",
                 "--aof-use-rdb-preamble",
                 "yes",
-                "--auto-aof-rewrite-min-size",
-                "8mb",
             ]
         else:
             args += ["--appendonly", "no", "--save", "3600 1"]

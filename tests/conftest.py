@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from civicgraph.graph import Store, open_store
 from civicgraph.graph.engine import running_engines
 

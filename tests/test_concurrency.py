@@ -189,15 +189,6 @@ def _prepare(path: str, barrier: mp.synchronize.Barrier, errors: mp.Queue) -> No
         errors.put(f"{type(exc).__name__}: {exc}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: EmbeddedEngine._prepare_dir creates data/ before the marker file, so a second "
-        "process opening a fresh store at the same moment sees a non-empty directory without "
-        "the marker and refuses it ('is a non-empty directory that is not a civicgraph store'); "
-        "fix: write the marker before creating data/"
-    ),
-)
 def test_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path) -> None:
     ctx = mp.get_context("fork")
     for attempt in range(150):
@@ -215,15 +206,6 @@ def test_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path) -> 
         shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: PR_SET_PDEATHSIG fires when the *thread* that started the engine exits, not "
-        "the process: a store opened in a worker thread (a thread pool, a web server) loses "
-        "its engine as soon as that thread ends ('connection lost'); fix: start the engine "
-        "from one long-lived thread"
-    ),
-)
 def test_a_store_opened_in_a_worker_thread_outlives_the_thread(tmp_path: Path) -> None:
     import threading
 

@@ -432,17 +432,6 @@ while True:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: EmbeddedEngine._wait_ready catches only BusyLoadingError and ConnectionError: any "
-        "other answer (here BUSY; with a long AOF replay, redis TimeoutError after redis-py's 10 "
-        "retries, ~60 s) escapes open_store as a raw redis exception, and start() then releases "
-        "the lock and server.json without stopping the engine it spawned — an orphan that keeps "
-        "loading (SIGTERM only schedules its shutdown), beside which the next open starts a "
-        "second engine on the same files"
-    ),
-)
 def test_an_engine_that_answers_badly_at_start_is_stopped_not_orphaned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -473,17 +462,6 @@ def test_an_engine_that_answers_badly_at_start_is_stopped_not_orphaned(
             proc.kill()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: the append-only file is never rewritten (auto-aof-rewrite-min-size is Redis' 64 MB "
-        "default and close() does not BGREWRITEAOF), so every open replays every load's "
-        "UNWIND … MERGE statement, without the id index: replay time grows with rows × nodes "
-        "(4,000 + 4,000 rows: ~10 s to reopen after a 1.3 s load; 20,000 + 20,000: > 5 min, and "
-        "open_store then fails after ~60 s, see the test above).  After BGREWRITEAOF the same store reopens "
-        "in 0.1 s"
-    ),
-)
 def test_reopening_after_a_load_does_not_replay_it_slowly(tmp_path: Path) -> None:
     nodes, edges = _input(tmp_path / "in", 3000, 3000)
     db = tmp_path / "big.db"

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from civicgraph.graph import StoreInUse, open_store
 from civicgraph.graph.engine import EmbeddedEngine
 

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph import open_store
 from civicgraph.graph.export import export, to_frames
 

@@ -690,14 +690,6 @@ def test_cli_cypher_parameter_names_are_quoted_or_refused(fresh: Seeded, name: s
     assert fresh.store.digest() == fresh.digest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a `cypher -p` name holding a backtick makes the falkordb client raise a raw "
-        "ValueError (a traceback, not a one-line error): cli.parse_params should accept only "
-        "identifiers as names"
-    ),
-)
 @pytest.mark.parametrize("name", ["a`b", "x`) DETACH DELETE n //"])
 def test_cli_cypher_parameter_name_with_a_backtick_is_a_clear_error(
     fresh: Seeded, name: str
@@ -739,7 +731,6 @@ _AS_OF = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=_AS_OF)
 @pytest.mark.parametrize("payload", [EVIL, "2020-02-30"])
 def test_cli_brokerage_as_of_is_a_clear_error(fresh: Seeded, payload: str) -> None:
     try:
@@ -748,7 +739,6 @@ def test_cli_brokerage_as_of_is_a_clear_error(fresh: Seeded, payload: str) -> No
         assert fresh.store.digest() == fresh.digest
 
 
-@pytest.mark.xfail(strict=True, reason=_AS_OF)
 @pytest.mark.parametrize("payload", [EVIL, "2020-02-30"])
 def test_cli_export_as_of_is_a_clear_error(fresh: Seeded, tmp_path: Path, payload: str) -> None:
     try:
@@ -786,13 +776,6 @@ def test_cli_load_format_is_checked(fresh: Seeded, tmp_path: Path, payload: str)
     assert fresh.store.digest() == fresh.digest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: `load --delimiter` is not checked: a value that is not one character makes "
-        "csv.reader raise a raw TypeError (a traceback)"
-    ),
-)
 @pytest.mark.parametrize("delimiter", [";;", "", "`;"])
 def test_cli_load_delimiter_is_checked(fresh: Seeded, tmp_path: Path, delimiter: str) -> None:
     f = _w("n.csv", "id,label,name\norg:z,Organization,Z\n")(tmp_path)

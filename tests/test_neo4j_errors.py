@@ -67,38 +67,16 @@ def test_every_command_keeps_the_password_out_of_its_output() -> None:
         assert "NEO4J_URI" in result.stderr, args
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: with a routing (neo4j://) URI the driver's own log line 'Unable to retrieve "
-        "routing information' reaches stderr (no handler on the 'neo4j' logger, so Python's "
-        "last-resort handler prints it): the error is two lines, not one"
-    ),
-)
 def test_unreachable_neo4j_scheme_is_one_line() -> None:
     result = _run("info", "--db", f"neo4j://127.0.0.1:{_closed_port()}")
     _assert_one_clean_line(result, "NEO4J_URI")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a password written in the URI (bolt://user:PASSWORD@host) is echoed in the error "
-        "('NEO4J_URI ... is not a valid Bolt URI'): the URI's userinfo should be redacted"
-    ),
-)
 def test_a_password_in_the_uri_is_not_echoed() -> None:
     result = _run("info", "--db", f"bolt://neo4j:{SECRET}@127.0.0.1:{_closed_port()}")
     _assert_one_clean_line(result, "NEO4J_URI")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a URI whose port is not a number makes the driver raise a plain ValueError at "
-        "connect time, which Neo4jBackend does not translate: a traceback instead of one line"
-    ),
-)
 def test_a_malformed_port_is_a_one_line_error() -> None:
     result = _run("info", "--db", "bolt://127.0.0.1:notaport")
     _assert_one_clean_line(result, "NEO4J_URI")

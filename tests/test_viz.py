@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph import Node, Relationship
 from civicgraph.graph import Path as GraphPath
 from civicgraph.graph.viz import (

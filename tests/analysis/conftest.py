@@ -19,6 +19,7 @@ memberships), two mayors of Grenoble, three organisations and two networks::
 from __future__ import annotations
 
 import pytest
+
 from civicgraph.graph import Store
 
 

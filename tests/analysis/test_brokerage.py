@@ -7,6 +7,7 @@ from itertools import permutations
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph.analysis import ROLES, brokerage_frame, gould_fernandez
 
 

@@ -6,6 +6,7 @@ import math
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph.analysis import betweenness, constraint, effective_size, to_networkx
 
 

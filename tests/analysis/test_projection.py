@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph import UnknownLabel, UnknownRelationshipType
 from civicgraph.graph.analysis import (
     co_membership,

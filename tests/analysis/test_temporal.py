@@ -6,6 +6,7 @@ import datetime as dt
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph.analysis import (
     ROLES,
     betweenness,

@@ -7,6 +7,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+
 from civicgraph.graph.viz import build_graph, render
 
 pytestmark = pytest.mark.browser

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from civicgraph.graph import LoadError, Store, open_store
 from civicgraph.loaders import load
 
