@@ -170,8 +170,9 @@ def info(db: str, fmt: str) -> None:
     default=None,
     help="YAML mapping for CSV / JSON Lines files.",
 )
-@click.option("--delimiter", default=",", show_default=True, callback=_one_char,
-              help="CSV delimiter.")
+@click.option(
+    "--delimiter", default=",", show_default=True, callback=_one_char, help="CSV delimiter."
+)
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100000))
 @click.option(
     "--report",
@@ -332,30 +333,56 @@ def demo(db: str, html: str) -> None:
 
 
 @cli.command()
-@click.option("--method", type=click.Choice(["gould-fernandez", "betweenness", "constraint",
-                                             "effective-size"]),
-              default="gould-fernandez", show_default=True)
-@click.option("--group", default="party", show_default=True,
-              help="Node attribute defining groups (gould-fernandez): party, nuance, kind, "
-                   "label, departement, size_class or any property.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
-              help="Only relationships valid on this date.")
-@click.option("--every", type=click.Choice(["year", "month"]), default=None,
-              help="Measure on every year (or month) from --from to --to.")
+@click.option(
+    "--method",
+    type=click.Choice(["gould-fernandez", "betweenness", "constraint", "effective-size"]),
+    default="gould-fernandez",
+    show_default=True,
+)
+@click.option(
+    "--group",
+    default="party",
+    show_default=True,
+    help="Node attribute defining groups (gould-fernandez): party, nuance, kind, "
+    "label, departement, size_class or any property.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    callback=_date_option,
+    help="Only relationships valid on this date.",
+)
+@click.option(
+    "--every",
+    type=click.Choice(["year", "month"]),
+    default=None,
+    help="Measure on every year (or month) from --from to --to.",
+)
 @click.option("--from", "from_", default=None, metavar="DATE")
 @click.option("--to", default=None, metavar="DATE")
 @click.option("--labels", multiple=True, help="Keep only nodes with these labels (repeatable).")
-@click.option("--types", multiple=True,
-              help="Keep only these relationship types (repeatable).")
+@click.option("--types", multiple=True, help="Keep only these relationship types (repeatable).")
 @click.option("--directed/--undirected", default=True, show_default=True)
 @click.option("--keep-zero", is_flag=True, help="Also list actors with a zero score.")
 @output_options
 @connection_options
 @handle_errors
-def brokerage(method: str, group: str, as_of: str | None, every: str | None,
-              from_: str | None, to: str | None, labels: tuple[str, ...],
-              types: tuple[str, ...], directed: bool, keep_zero: bool, fmt: str,
-              db: str) -> None:
+def brokerage(
+    method: str,
+    group: str,
+    as_of: str | None,
+    every: str | None,
+    from_: str | None,
+    to: str | None,
+    labels: tuple[str, ...],
+    types: tuple[str, ...],
+    directed: bool,
+    keep_zero: bool,
+    fmt: str,
+    db: str,
+) -> None:
     """Brokerage positions: Gould-Fernandez roles, betweenness, Burt's constraint.
 
     Example: civicgraph brokerage --method gould-fernandez --group party --as-of 2022-09-01
@@ -376,9 +403,16 @@ def brokerage(method: str, group: str, as_of: str | None, every: str | None,
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     with _open(db) as store:
-        df = measure_over_time(store, method, dates, group=group, labels=labels or None,
-                               types=types or None, directed=directed,
-                               drop_zero=not keep_zero)
+        df = measure_over_time(
+            store,
+            method,
+            dates,
+            group=group,
+            labels=labels or None,
+            types=types or None,
+            directed=directed,
+            drop_zero=not keep_zero,
+        )
     click.echo(format_rows(_brokerage_rows(df, method, sliced=bool(every)), fmt), nl=False)
 
 
@@ -390,26 +424,48 @@ def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any
         wide: dict[tuple[str, str], dict[str, Any]] = {}
         for r in df.to_dict("records"):
             key = (r["actor"], r["date"])
-            row = wide.setdefault(key, {"id": r["actor"], **({"date": r["date"]} if sliced
-                                                              else {}),
-                                        **{role: 0 for role in ROLES}})
+            row = wide.setdefault(
+                key,
+                {
+                    "id": r["actor"],
+                    **({"date": r["date"]} if sliced else {}),
+                    **{role: 0 for role in ROLES},
+                },
+            )
             row[r["measure"]] = int(r["value"])
         rows = sorted(wide.values(), key=lambda x: (x.get("date", ""), -x["total"], x["id"]))
     else:
         for r in df.to_dict("records"):
-            rows.append({"id": r["actor"], **({"date": r["date"]} if sliced else {}),
-                         "value": round(float(r["value"]), 6)})
+            rows.append(
+                {
+                    "id": r["actor"],
+                    **({"date": r["date"]} if sliced else {}),
+                    "value": round(float(r["value"]), 6),
+                }
+            )
         rows.sort(key=lambda x: (x.get("date", ""), -x["value"], x["id"]))
     return rows
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "jsonl", "csv"]),
-              required=True)
-@click.option("-o", "--output", "path", required=True,
-              help="Output file (csv: a directory or a prefix; '-' for stdout, not csv).")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
-              help="Only what was valid on this date.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["graphml", "gexf", "jsonl", "csv"]), required=True
+)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    required=True,
+    help="Output file (csv: a directory or a prefix; '-' for stdout, not csv).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    callback=_date_option,
+    help="Only what was valid on this date.",
+)
 @connection_options
 @handle_errors
 def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
@@ -425,8 +481,11 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
     with _open(db) as store:
         result = do_export(store, fmt, path, as_of=as_of)
     if path != "-":
-        click.echo(f"wrote {result['nodes']} nodes and {result['relationships']} relationships "
-                   f"to {', '.join(str(p) for p in result['paths'])}", err=True)
+        click.echo(
+            f"wrote {result['nodes']} nodes and {result['relationships']} relationships "
+            f"to {', '.join(str(p) for p in result['paths'])}",
+            err=True,
+        )
 
 
 @cli.command()
@@ -434,21 +493,44 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
 @param_options
 @click.option("--cypher", "statement", default=None, help="A read-only statement instead.")
 @click.option("--all", "everything", is_flag=True, help="The whole graph.")
-@click.option("--neighbours", default=0, show_default=True, type=click.IntRange(0, 5),
-              help="Add the N-hop context of what the query returns.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", callback=_date_option,
-              help="The page's initial date (its slider still moves through time).")
-@click.option("--color-by", type=click.Choice(["kind", "party", "nuance"]), default="kind",
-              show_default=True)
-@click.option("--size-by", type=click.Choice(["degree", "population"]), default="degree",
-              show_default=True)
-@click.option("-o", "--output", default="explore.html", show_default=True,
-              type=click.Path(dir_okay=False))
+@click.option(
+    "--neighbours",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 5),
+    help="Add the N-hop context of what the query returns.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    callback=_date_option,
+    help="The page's initial date (its slider still moves through time).",
+)
+@click.option(
+    "--color-by", type=click.Choice(["kind", "party", "nuance"]), default="kind", show_default=True
+)
+@click.option(
+    "--size-by", type=click.Choice(["degree", "population"]), default="degree", show_default=True
+)
+@click.option(
+    "-o", "--output", default="explore.html", show_default=True, type=click.Path(dir_okay=False)
+)
 @connection_options
 @handle_errors
-def explore(name: str | None, params: tuple[str, ...], statement: str | None,
-            everything: bool, neighbours: int, as_of: str | None, color_by: str,
-            size_by: str, output: str, db: str) -> None:
+def explore(
+    name: str | None,
+    params: tuple[str, ...],
+    statement: str | None,
+    everything: bool,
+    neighbours: int,
+    as_of: str | None,
+    color_by: str,
+    size_by: str,
+    output: str,
+    db: str,
+) -> None:
     """Render a stored query's result (or a statement, or --all) as an interactive page.
 
     Example: civicgraph explore network_members -p network=net:anvita -p date=2022-09-01 -o a.html
@@ -465,9 +547,18 @@ def explore(name: str | None, params: tuple[str, ...], statement: str | None,
 
         as_of = Param("as_of", "date").convert(as_of)
     with _open(db) as store:
-        result = do_explore(store, output, query=name, params=parse_params(params),
-                            cypher=statement, everything=everything, neighbours=neighbours,
-                            as_of=as_of, color_by=color_by, size_by=size_by)
+        result = do_explore(
+            store,
+            output,
+            query=name,
+            params=parse_params(params),
+            cypher=statement,
+            everything=everything,
+            neighbours=neighbours,
+            as_of=as_of,
+            color_by=color_by,
+            size_by=size_by,
+        )
     click.echo(f"wrote {result['path']}: {result['nodes']} nodes, {result['edges']} edges")
 
 

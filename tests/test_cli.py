@@ -43,8 +43,15 @@ def test_cypher_is_read_only_without_write(tmp_path: Path) -> None:
     code, out = run("cypher", "CREATE (n:City {id:'x'})", "--db", db)
     assert code == 1 and "read-only" in out and "Traceback" not in out
     assert out.count("\n") == 1
-    code, out = run("cypher", "CREATE (n:Entity:City {id: $id, name: 'x'})", "-p", "id=insee:x",
-                    "--write", "--db", db)
+    code, out = run(
+        "cypher",
+        "CREATE (n:Entity:City {id: $id, name: 'x'})",
+        "-p",
+        "id=insee:x",
+        "--write",
+        "--db",
+        db,
+    )
     assert code == 0
     code, out = run("cypher", "MATCH (n:City) RETURN n.id AS id", "--db", db, "--format", "csv")
     assert out.splitlines() == ["id", "insee:x"]
@@ -60,8 +67,16 @@ def test_queries_lists_every_query_with_params() -> None:
 
 
 def test_query_founders_as_table_csv_and_json(case_db: Path) -> None:
-    args = ["query", "network_members", "-p", "network=net:anvita", "-p", "date=2019-01-01",
-            "--db", str(case_db)]
+    args = [
+        "query",
+        "network_members",
+        "-p",
+        "network=net:anvita",
+        "-p",
+        "date=2019-01-01",
+        "--db",
+        str(case_db),
+    ]
     code, out = run(*args)
     assert code == 0 and "Grenoble" in out and "Lyon 1er" in out
     code, out = run(*args, "--format", "json")
@@ -79,8 +94,9 @@ def test_query_founders_as_table_csv_and_json(case_db: Path) -> None:
         (["-p", "network=net:anvita", "-p", "date=2019-01-01", "-p", "x=1"], "no parameter 'x'"),
     ],
 )
-def test_query_parameter_errors_are_one_line(params: list[str], message: str,
-                                             tmp_path: Path) -> None:
+def test_query_parameter_errors_are_one_line(
+    params: list[str], message: str, tmp_path: Path
+) -> None:
     code, out = run("query", "network_members", *params, "--db", str(tmp_path / "x.db"))
     assert code == 1 and message in out
     assert out.strip().count("\n") == 0 and "Traceback" not in out
@@ -105,12 +121,13 @@ def test_load_zero_config_then_summary(tmp_path: Path) -> None:
 
 HAND_NODES = "id,label,name,group\n" + "".join(
     f"org:{n},Organization,{n.upper()},{g}\n"
-    for n, g in {"a": "A", "b": "A", "c": "B", "d": "A", "e": "B"}.items())
+    for n, g in {"a": "A", "b": "A", "c": "B", "d": "A", "e": "B"}.items()
+)
 # Arcs and hand counts as in tests/test_queries.py::HAND_ROLES (derivation there).
 HAND_EDGES = "source,target,type\n" + "".join(
     f"org:{a},org:{b},PARTNER_OF\n"
-    for a, b in [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"),
-                 ("e", "b")])
+    for a, b in [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"), ("e", "b")]
+)
 
 
 def test_load_then_gould_fernandez_csv_gives_hand_counts(tmp_path: Path) -> None:
@@ -119,8 +136,19 @@ def test_load_then_gould_fernandez_csv_gives_hand_counts(tmp_path: Path) -> None
     e.write_text(HAND_EDGES)
     db = str(tmp_path / "g.db")
     assert run("load", "--nodes", str(n), "--edges", str(e), "--db", db)[0] == 0
-    code, out = run("brokerage", "--method", "gould-fernandez", "--group", "group",
-                    "--types", "PARTNER_OF", "--format", "csv", "--db", db)
+    code, out = run(
+        "brokerage",
+        "--method",
+        "gould-fernandez",
+        "--group",
+        "group",
+        "--types",
+        "PARTNER_OF",
+        "--format",
+        "csv",
+        "--db",
+        db,
+    )
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0] == "id,coordinator,itinerant,representative,gatekeeper,liaison,total"
@@ -140,22 +168,59 @@ def test_constraint_and_betweenness_in_the_cli_equal_networkx(tmp_path: Path) ->
     e.write_text(HAND_EDGES)
     db = str(tmp_path / "g.db")
     run("load", "--nodes", str(n), "--edges", str(e), "--db", db)
-    G = nx.DiGraph([(f"org:{a}", f"org:{b}") for a, b in
-                    [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"),
-                     ("e", "b")]])
+    G = nx.DiGraph(
+        [
+            (f"org:{a}", f"org:{b}")
+            for a, b in [
+                ("a", "b"),
+                ("b", "c"),
+                ("b", "d"),
+                ("a", "d"),
+                ("c", "e"),
+                ("d", "c"),
+                ("e", "b"),
+            ]
+        ]
+    )
     expected = {"betweenness": nx.betweenness_centrality(G), "constraint": nx.constraint(G)}
     for method, values in expected.items():
-        code, out = run("brokerage", "--method", method, "--types", "PARTNER_OF",
-                        "--labels", "Organization", "--keep-zero", "--format", "json", "--db", db)
+        code, out = run(
+            "brokerage",
+            "--method",
+            method,
+            "--types",
+            "PARTNER_OF",
+            "--labels",
+            "Organization",
+            "--keep-zero",
+            "--format",
+            "json",
+            "--db",
+            db,
+        )
         assert code == 0, out
         got = {r["id"]: r["value"] for r in json.loads(out)}
         assert got == pytest.approx({k: round(v, 6) for k, v in values.items()}, abs=1e-6)
 
 
 def test_every_year_on_the_case_prints_2018_to_2026(case_db: Path) -> None:
-    code, out = run("brokerage", "--method", "gould-fernandez", "--group", "kind", "--every",
-                    "year", "--from", "2018-01-01", "--to", "2026-01-01", "--format", "csv",
-                    "--db", str(case_db))
+    code, out = run(
+        "brokerage",
+        "--method",
+        "gould-fernandez",
+        "--group",
+        "kind",
+        "--every",
+        "year",
+        "--from",
+        "2018-01-01",
+        "--to",
+        "2026-01-01",
+        "--format",
+        "csv",
+        "--db",
+        str(case_db),
+    )
     assert code == 0, out
     rows = out.splitlines()
     assert rows[0] == "id,date,coordinator,itinerant,representative,gatekeeper,liaison,total"
