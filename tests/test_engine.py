@@ -217,3 +217,43 @@ def test_a_directory_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(EngineError, match="not a civicgraph store"):
         open_store(tmp_path / "notes")
+
+
+def test_a_hung_engine_is_an_error_naming_the_timeout(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGSTOP freezes the engine: a call gives up after $CIVICGRAPH_TIMEOUT, then recovers."""
+    from civicgraph.graph import EngineError
+
+    monkeypatch.setenv("CIVICGRAPH_TIMEOUT", "0.5")
+    with open_store(db_path) as s:
+        s.upsert_node("Organization", {"id": "org:a", "name": "A", "sources": ["src:t"]})
+        pid = s.backend.engine_pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            began = time.monotonic()
+            with pytest.raises(EngineError) as err:
+                s.query("MATCH (n:Organization) RETURN count(n) AS n")
+            waited = time.monotonic() - began
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        message = str(err.value)
+        assert "did not answer within 0.5 s" in message and "CIVICGRAPH_TIMEOUT" in message
+        assert "\n" not in message
+        assert 0.4 < waited < 5, waited
+        # the engine runs again: the next call opens a fresh connection and is answered
+        assert s.query("MATCH (n:Organization) RETURN count(n) AS n") == [{"n": 1}]
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_timeout_setting_is_refused_before_an_engine_starts(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from civicgraph.graph import ConfigurationError
+    from civicgraph.graph.engine import running_engines
+
+    before = running_engines()
+    monkeypatch.setenv("CIVICGRAPH_TIMEOUT", value)
+    with pytest.raises(ConfigurationError, match="CIVICGRAPH_TIMEOUT"):
+        open_store(db_path)
+    assert running_engines() == before

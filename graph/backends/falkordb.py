@@ -3,15 +3,56 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from ..engine import EmbeddedEngine
-from ..errors import EngineError, ReadOnlyViolation
+from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
 from ..records import Node, Path, Relationship
 
-__all__ = ["GRAPH_NAME", "FalkorDBBackend"]
+__all__ = ["DEFAULT_TIMEOUT", "GRAPH_NAME", "TIMEOUT_ENV", "FalkorDBBackend", "timeout_from_env"]
 
 GRAPH_NAME = "civicgraph"
+#: The environment variable giving how long (seconds) to wait for the engine's answer.
+TIMEOUT_ENV = "CIVICGRAPH_TIMEOUT"
+#: Generous: one batch of a national register load can take minutes.
+DEFAULT_TIMEOUT = 600.0
+
+
+def timeout_from_env(env: Mapping[str, str] | None = None) -> float | None:
+    """Seconds to wait for one answer from FalkorDB: ``$CIVICGRAPH_TIMEOUT``, else 600.
+
+    ``0`` waits forever (``None``: the client's behaviour before civicgraph set a timeout).
+
+    >>> timeout_from_env({"CIVICGRAPH_TIMEOUT": "30"}), timeout_from_env({})
+    (30.0, 600.0)
+    >>> timeout_from_env({"CIVICGRAPH_TIMEOUT": "0"}) is None
+    True
+    """
+    text = (os.environ if env is None else env).get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):  # also refuses nan
+        raise ConfigurationError(
+            f"{TIMEOUT_ENV}={text!r} is not a number of seconds (e.g. 600; 0 waits forever)"
+        )
+    return value or None
+
+
+def _client(timeout: float | None, **connection: Any) -> Any:
+    """A FalkorDB client whose reads give up after *timeout* seconds, and never retry.
+
+    Retrying would send a write a second time after the first may have completed.
+    """
+    from falkordb import FalkorDB
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return FalkorDB(socket_timeout=timeout, retry=Retry(NoBackoff(), 0), **connection)
 
 
 class FalkorDBBackend:
@@ -29,35 +70,37 @@ class FalkorDBBackend:
         location: str,
         engine: EmbeddedEngine | None = None,
         graph: str = GRAPH_NAME,
+        timeout: float | None = None,
     ) -> None:
         self._client = client
         self._engine = engine
         self._graph = client.select_graph(graph)
         self.location = location
         self.graph_name = graph
+        self.timeout = timeout
 
     @classmethod
     def embedded(cls, path: str | os.PathLike[str], **engine_options: Any) -> FalkorDBBackend:
-        from falkordb import FalkorDB
-
+        """Start (or join) the embedded engine of *path*; answers wait ``$CIVICGRAPH_TIMEOUT``."""
+        timeout = timeout_from_env()  # a bad setting fails before an engine starts
         engine = EmbeddedEngine(path, **engine_options).start()
         try:
-            client = FalkorDB(unix_socket_path=engine.socket)
+            client = _client(timeout, unix_socket_path=engine.socket)
         except Exception:
             engine.stop()
             raise
-        return cls(client, str(path), engine)
+        return cls(client, str(path), engine, timeout=timeout)
 
     @classmethod
     def server(
         cls, host: str, port: int, password: str | None = None, graph: str = GRAPH_NAME
     ) -> FalkorDBBackend:
-        from falkordb import FalkorDB
-
+        timeout = timeout_from_env()
         return cls(
-            FalkorDB(host=host, port=port, password=password),
+            _client(timeout, host=host, port=port, password=password),
             f"falkordb://{host}:{port}",
             graph=graph,
+            timeout=timeout,
         )
 
     @property
@@ -92,6 +135,14 @@ class FalkorDBBackend:
                     "or `civicgraph cypher --write`)"
                 ) from exc
             raise EngineError(f"FalkorDB: {msg}") from exc
+        except redis.exceptions.TimeoutError as exc:
+            # The client dropped the connection; the next call opens a new one.
+            raise EngineError(
+                f"FalkorDB did not answer within {self.timeout or 0:g} s ({self.location}): the "
+                f"engine is hung or the statement is very long; set {TIMEOUT_ENV} to more "
+                "seconds (0 waits forever) to wait longer"
+                + (" (a write may still complete)" if write else "")
+            ) from exc
         except redis.exceptions.ConnectionError as exc:
             raise EngineError(f"FalkorDB connection lost ({self.location}): {exc}") from exc
         header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
