@@ -29,12 +29,23 @@ from .errors import (
 )
 from .paths import schema_path
 
-__all__ = ["PROPERTY_KEY", "Model", "NodeSchema", "RelSchema", "load_model", "relationship_id"]
+__all__ = [
+    "PROPERTY_KEY",
+    "RELATIONSHIP_PROPERTIES",
+    "Model",
+    "NodeSchema",
+    "RelSchema",
+    "load_model",
+    "relationship_id",
+]
 
 #: Property keys are passed as map keys in parameters, never spliced, but we still
 #: restrict them to identifiers so exports (GraphML, GEXF, CSV) stay well formed.
 PROPERTY_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+#: What every relationship carries besides its type file's ``properties``: its identity
+#: (:func:`relationship_id`) and its sources (nodes get theirs from ``Entity.yaml``).
+RELATIONSHIP_PROPERTIES = ("id", "sources")
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,26 @@ class Model:
         if schema.actor:
             out.append("Actor")
         return out
+
+    def declared_properties(self, name: str) -> frozenset[str]:
+        """Every property the schema declares for a label or a relationship type.
+
+        A label's own ``required`` and ``properties``, with ``Entity``'s (and ``Actor``'s when it
+        can act); a type's ``properties`` with :data:`RELATIONSHIP_PROPERTIES`.
+
+        >>> {"id", "name", "sources", "population"} <= load_model().declared_properties("City")
+        True
+        >>> sorted(load_model().declared_properties("PART_OF"))
+        ['id', 'sources']
+        """
+        if name in self.relationships:
+            return frozenset(RELATIONSHIP_PROPERTIES + self.relationships[name].properties)
+        schema = self.nodes[self.check_label(name)]
+        parents = [self.nodes[p] for p in ("Entity", "Actor") if p in self.nodes]
+        out: set[str] = set()
+        for s in [schema, *(p for p in parents if p.label == "Entity" or schema.actor)]:
+            out.update(s.required, s.properties)
+        return frozenset(out)
 
     # -- validation -------------------------------------------------------
     def validate_node(self, label: str, props: dict[str, Any]) -> None:
