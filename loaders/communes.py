@@ -11,6 +11,11 @@ Readers
     region_code, region_nom``): names for départements and régions when only the communes
     CSV is loaded.
 
+Every code an id is built from is checked (:func:`~civicgraph.loaders.register_common.check_code`):
+an INSEE code that is not 5 characters of ``[0-9AB]``, a département code that is not
+``01``–``95``, ``2A``, ``2B`` or an overseas one, a région code that is not two digits stops
+the load with the file, line and field, rather than making ``insee:`` or ``dep:`` nodes.
+
 What is written
 ---------------
 * ``City`` ``insee:<code>``: ``name``, ``insee``, ``population``, ``departement``,
@@ -44,7 +49,11 @@ from .api import register_reader
 from .base import NodeRecord, RelRecord
 from .files import file_source, read_csv_dicts
 from .register_common import (
+    DEP_CODE,
+    INSEE_CODE,
     LICENCE,
+    REG_CODE,
+    check_code,
     context_for,
     header_fields,
     insee_id,
@@ -243,9 +252,9 @@ def _read_csv(p: Path, ctx: Any, terr: _Territories, src: str) -> Iterator[NodeR
         kind = row["type"].strip()
         if kind not in COMMUNE_KINDS:
             continue
-        code = row["code_insee"].strip()
-        if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
-            raise LoadError(f"bad INSEE code {code!r}", file=file, line=line, field="code_insee")
+        code = check_code(
+            INSEE_CODE, row["code_insee"].strip(), file=file, line=line, field="code_insee"
+        )
         dep, reg = row["departement"].strip(), row["region"].strip()
         ctx.add_city(insee_id(code))
         yield from terr.placeholder("Region", reg, line)
@@ -387,6 +396,9 @@ def read_departements_regions(
     seen_reg: set[str] = set()
     for line, row in read_csv_dicts(p, required=_DEPREG_HEAD):
         dep, reg = row["departement_code"].strip(), row["region_code"].strip()
+        check_code(DEP_CODE, dep, file=file, line=line, field="departement_code")
+        if reg:
+            check_code(REG_CODE, reg, file=file, line=line, field="region_code")
         if reg and reg not in seen_reg:
             seen_reg.add(reg)
             ctx.add_territory("Region", f"reg:{reg}")

@@ -35,7 +35,15 @@ from civicgraph.graph.errors import LoadError
 from .api import register_reader
 from .base import NodeRecord, RelRecord, check_date
 from .communes import register_file_source
-from .register_common import context_for, header_fields, insee_id, iter_csv_rows, source_record
+from .register_common import (
+    INSEE_CODE,
+    check_code,
+    context_for,
+    header_fields,
+    insee_id,
+    iter_csv_rows,
+    source_record,
+)
 from .resolution import PersonClaim, human_case
 
 __all__ = ["ROLES", "read_rne_conseillers"]
@@ -136,6 +144,7 @@ def read_rne_conseillers(
     # dates and codes, and run_load keeps every record until it writes.
     shared: dict[str, str] = {}
     intern = shared.setdefault
+    city_ids: dict[str, str] = {}  # code_insee → City id, each code checked once
     cities_seen: set[str] = set()
     sources = [sid]
     create = missing_cities == "create"
@@ -150,7 +159,10 @@ def read_rne_conseillers(
                 line=line,
                 field="fonction",
             )
-        city = shared.get(code) or intern(code, insee_id(code))
+        city = city_ids.get(code)
+        if city is None:
+            check_code(INSEE_CODE, code, file=file, line=line, field="code_insee")
+            city = city_ids[code] = insee_id(code)
         birth = intern(row[i_birth], row[i_birth]) or None
         fam, giv = row[i_nom], row[i_prenom]
         family = human_case(fam)

@@ -143,7 +143,10 @@ def read_nuances(
         text = text.rstrip("\r\n")
         if not text.strip():
             continue
-        parts = next(csv.reader([text], delimiter="\t", quoting=csv.QUOTE_NONE))
+        try:
+            parts = next(csv.reader([text], delimiter="\t", quoting=csv.QUOTE_NONE))
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            raise LoadError(f"CSV error: {exc}", file=file, line=line) from None
         if len(parts) != 2:
             raise LoadError(f"{len(parts)} fields where 2 are expected", file=file, line=line)
         code, label = parts[0].strip(), " ".join(parts[1].split())

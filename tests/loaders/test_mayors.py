@@ -301,6 +301,38 @@ def test_bref_unknown_overseas_code_stops(store: Store, tmp_path: Path) -> None:
     assert err.value.file.endswith("K_Tous_Maires.zip!K Tous Maires.txt")
 
 
+@pytest.mark.parametrize(
+    ("damage", "field"),
+    [
+        (b"\xe9", None),  # Latin-1 in a name
+        (b"\x00", None),  # in a column the reader does not keep
+        (b"x" * (200 << 10), None),  # over the csv module's 128 KiB field limit
+        (b"", "Code Insee de la commune"),  # the département is fine, the commune is not
+    ],
+)
+def test_bref_zip_errors_name_their_line_and_field(
+    store: Store, tmp_path: Path, damage: bytes, field: str | None
+) -> None:
+    rows = [_row("38", f"{i:03d}", f"C{i}", "TEST", f"P{i}", str(i)) for i in range(1, 800)]
+    path = _zip(tmp_path / "K_Tous_Maires.zip", rows)
+    with zipfile.ZipFile(path) as z:
+        lines = z.read("K Tous Maires.txt").split(b"\r\n")
+    cols = lines[700].split(b"\t")  # line 701 of the file
+    if field:
+        cols[BREF_COLUMNS.index(field)] = damage
+    else:
+        cols[10] += damage  # Libellé de la profession
+    lines[700] = b"\t".join(cols)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("K Tous Maires.txt", b"\r\n".join(lines))
+    digest = store.digest()
+    with pytest.raises(LoadError) as err:
+        load(store, [path], progress=False)
+    assert (err.value.line, err.value.field) == (701, field)
+    assert err.value.file.endswith("K_Tous_Maires.zip!K Tous Maires.txt")
+    assert store.digest() == digest
+
+
 def test_missing_cities_reject_option(store: Store, registers: Path) -> None:
     summary = load(
         store,
