@@ -163,9 +163,17 @@ class Model:
 
 
 def check_property_key(key: str) -> str:
+    """Return *key* if it is a plain identifier (the only names that reach Cypher)."""
+    if key in _GOOD_KEYS:  # loads check the same few names millions of times
+        return key
     if not isinstance(key, str) or not PROPERTY_KEY.match(key):
         raise InvalidProperty(f"property name {key!r} is not an identifier")
+    if len(_GOOD_KEYS) < 10_000:
+        _GOOD_KEYS.add(key)
     return key
+
+
+_GOOD_KEYS: set[str] = set()
 
 
 def relationship_id(rel_type: str, source: str, target: str, start: str | None) -> str:

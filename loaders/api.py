@@ -20,6 +20,7 @@ from .files import (
     read_mapped,
     read_nodes_csv,
 )
+from .register_common import release_contexts
 
 __all__ = ["load", "READERS", "register_reader", "detect_format"]
 
@@ -137,15 +138,19 @@ def load(
                 opts["default_source"] = src["id"]
             yield from READERS[kind](p, store=store, review=review, **opts)
 
-    summary = run_load(
-        store,
-        records(),
-        name=name or (", ".join(f.name for f in files) if files else "load"),
-        batch_size=batch_size,
-        resume=resume,
-        skip_invalid=skip_invalid,
-        progress=progress,
-    )
+    try:
+        summary = run_load(
+            store,
+            records(),
+            name=name or (", ".join(f.name for f in files) if files else "load"),
+            batch_size=batch_size,
+            resume=resume,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        )
+    finally:
+        release_contexts()  # the register readers' resolver indexes of this load
+
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
         write_report(report, summary.rejects, review)

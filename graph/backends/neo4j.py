@@ -102,6 +102,12 @@ class Neo4jBackend:
         except neo4j.exceptions.DriverError as exc:
             raise _translate(exc, self) from exc
 
+    def compile(
+        self, query: str, params: dict[str, Any] | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The driver sends parameters separately: nothing to do ahead."""
+        return query, params
+
     def setup_schema(self, labels: list[str]) -> None:
         # Uniqueness on Entity.id (one constraint serves every label), an index per label.
         self.run(
