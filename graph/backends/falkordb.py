@@ -209,15 +209,21 @@ class FalkorDBBackend:
             self._engine = None
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 class _Converter:
     """FalkorDB edges name their endpoints by internal ids; map them to our ``id`` property."""
 
     def __init__(self, backend: FalkorDBBackend) -> None:
         self.backend = backend
-        self.internal: dict[int, str] = {}
+        self.internal: dict[int, str | None] = {}
         self.pending: list[tuple[int, int, str, dict[str, Any]]] = []
+        self.has_pending = False
 
     def value(self, v: Any) -> Any:
+        if type(v) in _SCALARS:  # most values: ids, names, dates, counts
+            return v
         from falkordb.edge import Edge
         from falkordb.node import Node as FNode
         from falkordb.path import Path as FPath
@@ -227,18 +233,22 @@ class _Converter:
             self.internal[v.id] = props.get("id")
             return Node(id=props.get("id"), labels=tuple(v.labels or ()), properties=props)
         if isinstance(v, Edge):
+            self.has_pending = True
             return _PendingRel(v.src_node, v.dest_node, v.relation, dict(v.properties))
         if isinstance(v, FPath):
+            self.has_pending = True
             return _PendingPath(
                 [self.value(n) for n in v.nodes()], [self.value(e) for e in v.edges()]
             )
         if isinstance(v, list):
-            return [self.value(x) for x in v]
+            return [x if type(x) in _SCALARS else self.value(x) for x in v]
         if isinstance(v, dict):
-            return {k: self.value(x) for k, x in v.items()}
+            return {k: x if type(x) in _SCALARS else self.value(x) for k, x in v.items()}
         return v
 
     def resolve(self, rows: list[dict[str, Any]]) -> None:
+        if not self.has_pending:  # no relationship or path: nothing to map
+            return
         missing: set[int] = set()
 
         def scan(v: Any) -> None:
