@@ -21,6 +21,7 @@ import sys
 import time
 
 import networkx as nx
+
 from civicgraph.graph.analysis import betweenness, gould_fernandez
 
 

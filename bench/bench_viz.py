@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+
 from civicgraph.graph.viz import render
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,13 +15,18 @@ import re
 import sys
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .errors import CivicgraphError
 from .output import FORMATS, format_rows
 from .store import DEFAULT_DB, Store, open_store
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from collections.abc import Sequence
+
+    from .viz import ColorBy, SizeBy
 
 __all__ = ["cli", "main"]
 
@@ -493,14 +498,16 @@ def brokerage(
     """
     from .analysis import measure_over_time, slices
 
-    if every and not (from_ and to):
-        raise click.UsageError("--every needs --from and --to")
-    if every and as_of:
-        raise click.UsageError("use either --as-of or --every")
-    try:
-        dates = slices(from_, to, every) if every else [as_of]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    dates: Sequence[str | None] = [as_of]
+    if every:
+        if not (from_ and to):
+            raise click.UsageError("--every needs --from and --to")
+        if as_of:
+            raise click.UsageError("use either --as-of or --every")
+        try:
+            dates = slices(from_, to, every)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     with _open(db) as store:
         df = measure_over_time(
             store,
@@ -625,8 +632,8 @@ def explore(
     everything: bool,
     neighbours: int,
     as_of: str | None,
-    color_by: str,
-    size_by: str,
+    color_by: ColorBy,
+    size_by: SizeBy,
     output: str,
     db: str,
 ) -> None:

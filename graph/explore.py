@@ -11,14 +11,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .store import Store
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .viz import ColorBy, SizeBy
+
 __all__ = ["explore", "rows_to_graph"]
 
-_ID_PREFIXES = ("insee:", "dep:", "reg:", "rne:", "person:", "wd:", "party:", "org:", "net:",
-                "event:", "src:", "stat:", "nuance:")
+_ID_PREFIXES = (
+    "insee:",
+    "dep:",
+    "reg:",
+    "rne:",
+    "person:",
+    "wd:",
+    "party:",
+    "org:",
+    "net:",
+    "event:",
+    "src:",
+    "stat:",
+    "nuance:",
+)
 
 
 def _ids_in(value: Any, out: set[str]) -> None:
@@ -33,8 +49,9 @@ def _ids_in(value: Any, out: set[str]) -> None:
             _ids_in(v, out)
 
 
-def rows_to_graph(store: Store, rows: Iterable[dict[str, Any]],
-                  params: dict[str, Any] | None = None) -> Any:
+def rows_to_graph(
+    store: Store, rows: Iterable[dict[str, Any]], params: dict[str, Any] | None = None
+) -> Any:
     """A networkx graph of the nodes and relationships in *rows* (or named by their ids)."""
     from . import viz
 
@@ -48,13 +65,13 @@ def rows_to_graph(store: Store, rows: Iterable[dict[str, Any]],
     _ids_in(list((params or {}).values()), ids)
     ids -= set(G)
     if ids:
-        found = store.query(
-            "MATCH (n:Entity) WHERE n.id IN $ids RETURN n", {"ids": sorted(ids)})
+        found = store.query("MATCH (n:Entity) WHERE n.id IN $ids RETURN n", {"ids": sorted(ids)})
         viz_rows = list(found)
         every = sorted(ids | {n for n in G if isinstance(n, str)})
         viz_rows += store.query(
-            "MATCH (a:Entity)-[r]->(b:Entity) WHERE a.id IN $ids AND b.id IN $ids "
-            "RETURN a, r, b", {"ids": every})
+            "MATCH (a:Entity)-[r]->(b:Entity) WHERE a.id IN $ids AND b.id IN $ids RETURN a, r, b",
+            {"ids": every},
+        )
         for row in viz_rows:
             viz._collect(G, row)
     return G
@@ -70,8 +87,8 @@ def explore(
     everything: bool = False,
     neighbours: int = 0,
     as_of: str | None = None,
-    color_by: str = "kind",
-    size_by: str = "degree",
+    color_by: ColorBy = "kind",
+    size_by: SizeBy = "degree",
     title: str | None = None,
 ) -> dict[str, Any]:
     """Render what a stored query (or statement, or the whole graph) returns as a page.
@@ -97,6 +114,13 @@ def explore(
     G = rows_to_graph(store, rows, params)
     if neighbours:
         viz.expand_neighbours(store, G, hops=neighbours)
-    path = viz.render(G, Path(output), title=title, as_of=as_of, color_by=color_by,
-                      size_by=size_by, sources=viz.fetch_sources(store, G))
+    path = viz.render(
+        G,
+        Path(output),
+        title=title,
+        as_of=as_of,
+        color_by=color_by,
+        size_by=size_by,
+        sources=viz.fetch_sources(store, G),
+    )
     return {"path": str(path), "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}

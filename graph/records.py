@@ -3,6 +3,8 @@
 Rows come back as plain ``dict``s; a node or relationship inside a row becomes a
 :class:`Node` or :class:`Relationship` keyed by civicgraph's own ``id`` property (never an
 engine-internal id, which differs between engines and is not stable across restarts).
+That id is ``None`` for a node without an ``id`` property (one made by a raw Cypher
+write, say), and a relationship's ``start``/``end`` is ``None`` when its endpoint has none.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ __all__ = ["Node", "Path", "Relationship", "to_plain"]
 
 @dataclass(frozen=True)
 class Node:
-    id: str
+    id: str | None
     labels: tuple[str, ...]
     properties: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -31,8 +33,8 @@ class Node:
 @dataclass(frozen=True)
 class Relationship:
     type: str
-    start: str
-    end: str
+    start: str | None
+    end: str | None
     properties: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -599,17 +599,21 @@ def render_case(
             _collect(G, row)
     # The network's own ties: the alliances it belongs to and their members (CSOs such as
     # OCU), its partners, and the parties of the mayors shown.
-    context = store.query(
-        "MATCH (n:Network {id: $network})-[r]-(o) WHERE o:Organization OR o:Network "
-        "RETURN n, r, o",
-        {"network": network},
-    ) + store.query(
-        "MATCH (:Network {id: $network})-[:MEMBER_OF]->(a:Network)<-[r:MEMBER_OF]-(o) "
-        "RETURN a, r, o",
-        {"network": network},
-    ) + store.query(
-        "MATCH (p:Person)-[r:MEMBER_OF]->(pa:Party) WHERE p.id IN $ids RETURN p, r, pa",
-        {"ids": [n for n, d in G.nodes(data=True) if d.get("label") == "Person"]},
+    context = (
+        store.query(
+            "MATCH (n:Network {id: $network})-[r]-(o) WHERE o:Organization OR o:Network "
+            "RETURN n, r, o",
+            {"network": network},
+        )
+        + store.query(
+            "MATCH (:Network {id: $network})-[:MEMBER_OF]->(a:Network)<-[r:MEMBER_OF]-(o) "
+            "RETURN a, r, o",
+            {"network": network},
+        )
+        + store.query(
+            "MATCH (p:Person)-[r:MEMBER_OF]->(pa:Party) WHERE p.id IN $ids RETURN p, r, pa",
+            {"ids": [n for n, d in G.nodes(data=True) if d.get("label") == "Person"]},
+        )
     )
     for row in context:
         _collect(G, row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -91,7 +91,8 @@ def read_case(folder: str | Path, **_: Any) -> Iterator[NodeRecord | RelRecord]:
             for target in about if isinstance(about, list) else [about]:
                 yield RelRecord(
                     "ABOUT",
-                    props.get("id"),
+                    # as read: loaders.base's validation rejects a missing id
+                    cast(str, props.get("id")),
                     str(target),
                     {"sources": props.get("sources")},
                     str(node_file),

@@ -27,7 +27,7 @@ import string
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -271,9 +271,10 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRec
             yield NodeRecord(specific[0], {**props, "id": node_id}, p, lineno)
         elif kind == "relationship":
             rprops = {k: v for k, v in props.items() if k != "id"}
-            yield RelRecord(
-                str(obj.get("type", "")), obj.get("source"), obj.get("target"), rprops, p, lineno
-            )
+            # Ends go on as read: loaders.base's validation rejects a missing or non-string
+            # one ("missing source id").  RelRecord declares str, hence the casts.
+            source, target = cast(str, obj.get("source")), cast(str, obj.get("target"))
+            yield RelRecord(str(obj.get("type", "")), source, target, rprops, p, lineno)
         else:
             raise LoadError(
                 f"'kind' must be 'node' or 'relationship', got {kind!r}",
@@ -359,19 +360,23 @@ def _template(spec: Any, row: dict[str, Any], *, file: str, line: int, field: st
         return spec[1:]
     if "{" in spec:
         try:
-            fields = [f for f in string.Formatter().parse(spec) if f[1] is not None]
+            fields = [
+                (name, fmt, conv)
+                for _, name, fmt, conv in string.Formatter().parse(spec)
+                if name is not None
+            ]
         except ValueError as exc:
             raise LoadError(
                 f"bad template {spec!r}: {exc}", file=file, line=line, field=field
             ) from None
-        if any(f[1] == "" or f[2] or f[3] for f in fields):
+        if any(name == "" or fmt or conv for name, fmt, conv in fields):
             raise LoadError(
                 f"bad template {spec!r}: only plain {{column}} fields are allowed",
                 file=file,
                 line=line,
                 field=field,
             )
-        names = [f[1] for f in fields]
+        names = [name for name, _, _ in fields]
         for n in names:
             if n not in row:
                 raise LoadError(

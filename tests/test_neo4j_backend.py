@@ -66,12 +66,17 @@ def bolt_backend(tmp_path: Path) -> Iterator[Neo4jBackend]:
 def test_connection_parameters_and_record_conversion(bolt_backend: Neo4jBackend) -> None:
     backend = bolt_backend
     if True:  # noqa: SIM108 - keeps the shape of the real-Neo4j test below
-        rows = backend.run("RETURN $n AS n, $s AS s, $l AS l, $m AS m",
-                           {"n": 7, "s": "Grenoble", "l": [1, 2], "m": {"k": "v"}})
+        rows = backend.run(
+            "RETURN $n AS n, $s AS s, $l AS l, $m AS m",
+            {"n": 7, "s": "Grenoble", "l": [1, 2], "m": {"k": "v"}},
+        )
         assert rows == [{"n": 7, "s": "Grenoble", "l": [1, 2], "m": {"k": "v"}}]
-        backend.run("CREATE (a:Entity:City {id: $a, name: 'Grenoble'})-[:MEMBER_OF {id: 'r1', "
-                    "role: 'founding'}]->(b:Entity:Network {id: $b, name: 'ANVITA'})",
-                    {"a": "insee:38185", "b": "net:anvita"}, write=True)
+        backend.run(
+            "CREATE (a:Entity:City {id: $a, name: 'Grenoble'})-[:MEMBER_OF {id: 'r1', "
+            "role: 'founding'}]->(b:Entity:Network {id: $b, name: 'ANVITA'})",
+            {"a": "insee:38185", "b": "net:anvita"},
+            write=True,
+        )
         rows = backend.run("MATCH (a:City)-[r:MEMBER_OF]->(b) RETURN a, r, b")
         a, r, b = rows[0]["a"], rows[0]["r"], rows[0]["b"]
         assert isinstance(a, Node) and a.id == "insee:38185" and "City" in a.labels
@@ -81,7 +86,8 @@ def test_connection_parameters_and_record_conversion(bolt_backend: Neo4jBackend)
         assert r.properties["role"] == "founding"
         assert b.id == "net:anvita"
         assert backend.run("MATCH (n:Network) RETURN n.name AS name", write=True) == [
-            {"name": "ANVITA"}]
+            {"name": "ANVITA"}
+        ]
 
 
 @pytest.mark.bolt
@@ -89,18 +95,23 @@ def test_store_upserts_through_the_bolt_backend(bolt_backend: Neo4jBackend) -> N
     store = Store(bolt_backend)
     store._schema_ready = True  # FalkorDB's Bolt has no CREATE CONSTRAINT; tested on Neo4j
     try:
-        c = store.upsert_nodes("City", [{"id": f"insee:{i:05d}", "name": f"C{i}",
-                                         "sources": ["src:t"]} for i in range(20)], batch_size=10)
+        c = store.upsert_nodes(
+            "City",
+            [{"id": f"insee:{i:05d}", "name": f"C{i}", "sources": ["src:t"]} for i in range(20)],
+            batch_size=10,
+        )
         assert (c.created, c.updated) == (20, 0)
         c = store.upsert_nodes("City", [{"id": "insee:00001", "name": "C1", "sources": ["src:t"]}])
         assert c.unchanged == 1
         store.upsert_node("Network", {"id": "net:x", "name": "X", "sources": ["src:t"]})
-        c = store.upsert_relationship("MEMBER_OF", "insee:00001", "net:x",
-                                      {"role": "member", "sources": ["src:t"]})
+        c = store.upsert_relationship(
+            "MEMBER_OF", "insee:00001", "net:x", {"role": "member", "sources": ["src:t"]}
+        )
         assert c.created == 1
         assert store.totals() == (21, 1)
-        rows = store.query("MATCH (c:City {id: $id})-[r:MEMBER_OF]->(n) RETURN c, r, n",
-                           {"id": "insee:00001"})
+        rows = store.query(
+            "MATCH (c:City {id: $id})-[r:MEMBER_OF]->(n) RETURN c, r, n", {"id": "insee:00001"}
+        )
         assert rows[0]["r"].properties["sources"] == ["src:t"]
     finally:
         pass
@@ -112,7 +123,7 @@ NEO4J_URI = os.environ.get("NEO4J_URI")
 needs_neo4j = pytest.mark.skipif(
     not NEO4J_URI,
     reason="NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d` "
-           "and export NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD to run these)",
+    "and export NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD to run these)",
 )
 
 
@@ -124,8 +135,10 @@ def neo4j_store() -> Iterator[Store]:
     n = store.query("MATCH (n) RETURN count(n) AS n")[0]["n"]
     if n and not os.environ.get("CIVICGRAPH_TEST_RESETDB"):
         store.close()
-        pytest.skip(f"the Neo4j database holds {n} nodes: refusing to touch it "
-                    "(set CIVICGRAPH_TEST_RESETDB=1 to let the tests empty it)")
+        pytest.skip(
+            f"the Neo4j database holds {n} nodes: refusing to touch it "
+            "(set CIVICGRAPH_TEST_RESETDB=1 to let the tests empty it)"
+        )
     store.execute("MATCH (n) DETACH DELETE n")
     try:
         yield store
@@ -141,11 +154,13 @@ def test_neo4j_case_and_stored_queries(neo4j_store: Store) -> None:
     from civicgraph.queries import load_catalogue
 
     build_case(neo4j_store, progress=False)
-    rows = load_catalogue().run(neo4j_store, "network_members",
-                                {"network": "net:anvita", "date": "2019-01-01"})
+    rows = load_catalogue().run(
+        neo4j_store, "network_members", {"network": "net:anvita", "date": "2019-01-01"}
+    )
     assert {"insee:38185", "insee:69381"} <= {r["id"] for r in rows}
-    rows = load_catalogue().run(neo4j_store, "exits_after_leadership_change",
-                                {"network": "net:anvita", "months": 12})
+    rows = load_catalogue().run(
+        neo4j_store, "exits_after_leadership_change", {"network": "net:anvita", "months": 12}
+    )
     assert {r["id"] for r in rows} == {"insee:59271", "insee:05023"}
 
 

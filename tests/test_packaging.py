@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                    "-q", "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     return next(out.glob("civicgraph-*.whl"))
 
 
@@ -37,20 +40,28 @@ def test_fresh_venv_install_runs_help_imports_and_demo(wheel: Path, tmp_path: Pa
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CIVICGRAPH_DB")}
     work = tmp_path / "elsewhere"
     work.mkdir()
-    run = lambda *a: subprocess.run(a, cwd=work, env=env, capture_output=True, text=True,  # noqa: E731
-                                    timeout=300)
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(a, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+
     assert run(str(venv / "bin" / "civicgraph"), "--help").returncode == 0
-    r = run(str(py), "-c", "import civicgraph.graph, civicgraph.loaders, civicgraph.queries, "
-            "sysconfig, os; sp = sysconfig.get_paths()['purelib']; "
-            "print(sorted(n for n in ('graph', 'loaders', 'queries') if os.path.exists("
-            "os.path.join(sp, n))))")
+    r = run(
+        str(py),
+        "-c",
+        "import civicgraph.graph, civicgraph.loaders, civicgraph.queries, "
+        "sysconfig, os; sp = sysconfig.get_paths()['purelib']; "
+        "print(sorted(n for n in ('graph', 'loaders', 'queries') if os.path.exists("
+        "os.path.join(sp, n))))",
+    )
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
     r = run(str(venv / "bin" / "civicgraph"), "demo", "--db", "demo.db", "--html", "a.html")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ANVITA" in r.stdout and (work / "a.html").exists() is bool(
-        "Interactive page" in r.stdout)
+        "Interactive page" in r.stdout
+    )

@@ -18,18 +18,34 @@ from civicgraph.graph import (
 from civicgraph.queries import load_catalogue, named_parameters
 
 CHARTER_FOUNDERS = {  # anvita.fr/qui-sommes-nous: the 9 cities of the charter, 2018-09-26
-    "insee:05023", "insee:59271", "insee:38185", "insee:94041", "insee:69381",
-    "insee:93048", "insee:44109", "insee:93066", "insee:67482",
+    "insee:05023",
+    "insee:59271",
+    "insee:38185",
+    "insee:94041",
+    "insee:69381",
+    "insee:93048",
+    "insee:44109",
+    "insee:93066",
+    "insee:67482",
 }
 REQUIRED = [
-    "network_members", "membership_timeline", "network_composition", "reported_vs_computed",
-    "co_membership", "alliance_members", "mayors_of", "leadership_changes",
-    "exits_after_leadership_change", "joins_after_leadership_change", "brokerage_roles",
+    "network_members",
+    "membership_timeline",
+    "network_composition",
+    "reported_vs_computed",
+    "co_membership",
+    "alliance_members",
+    "mayors_of",
+    "leadership_changes",
+    "exits_after_leadership_change",
+    "joins_after_leadership_change",
+    "brokerage_roles",
     "path_between",
 ]
 
 
 # -- the catalogue ------------------------------------------------------------------------
+
 
 def test_catalogue_has_every_required_query_with_docs() -> None:
     cat = load_catalogue()
@@ -59,7 +75,9 @@ def test_undeclared_parameter_fails_the_load_with_the_file_name(tmp_path: Path) 
 
 
 def test_unused_declared_parameter_fails_the_load(tmp_path: Path) -> None:
-    _write(tmp_path, "unused.cypher", "// U.\n// @param a string  x\n// @param b int  y\nRETURN $a\n")
+    _write(
+        tmp_path, "unused.cypher", "// U.\n// @param a string  x\n// @param b int  y\nRETURN $a\n"
+    )
     with pytest.raises(InvalidQueryFile, match=r"unused\.cypher.*'b'"):
         load_catalogue(tmp_path)
 
@@ -86,8 +104,11 @@ def test_unknown_query_suggests_a_name() -> None:
     ("params", "error", "match"),
     [
         ({"network": "net:anvita"}, MissingParameter, "needs parameter 'date'"),
-        ({"network": "net:anvita", "date": "2019-01-01", "colour": "x"}, UnknownParameter,
-         "no parameter 'colour'"),
+        (
+            {"network": "net:anvita", "date": "2019-01-01", "colour": "x"},
+            UnknownParameter,
+            "no parameter 'colour'",
+        ),
         ({"network": "net:anvita", "date": "2019-13-45"}, InvalidParameter, "2019-13-45"),
     ],
 )
@@ -107,22 +128,29 @@ def test_choices_and_types_are_checked() -> None:
 
 
 def test_a_stored_query_cannot_write_unless_declared(tmp_path: Path, store: Store) -> None:
-    _write(tmp_path, "sneaky.cypher", "// Writes without saying so.\nCREATE (n:City {id: 'insee:x'})\n")
+    _write(
+        tmp_path, "sneaky.cypher", "// Writes without saying so.\nCREATE (n:City {id: 'insee:x'})\n"
+    )
     cat = load_catalogue(tmp_path)
     with pytest.raises(ReadOnlyViolation):
         cat.run(store, "sneaky")
     assert store.totals() == (0, 0)
-    _write(tmp_path, "declared.cypher",
-           "// Writes, and says so.\n// @write\nCREATE (n:Entity:City {id: 'insee:x', name: 'X'})\n")
+    _write(
+        tmp_path,
+        "declared.cypher",
+        "// Writes, and says so.\n// @write\nCREATE (n:Entity:City {id: 'insee:x', name: 'X'})\n",
+    )
     load_catalogue(tmp_path).run(store, "declared")
     assert store.totals() == (1, 0)
 
 
 # -- known answers on the seed case -------------------------------------------------------
 
+
 def test_network_members_on_2019_01_01_are_the_founders_and_begles(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "network_members",
-                                {"network": "net:anvita", "date": "2019-01-01"})
+    rows = load_catalogue().run(
+        case_store, "network_members", {"network": "net:anvita", "date": "2019-01-01"}
+    )
     ids = {r["id"] for r in rows}
     assert CHARTER_FOUNDERS <= ids
     assert ids - CHARTER_FOUNDERS == {"insee:33039"}  # Bègles: "joined in 2018" (paper)
@@ -147,19 +175,23 @@ def test_membership_timeline(case_store: Store) -> None:
 
 
 def test_exits_after_leadership_change_lists_grande_synthe_and_briancon(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "exits_after_leadership_change",
-                                {"network": "net:anvita", "months": 12})
+    rows = load_catalogue().run(
+        case_store, "exits_after_leadership_change", {"network": "net:anvita", "months": 12}
+    )
     assert {r["id"] for r in rows} == {"insee:59271", "insee:05023"}
 
 
 def test_joins_after_leadership_change(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "joins_after_leadership_change",
-                                {"network": "net:anvita", "months": 24})
+    rows = load_catalogue().run(
+        case_store, "joins_after_leadership_change", {"network": "net:anvita", "months": 24}
+    )
     ids = {r["id"] for r in rows}
     assert {"insee:33063", "insee:69123"} <= ids  # Bordeaux and Lyon: new green majorities
 
 
-def test_mayors_of_grenoble_include_piolle_from_2014_with_register_nuance(case_store: Store) -> None:
+def test_mayors_of_grenoble_include_piolle_from_2014_with_register_nuance(
+    case_store: Store,
+) -> None:
     rows = load_catalogue().run(case_store, "mayors_of", {"city": "insee:38185"})
     piolle = [r for r in rows if "Piolle" in (r["name"] or "") or "PIOLLE" in (r["name"] or "")]
     assert piolle and piolle[0]["start"].startswith("2014")
@@ -168,8 +200,9 @@ def test_mayors_of_grenoble_include_piolle_from_2014_with_register_nuance(case_s
 
 
 def test_leadership_changes_2020(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "leadership_changes",
-                                {"from": "2019-06-01", "to": "2021-01-01"})
+    rows = load_catalogue().run(
+        case_store, "leadership_changes", {"from": "2019-06-01", "to": "2021-01-01"}
+    )
     ids = {r["id"] for r in rows}
     assert "insee:05023" in ids  # Briançon: Fromm → Murgia
     assert "insee:38185" not in ids  # Grenoble: Piolle re-elected
@@ -177,18 +210,27 @@ def test_leadership_changes_2020(case_store: Store) -> None:
 
 def test_network_composition_by_kind_counts_every_member(case_store: Store) -> None:
     cat = load_catalogue()
-    members = cat.run(case_store, "network_members", {"network": "net:anvita", "date": "2022-09-01"})
-    comp = cat.run(case_store, "network_composition",
-                   {"network": "net:anvita", "date": "2022-09-01", "by": "kind"})
+    members = cat.run(
+        case_store, "network_members", {"network": "net:anvita", "date": "2022-09-01"}
+    )
+    comp = cat.run(
+        case_store,
+        "network_composition",
+        {"network": "net:anvita", "date": "2022-09-01", "by": "kind"},
+    )
     assert sum(r["members"] for r in comp) == len(members)
-    size = cat.run(case_store, "network_composition",
-                   {"network": "net:anvita", "date": "2022-09-01", "by": "size"})
+    size = cat.run(
+        case_store,
+        "network_composition",
+        {"network": "net:anvita", "date": "2022-09-01", "by": "size"},
+    )
     assert sum(r["members"] for r in size) == len(members)
 
 
 def test_alliance_members_reach_cities_through_anvita(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "alliance_members",
-                                {"network": "net:alliance-migrations"})
+    rows = load_catalogue().run(
+        case_store, "alliance_members", {"network": "net:alliance-migrations"}
+    )
     grenoble = [r for r in rows if r["id"] == "insee:38185"]
     assert grenoble and grenoble[0]["depth"] == 2
     assert grenoble[0]["path"] == ["insee:38185", "net:anvita", "net:alliance-migrations"]
@@ -202,8 +244,9 @@ def test_co_membership_of_grenoble(case_store: Store) -> None:
 
 
 def test_path_between_grenoble_and_ocu(case_store: Store) -> None:
-    rows = load_catalogue().run(case_store, "path_between",
-                                {"a": "insee:38185", "b": "org:ocu", "max_hops": 3})
+    rows = load_catalogue().run(
+        case_store, "path_between", {"a": "insee:38185", "b": "org:ocu", "max_hops": 3}
+    )
     assert rows and rows[0]["hops"] == 2
     assert rows[0]["ids"][1] == "net:anvita"
 
@@ -229,18 +272,34 @@ HAND_ROLES = {  # coordinator, itinerant, representative, gatekeeper, liaison
 
 
 def _hand_graph(store: Store) -> None:
-    store.upsert_nodes("Organization", [
-        {"id": f"org:{n}", "name": n.upper(), "group": g, "sources": ["src:hand"]}
-        for n, g in HAND_NODES.items()
-    ])
-    store.upsert_relationships("PARTNER_OF", [
-        {"source": f"org:{a}", "target": f"org:{b}", "sources": ["src:hand"]} for a, b in HAND_ARCS
-    ])
+    store.upsert_nodes(
+        "Organization",
+        [
+            {"id": f"org:{n}", "name": n.upper(), "group": g, "sources": ["src:hand"]}
+            for n, g in HAND_NODES.items()
+        ],
+    )
+    store.upsert_relationships(
+        "PARTNER_OF",
+        [
+            {"source": f"org:{a}", "target": f"org:{b}", "sources": ["src:hand"]}
+            for a, b in HAND_ARCS
+        ],
+    )
 
 
 def test_brokerage_roles_match_hand_counts(store: Store) -> None:
     _hand_graph(store)
     rows = load_catalogue().run(store, "brokerage_roles", {"group": "group"})
-    got = {r["id"]: (r["coordinator"], r["itinerant"], r["representative"], r["gatekeeper"],
-                     r["liaison"]) for r in rows if r["total"]}
+    got = {
+        r["id"]: (
+            r["coordinator"],
+            r["itinerant"],
+            r["representative"],
+            r["gatekeeper"],
+            r["liaison"],
+        )
+        for r in rows
+        if r["total"]
+    }
     assert got == HAND_ROLES

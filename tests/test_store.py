@@ -31,15 +31,20 @@ def test_relationship_identity_is_type_ends_and_start(store: Store) -> None:
     store.upsert_nodes("City", [{"id": "insee:59271", "name": "Grande-Synthe", "sources": ["s"]}])
     store.upsert_nodes("Network", [{"id": "net:anvita", "name": "ANVITA", "sources": ["s"]}])
     r = {"source": "insee:59271", "target": "net:anvita", "start": "2018-09-26"}
-    store.upsert_relationships("MEMBER_OF", [{**r, "sources": ["src:site"]},
-                                             {**r, "sources": ["src:paper"]}])
+    store.upsert_relationships(
+        "MEMBER_OF", [{**r, "sources": ["src:site"]}, {**r, "sources": ["src:paper"]}]
+    )
     # a source that gives another start date is another claim, kept apart
-    store.upsert_relationship("MEMBER_OF", "insee:59271", "net:anvita",
-                              {"start": "2018-09-01", "sources": ["src:other"]})
-    rows = store.query("MATCH ()-[r:MEMBER_OF]->() RETURN r.start AS s, r.sources AS src "
-                       "ORDER BY s")
-    assert rows == [{"s": "2018-09-01", "src": ["src:other"]},
-                    {"s": "2018-09-26", "src": ["src:site", "src:paper"]}]
+    store.upsert_relationship(
+        "MEMBER_OF", "insee:59271", "net:anvita", {"start": "2018-09-01", "sources": ["src:other"]}
+    )
+    rows = store.query(
+        "MATCH ()-[r:MEMBER_OF]->() RETURN r.start AS s, r.sources AS src ORDER BY s"
+    )
+    assert rows == [
+        {"s": "2018-09-01", "src": ["src:other"]},
+        {"s": "2018-09-26", "src": ["src:site", "src:paper"]},
+    ]
     c = store.upsert_relationships("MEMBER_OF", [{**r, "sources": ["src:site"]}])
     assert c.unchanged == 1
 

@@ -157,9 +157,14 @@ def measure_over_time(
         raise ValueError("gould-fernandez needs a group attribute (e.g. group='party')")
     if isinstance(dates, str):
         dates = [dates]
-    rows: list[dict[str, object]] = []
     # [None]: one measure over the whole graph, with no date filter.
-    for date in [None] if list(dates) == [None] else slices(dates):
+    on: list[str | None] = [None]
+    if list(dates) != [None]:
+        if None in dates:  # None only makes sense alone; slices() words it so
+            raise ValueError("bad date None (expected YYYY-MM-DD or YYYY)")
+        on = list(slices([d for d in dates if d is not None]))
+    rows: list[dict[str, object]] = []
+    for date in on:
         G = to_networkx(store, labels=labels, types=types, as_of=date, directed=directed)
         G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
         if name == "gould-fernandez":

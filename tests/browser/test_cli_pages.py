@@ -39,14 +39,27 @@ def test_explore_network_members_offline_with_expected_counts(
     case_db: Path, tmp_path: Path, offline_page: Any
 ) -> None:
     out = tmp_path / "a.html"
-    result = CliRunner().invoke(cli, ["explore", "network_members", "-p", "network=net:anvita",
-                                      "-p", "date=2022-09-01", "-o", str(out),
-                                      "--db", str(case_db)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "explore",
+            "network_members",
+            "-p",
+            "network=net:anvita",
+            "-p",
+            "date=2022-09-01",
+            "-o",
+            str(out),
+            "--db",
+            str(case_db),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert _remote_refs(out) == []
     with open_store(case_db) as s:
-        members = load_catalogue().run(s, "network_members",
-                                       {"network": "net:anvita", "date": "2022-09-01"})
+        members = load_catalogue().run(
+            s, "network_members", {"network": "net:anvita", "date": "2022-09-01"}
+        )
     offline_page.open(out)
     counts = offline_page.counts()
     # every member on that date, plus the network itself
@@ -74,8 +87,10 @@ def test_demo_page_shows_founders_members_parties_and_csos(
     assert later["edges"] > founding["edges"]
     # Grande-Synthe left in 2020: its membership is hidden (the city itself stays, with the
     # mayor it still has)
-    membership = ("() => window.civicgraph.edges.get({filter: e => e.from === 'insee:59271' "
-                  "&& e.to === 'net:anvita'}).map(e => e.hidden)")
+    membership = (
+        "() => window.civicgraph.edges.get({filter: e => e.from === 'insee:59271' "
+        "&& e.to === 'net:anvita'}).map(e => e.hidden)"
+    )
     assert offline_page.js(membership) == [True]
     offline_page.set_date("2019-06-01")
     assert offline_page.js(membership) == [False]

@@ -55,8 +55,13 @@ def test_zero_config_nodes_and_edges(store: Store, tmp_path: Path) -> None:
     ("nodes", "edges", "match", "line", "field"),
     [
         ("label,name\nCity,X\n", EDGES, "missing column 'id'", 1, "id"),
-        (NODES.replace("org:b,Organization", "org:b,Organisation"), EDGES,
-         "unknown label 'Organisation'", 3, "label"),
+        (
+            NODES.replace("org:b,Organization", "org:b,Organisation"),
+            EDGES,
+            "unknown label 'Organisation'",
+            3,
+            "label",
+        ),
         (NODES, EDGES.replace("2019-01-01", "2019-13-45"), "bad date '2019-13-45'", 2, "start"),
         (NODES, EDGES.replace("PARTNER_OF", "PARTNER"), "unknown relationship type", 2, "type"),
         (NODES, EDGES.replace("2020-06-30", "2017-01-01"), "before start", 3, "end"),
@@ -92,9 +97,20 @@ def test_broken_encoding_and_nul_bytes(store: Store, tmp_path: Path) -> None:
 
 
 def test_truncated_gzip(store: Store, tmp_path: Path) -> None:
-    data = gzip.compress("".join(
-        json.dumps({"kind": "node", "id": f"org:{i}", "labels": ["Organization"],
-                    "properties": {"name": f"O{i}"}}) + "\n" for i in range(5000)).encode())
+    data = gzip.compress(
+        "".join(
+            json.dumps(
+                {
+                    "kind": "node",
+                    "id": f"org:{i}",
+                    "labels": ["Organization"],
+                    "properties": {"name": f"O{i}"},
+                }
+            )
+            + "\n"
+            for i in range(5000)
+        ).encode()
+    )
     p = tmp_path / "nodes.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
     before = store.digest()
@@ -114,13 +130,33 @@ def test_skip_invalid_writes_a_report(store: Store, tmp_path: Path) -> None:
 
 def test_jsonl_and_graphml(store: Store, tmp_path: Path) -> None:
     j = tmp_path / "g.jsonl"
-    j.write_text("\n".join(json.dumps(x) for x in [
-        {"kind": "node", "id": "org:a", "labels": ["Organization", "Entity", "Actor"],
-         "properties": {"name": "A", "sources": ["src:j"]}},
-        {"kind": "node", "id": "org:b", "labels": ["Organization"], "properties": {"name": "B"}},
-        {"kind": "relationship", "type": "PARTNER_OF", "source": "org:a", "target": "org:b",
-         "properties": {"start": "2020-01-01", "sources": ["src:j"]}},
-    ]) + "\n")
+    j.write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in [
+                {
+                    "kind": "node",
+                    "id": "org:a",
+                    "labels": ["Organization", "Entity", "Actor"],
+                    "properties": {"name": "A", "sources": ["src:j"]},
+                },
+                {
+                    "kind": "node",
+                    "id": "org:b",
+                    "labels": ["Organization"],
+                    "properties": {"name": "B"},
+                },
+                {
+                    "kind": "relationship",
+                    "type": "PARTNER_OF",
+                    "source": "org:a",
+                    "target": "org:b",
+                    "properties": {"start": "2020-01-01", "sources": ["src:j"]},
+                },
+            ]
+        )
+        + "\n"
+    )
     load(store, [j], progress=False)
     g = tmp_path / "g.graphml"
     import networkx as nx
@@ -132,8 +168,10 @@ def test_jsonl_and_graphml(store: Store, tmp_path: Path) -> None:
     load(store, [g], progress=False)
     assert store.totals() == (4, 2)  # + the GraphML file's Source node
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"kind": "node", "id": "org:z", "labels": ["Organization"], '
-                   '"properties": {"name": "Z"}}\n{oops\n')
+    bad.write_text(
+        '{"kind": "node", "id": "org:z", "labels": ["Organization"], '
+        '"properties": {"name": "Z"}}\n{oops\n'
+    )
     with pytest.raises(LoadError, match="not valid JSON") as exc:
         load(store, [bad], progress=False)
     assert exc.value.line == 2
@@ -143,7 +181,8 @@ def test_mapping_file(store: Store, tmp_path: Path) -> None:
     csv_path = tmp_path / "communes.csv"
     csv_path.write_text("code;nom;pop;dep\n38185;Grenoble;158198;38\n69381;Lyon 1er;30000;69\n")
     m = tmp_path / "map.yaml"
-    m.write_text(textwrap.dedent("""\
+    m.write_text(
+        textwrap.dedent("""\
         format: csv
         delimiter: ";"
         nodes:
@@ -157,7 +196,8 @@ def test_mapping_file(store: Store, tmp_path: Path) -> None:
           - type: PART_OF
             source: "insee:{code}"
             target: "dep:{dep}"
-        """))
+        """)
+    )
     s = load(store, [csv_path], mapping=m, progress=False)
     assert s.rejected == 0
     assert store.totals() == (5, 2)
