@@ -337,7 +337,7 @@ class Store:
                 merged[props["id"]] = props
             else:  # same id twice in a batch: merge, sources accumulate
                 merged[props["id"]] = _merge_props(prev, props)
-        rows = [{"id": i, "props": p} for i, p in merged.items()]
+        rows: list[dict[str, Any]] = [{"id": i, "props": p} for i, p in merged.items()]
         check = [r for r in rows if r["id"] not in new_ids] if new_ids else rows
         state: dict[str, dict[str, Any]] = {}
         if check:
@@ -353,8 +353,8 @@ class Store:
                 )
             }
         counts = WriteCounts()
-        to_write = []
-        to_create = []
+        to_write: list[dict[str, Any]] = []
+        to_create: list[dict[str, Any]] = []
         create = bool(new_ids) and self._lock_depth > 0
         for row in rows:
             st = state.get(row["id"])
@@ -482,8 +482,8 @@ class Store:
                 )
             }
         counts = WriteCounts()
-        to_write = []
-        to_create = []
+        to_write: list[dict[str, Any]] = []
+        to_create: list[dict[str, Any]] = []
         create = bool(new_ids) and self._lock_depth > 0
         for m in rows:
             st = state.get(m["id"])
@@ -496,12 +496,12 @@ class Store:
             else:
                 counts.updated += 1
                 to_write.append(_with_sources(m, st["old_sources"]))
-        ends = "UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
+        both = "UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
         return _prepared(
             [
-                (ends + f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props", {"rows": to_create}),
+                (both + f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props", {"rows": to_create}),
                 (
-                    ends + f"MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b) SET r += row.props",
+                    both + f"MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b) SET r += row.props",
                     {"rows": to_write},
                 ),
             ],
@@ -578,7 +578,7 @@ class Store:
 
 
 def _sorted(d: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: d[k] for k in sorted(d or {})}
+    return {k: d[k] for k in sorted(d)} if d else {}
 
 
 def open_store(target: str | os.PathLike[str] | None = None, **options: Any) -> Store:

@@ -209,9 +209,9 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
             fld = "type"
         if "id" in msg.split(":")[0] or "lacks required property 'id'" in msg or " id " in msg:
             fld = fld or "id"
-        key = _key_in(msg)
-        if key is not None:
-            fld = key
+        quoted = _key_in(msg)
+        if quoted is not None:
+            fld = quoted
         raise LoadError(msg, field=fld, **_where(rec)) from None
 
 
@@ -264,7 +264,7 @@ def journal_dir(store: Store) -> Path:
     return Path(os.environ.get("CIVICGRAPH_STATE", ".civicgraph")) / "loads"
 
 
-def _progress(total: int, desc: str, enabled: bool | None) -> Any:
+def _progress(total: int | None, desc: str, enabled: bool | None) -> Any:
     from tqdm import tqdm
 
     return tqdm(
@@ -488,32 +488,45 @@ def _read_and_check(
             for end_id in row[:2]:
                 if end_id not in label_of and end_id not in ends:
                     ends[end_id] = (rtype, row)
-    present: dict[str, list[str]] = {}
-    for ids in chunks([*label_of, *ends], 10000):
+    present: set[str] = set()
+    clashes: list[str] = []
+    for batch in chunks(label_of.items(), 10000):
         for found in store.query(
-            "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id, labels(n) AS labels",
-            {"ids": ids},
+            "UNWIND $rows AS r MATCH (n:Entity {id: r[0]}) RETURN n.id AS id, "
+            "r[1] IN labels(n) AS ok",
+            {"rows": [list(pair) for pair in batch]},
         ):
-            present[found["id"]] = found["labels"]
-    clashed: set[str] = set()
-    for node_id, stored in present.items():
-        label = label_of.get(node_id)
-        if label is not None and label not in stored:
-            file, line = nodes[label].rows[node_id][:2]
-            kinds = "/".join(x for x in stored if x not in ("Entity", "Actor"))
-            exc = LoadError(
-                f"id {node_id!r} already belongs to a {kinds} node, not a {label}",
-                field="id",
-                file=file or None,
-                line=line,
+            present.add(found["id"])
+            if not found["ok"]:
+                clashes.append(found["id"])
+    for ids in chunks(list(ends), 10000):
+        present.update(
+            found["id"]
+            for found in store.query(
+                "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id", {"ids": ids}
             )
-            if not skip_invalid:
-                raise exc
-            summary.rejected += 1
-            summary.rejects.append(Reject(file, line, "id", exc.message, f"{label} {node_id}"))
-            del nodes[label].rows[node_id]
-            del label_of[node_id]
-            clashed.add(node_id)
+        )
+    clashed: set[str] = set()
+    for node_id in clashes:
+        label = label_of[node_id]
+        stored = store.query(
+            "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", {"id": node_id}
+        )[0]["labels"]
+        file, line = nodes[label].rows[node_id][:2]
+        kinds = "/".join(x for x in stored if x not in ("Entity", "Actor"))
+        err = LoadError(
+            f"id {node_id!r} already belongs to a {kinds} node, not a {label}",
+            field="id",
+            file=file or None,
+            line=line,
+        )
+        if not skip_invalid:
+            raise err
+        summary.rejected += 1
+        summary.rejects.append(Reject(file, line, "id", err.message, f"{label} {node_id}"))
+        del nodes[label].rows[node_id]
+        del label_of[node_id]
+        clashed.add(node_id)
     missing = [i for i in ends if i not in present]
     if missing and not skip_invalid:
         rtype, row = ends[missing[0]]

@@ -64,7 +64,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from civicgraph.graph.errors import LoadError
 
@@ -482,7 +482,8 @@ def _bref_rows(p: Path) -> Iterator[tuple[str, int, dict[str, str]]]:
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise LoadError(f"cannot read the zip member: {exc}", file=label) from None
             # buffered: ZipExtFile.readline alone is twice as slow
-            with io.BufferedReader(raw, 1 << 16) as f:
+            # (typeshed types ZipFile.open as IO[bytes]; it is a ZipExtFile, a readable stream)
+            with io.BufferedReader(cast("io.RawIOBase", raw), 1 << 16) as f:
                 yield from _tab_rows(decoded_lines(f, label), label)
         return
     with open(p, "rb") as f:
