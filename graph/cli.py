@@ -343,6 +343,7 @@ def _print_summary(summary: Any, as_json: bool) -> None:
     click.echo(
         f"read {data['read']}, created {data['created']}, updated {data['updated']}, "
         f"unchanged {data['unchanged']}, rejected {data['rejected']}"
+        + (f", merged {sum(data['merged'].values())} repeated ids" if data["merged"] else "")
         + (f", resumed {data['resumed_batches']} batches" if data["resumed_batches"] else "")
         + f" in {data['seconds']:.1f} s"
     )

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,6 +308,46 @@ class Store:
                 os.close(self._lock_fd)
                 self._lock_fd = None
 
+    def preread_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """For rows ``{"id", "props"}`` of ids the store may hold: per stored id, whether it
+        has *label* (``ok``, and its ``labels``), and ``old_sources`` — ``None`` when the
+        row would change nothing, else the stored sources.  The engine does the comparing,
+        so only this verdict comes back, not every stored property."""
+        if not rows:
+            return {}
+        return {
+            r["id"]: r
+            for r in self.backend.run(
+                "UNWIND $rows AS row MATCH (x:Entity {id: row.id}) "
+                + _DIFF
+                + "RETURN row.id AS id, $label IN labels(x) AS ok, labels(x) AS labels, "
+                "CASE WHEN size(changed) = 0 AND size(fresh) = 0 THEN null "
+                "ELSE coalesce(x.sources, []) END AS old_sources",
+                {"rows": rows, "label": label},
+            )
+        }
+
+    def preread_relationships(
+        self, rel_type: str, rows: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """For rows ``{"id", "source", "target", "props"}``: per stored relationship, its
+        ``old_sources`` verdict (see :meth:`preread_nodes`)."""
+        self.model.check_type(rel_type)
+        if not rows:
+            return {}
+        return {
+            r["id"]: r
+            for r in self.backend.run(
+                "UNWIND $rows AS row "
+                f"MATCH (:Entity {{id: row.source}})-[x:{rel_type}]->"
+                "(:Entity {id: row.target}) WHERE x.id = row.id "
+                + _DIFF
+                + "RETURN row.id AS id, CASE WHEN size(changed) = 0 AND size(fresh) = 0 "
+                "THEN null ELSE coalesce(x.sources, []) END AS old_sources",
+                {"rows": rows},
+            )
+        }
+
     def prepare_nodes(
         self,
         label: str,
@@ -315,6 +355,7 @@ class Store:
         *,
         validated: bool = False,
         new_ids: Collection[str] = (),
+        known: Mapping[str, dict[str, Any]] | None = None,
     ) -> PreparedWrite:
         """Validate a batch, find out what the store holds for its ids, and plan the write.
 
@@ -322,8 +363,8 @@ class Store:
         interrupted load resumes with exact counts.  A loader that has already validated the
         rows passes ``validated=True``; ids in *new_ids* are known not to be in the store (the
         loader asked before writing anything), so they are not looked up again.  For the other
-        ids the engine compares the stored properties with the new ones and returns only
-        whether the row changes (and, if it does, the stored ``sources``), not the properties.
+        ids the engine compares the stored properties with the new ones
+        (:meth:`preread_nodes`), unless *known* already holds those verdicts.
         """
         self.setup_schema()
         labels = self.model.labels_for(label)
@@ -339,19 +380,10 @@ class Store:
                 merged[props["id"]] = _merge_props(prev, props)
         rows: list[dict[str, Any]] = [{"id": i, "props": p} for i, p in merged.items()]
         check = [r for r in rows if r["id"] not in new_ids] if new_ids else rows
-        state: dict[str, dict[str, Any]] = {}
-        if check:
-            state = {
-                r["id"]: r
-                for r in self.backend.run(
-                    "UNWIND $rows AS row MATCH (x:Entity {id: row.id}) "
-                    + _DIFF
-                    + "RETURN row.id AS id, $label IN labels(x) AS ok, labels(x) AS labels, "
-                    "CASE WHEN size(changed) = 0 AND size(fresh) = 0 THEN null "
-                    "ELSE coalesce(x.sources, []) END AS old_sources",
-                    {"rows": check, "label": label},
-                )
-            }
+        if known is not None:
+            state = {r["id"]: known[r["id"]] for r in check if r["id"] in known}
+        else:
+            state = self.preread_nodes(label, check)
         counts = WriteCounts()
         to_write: list[dict[str, Any]] = []
         to_create: list[dict[str, Any]] = []
@@ -421,6 +453,7 @@ class Store:
         validated: bool = False,
         new_ids: Collection[str] = (),
         ends_checked: bool = False,
+        known: Mapping[str, dict[str, Any]] | None = None,
     ) -> PreparedWrite:
         """Validate a batch of relationships and plan its write (see :meth:`prepare_nodes`).
 
@@ -455,7 +488,7 @@ class Store:
                 r["id"]
                 for r in self.backend.run(
                     "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id",
-                    {"ids": sorted(ends - set(new_ids)) if new_ids else sorted(ends)},
+                    {"ids": sorted(e for e in ends if e not in new_ids)},
                 )
             }
             for m in rows:
@@ -467,20 +500,10 @@ class Store:
             if new_ids
             else rows
         )
-        state: dict[str, dict[str, Any]] = {}
-        if check:
-            state = {
-                r["id"]: r
-                for r in self.backend.run(
-                    "UNWIND $rows AS row "
-                    f"MATCH (:Entity {{id: row.source}})-[x:{rel_type}]->"
-                    "(:Entity {id: row.target}) WHERE x.id = row.id "
-                    + _DIFF
-                    + "RETURN row.id AS id, CASE WHEN size(changed) = 0 AND size(fresh) = 0 "
-                    "THEN null ELSE coalesce(x.sources, []) END AS old_sources",
-                    {"rows": check},
-                )
-            }
+        if known is not None:
+            state = {m["id"]: known[m["id"]] for m in check if m["id"] in known}
+        else:
+            state = self.preread_relationships(rel_type, check)
         counts = WriteCounts()
         to_write: list[dict[str, Any]] = []
         to_create: list[dict[str, Any]] = []

@@ -137,6 +137,9 @@ def load(
                 yield NodeRecord("Source", dict(src), str(p), 0)
                 opts["default_source"] = src["id"]
             yield from READERS[kind](p, store=store, review=review, **opts)
+        # Every file is read: the readers' resolver indexes are not needed while the load
+        # checks and writes (150 MB and more for the national councillors).
+        release_contexts()
 
     try:
         summary = run_load(

@@ -10,7 +10,8 @@ How a load keeps the graph whole
    Validated properties wait in a temporary spool file, not in memory.
 2. The store is asked, once, which of the load's ids it holds: relationship ends must be in
    the load or the store, and an id the store holds under another label is refused — still
-   before anything is written.
+   before anything is written.  For the ids (and relationships) it holds, the engine also
+   compares the stored properties with the new ones and says whether anything would change.
 3. Batches are written in order (nodes by label, then relationships by type).  A batch is
    one ``UNWIND $rows …`` statement, or two (``CREATE`` for the ids step 2 found absent,
    ``MERGE`` for the rest), each atomic.  Before a batch is written its intended counts are
@@ -35,7 +36,7 @@ import re
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,17 @@ class Reject:
 
 @dataclass
 class LoadSummary:
-    """Per label/type counts of a load: read, created, updated, unchanged, rejected."""
+    """Per label/type counts of a load: read, created, updated, unchanged, rejected.
+
+    ``merged`` counts, per label or type, the records whose id (or relationship identity)
+    an earlier record of the same load had: they were folded into it, so ``read`` is
+    ``rejected`` + merged + the nodes and relationships written.
+    """
 
     name: str
     read: int = 0
     rejected: int = 0
+    merged: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, WriteCounts] = field(default_factory=dict)
     relationships: dict[str, WriteCounts] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
@@ -122,6 +129,7 @@ class LoadSummary:
             **t.as_dict(),
             "nodes": {k: v.as_dict() for k, v in sorted(self.nodes.items())},
             "relationships": {k: v.as_dict() for k, v in sorted(self.relationships.items())},
+            "merged": dict(sorted(self.merged.items())),
             "resumed_batches": self.resumed_batches,
             "seconds": round(self.seconds, 3),
         }
@@ -144,6 +152,8 @@ def check_date(value: Any, *, name: str = "date") -> str:
     ...
     ValueError: bad date '2019-13-45' (expected YYYY-MM-DD)
     """
+    if type(value) is str and value in _GOOD_DATES:  # the same dates, again and again
+        return value
     if not isinstance(value, str) or not _ISO.match(value):
         raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)")
     try:
@@ -152,7 +162,12 @@ def check_date(value: Any, *, name: str = "date") -> str:
         raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
     if not MIN_YEAR <= d.year <= MAX_YEAR:
         raise ValueError(f"date {value!r} is out of range ({MIN_YEAR}–{MAX_YEAR})")
+    if len(_GOOD_DATES) < 200_000:
+        _GOOD_DATES.add(value)
     return value
+
+
+_GOOD_DATES: set[str] = set()
 
 
 def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:
@@ -172,8 +187,11 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
     """Raise LoadError (with file/line/field) if the record cannot be written."""
     try:
         rec.props = clean_props(rec.props)
-        if isinstance(rec, RelRecord):
-            clean_props({"source": rec.source, "target": rec.target})  # NUL, surrogates
+        if isinstance(rec, RelRecord):  # NUL, surrogates (plain ASCII ids skip the check)
+            for end_id in (rec.source, rec.target):
+                if type(end_id) is not str or "\x00" in end_id or not end_id.isascii():
+                    clean_props({"source": rec.source, "target": rec.target})
+                    break
     except CivicgraphError as exc:
         raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
     for key in DATE_FIELDS:
@@ -381,15 +399,38 @@ class _Table:
         self.rows: dict[str, tuple[Any, ...]] = {}
         self.spool = spool
 
-    def add(self, key: str, head: tuple[Any, ...], props: dict[str, Any]) -> None:
+    def add(self, key: str, head: tuple[Any, ...], props: dict[str, Any]) -> bool:
+        """Add a record; True if it was merged into an earlier one."""
         prev = self.rows.get(key)
         if prev is not None:
             props = _merge_props(self.spool.get(*prev[-2:]), props)
             head = prev[:-2]
         self.rows[key] = (*head, *self.spool.put(props))
+        return prev is not None
 
     def props(self, key: str) -> dict[str, Any]:
         return self.spool.get(*self.rows[key][-2:])
+
+
+class _Absent(Collection[str]):
+    """The ids of this load the store did not hold: every id of a batch, and every end of a
+    relationship, is in the load or in *present* (phase 2 made sure), so "not present" is
+    enough, without a set of the (possibly half a million) new ids."""
+
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id not in self.present
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        raise TypeError("the absent ids are not counted")
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the absent ids are not listed")
 
 
 @dataclass
@@ -398,8 +439,10 @@ class _Staged:
 
     nodes: dict[str, _Table]
     rels: dict[str, _Table]
-    new_ids: set[str]
+    new_ids: _Absent
     plan: list[tuple[str, str, list[str]]]
+    #: the store's verdicts on the ids and relationships it already held (pre-reads)
+    known: dict[str, dict[str, Any]]
 
 
 def _reject_rel(summary: LoadSummary, rtype: str, row: tuple[Any, ...], fld: str, why: str) -> None:
@@ -443,7 +486,14 @@ def _read_and_check(
     name = summary.name
     nodes: dict[str, _Table] = defaultdict(lambda: _Table(spool))
     rels: dict[str, _Table] = defaultdict(lambda: _Table(spool))
-    label_of: dict[str, str] = {}
+
+    def label_of(node_id: str) -> str | None:
+        """The label this load gave *node_id* (a load has few labels: no extra index)."""
+        for label, table in nodes.items():
+            if node_id in table.rows:
+                return label
+        return None
+
     bar = _progress(None, f"{name}: reading", progress)
     # Phase 1: read + validate everything; nothing is written yet.
     try:
@@ -455,7 +505,11 @@ def _read_and_check(
                 _validate(store, rec)
                 if isinstance(rec, NodeRecord):
                     node_id = rec.props["id"]
-                    first = label_of.setdefault(node_id, rec.label)
+                    first = (
+                        rec.label
+                        if node_id in nodes[rec.label].rows
+                        else label_of(node_id) or rec.label
+                    )
                     if first != rec.label:
                         head = nodes[first].rows[node_id]
                         raise LoadError(
@@ -473,10 +527,16 @@ def _read_and_check(
                 )
                 continue
             if isinstance(rec, NodeRecord):
-                nodes[rec.label].add(node_id, (rec.file, rec.line), rec.props)
+                what = rec.label
+                merged = nodes[what].add(node_id, (rec.file, rec.line), rec.props)
             else:
-                rid = relationship_id(rec.type, rec.source, rec.target, rec.props.get("start"))
-                rels[rec.type].add(rid, (rec.source, rec.target, rec.file, rec.line), rec.props)
+                what = rec.type
+                rid = relationship_id(what, rec.source, rec.target, rec.props.get("start"))
+                merged = rels[what].add(
+                    rid, (rec.source, rec.target, rec.file, rec.line), rec.props
+                )
+            if merged:
+                summary.merged[what] = summary.merged.get(what, 0) + 1
     finally:
         bar.close()
     # Phase 2: ask the store which ids it holds (this load's nodes, and relationship ends
@@ -486,19 +546,20 @@ def _read_and_check(
     for rtype, table in rels.items():
         for row in table.rows.values():
             for end_id in row[:2]:
-                if end_id not in label_of and end_id not in ends:
+                if end_id not in ends and label_of(end_id) is None:
                     ends[end_id] = (rtype, row)
     present: set[str] = set()
-    clashes: list[str] = []
-    for batch in chunks(label_of.items(), 10000):
-        for found in store.query(
-            "UNWIND $rows AS r MATCH (n:Entity {id: r[0]}) RETURN n.id AS id, "
-            "r[1] IN labels(n) AS ok",
-            {"rows": [list(pair) for pair in batch]},
-        ):
-            present.add(found["id"])
-            if not found["ok"]:
-                clashes.append(found["id"])
+    clashes: list[tuple[str, str]] = []
+    for label, table in nodes.items():
+        for ids in chunks(table.rows, 10000):
+            for found in store.query(
+                "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id, "
+                "$label IN labels(n) AS ok",
+                {"ids": ids, "label": label},
+            ):
+                present.add(found["id"])
+                if not found["ok"]:
+                    clashes.append((found["id"], label))
     for ids in chunks(list(ends), 10000):
         present.update(
             found["id"]
@@ -507,8 +568,7 @@ def _read_and_check(
             )
         )
     clashed: set[str] = set()
-    for node_id in clashes:
-        label = label_of[node_id]
+    for node_id, label in clashes:
         stored = store.query(
             "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", {"id": node_id}
         )[0]["labels"]
@@ -525,7 +585,6 @@ def _read_and_check(
         summary.rejected += 1
         summary.rejects.append(Reject(file, line, "id", err.message, f"{label} {node_id}"))
         del nodes[label].rows[node_id]
-        del label_of[node_id]
         clashed.add(node_id)
     missing = [i for i in ends if i not in present]
     if missing and not skip_invalid:
@@ -541,13 +600,46 @@ def _read_and_check(
         _drop_rels(summary, rels, set(missing), "unknown")
     if clashed:  # relationships to a node rejected above go with it
         _drop_rels(summary, rels, clashed, "rejected")
-    new_ids = {i for i in label_of if i not in present}
+    new_ids = _Absent(present)
+    known = _preread(store, nodes, rels, present, batch_size)
     plan: list[tuple[str, str, list[str]]] = []
     for label in sorted(nodes):
         plan.extend(("node", label, b) for b in chunks(nodes[label].rows, batch_size))
     for rtype in sorted(rels):
         plan.extend(("rel", rtype, b) for b in chunks(rels[rtype].rows, batch_size))
-    return _Staged(dict(nodes), dict(rels), new_ids, plan)
+    return _Staged(dict(nodes), dict(rels), new_ids, plan, known)
+
+
+def _preread(
+    store: Store,
+    nodes: dict[str, _Table],
+    rels: dict[str, _Table],
+    present: set[str],
+    batch_size: int,
+) -> dict[str, dict[str, Any]]:
+    """Ask the store, before anything is written, what it holds for this load's ids and for
+    relationships whose both ends it holds (only those can exist already).
+
+    Each id and relationship is in one batch only, so no write of this load changes what
+    these verdicts are about; asking now, not batch by batch, keeps the reads from waiting
+    behind the writes in phase 3.
+    """
+    known: dict[str, dict[str, Any]] = {}
+    for label, table in nodes.items():
+        ids = [k for k in table.rows if k in present]
+        for batch in chunks(ids, batch_size):
+            rows = [{"id": k, "props": table.props(k)} for k in batch]
+            known.update(store.preread_nodes(label, rows))
+    for rtype, table in rels.items():
+        rids = [k for k, row in table.rows.items() if row[0] in present and row[1] in present]
+        for batch in chunks(rids, batch_size):
+            rows = []
+            for k in batch:
+                source, target = table.rows[k][:2]
+                props = {**table.props(k), "id": k}
+                rows.append({"id": k, "source": source, "target": target, "props": props})
+            known.update(store.preread_relationships(rtype, rows))
+    return known
 
 
 def _write(
@@ -617,7 +709,11 @@ def _prepare_batch(
     if kind == "node":
         table = staged.nodes[what]
         return store.prepare_nodes(
-            what, [table.props(k) for k in batch], validated=True, new_ids=staged.new_ids
+            what,
+            [table.props(k) for k in batch],
+            validated=True,
+            new_ids=staged.new_ids,
+            known=staged.known,
         )
     table = staged.rels[what]
     rows = []
@@ -625,7 +721,7 @@ def _prepare_batch(
         source, target = table.rows[k][:2]
         rows.append({"source": source, "target": target, **table.props(k)})
     return store.prepare_relationships(
-        what, rows, validated=True, new_ids=staged.new_ids, ends_checked=True
+        what, rows, validated=True, new_ids=staged.new_ids, ends_checked=True, known=staged.known
     )
 
 
