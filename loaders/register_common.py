@@ -485,8 +485,12 @@ _MAX_CONTEXTS = 1
 
 
 def release_contexts() -> None:
-    """Forget every load context (frees the resolver's memory after a large load)."""
+    """Forget every load context and the name caches (frees the resolver's memory after a
+    large load: the next load fills them again as it reads)."""
+    from .resolution import clear_name_caches
+
     _CONTEXTS.clear()
+    clear_name_caches()
 
 
 def context_for(store: Store, review: list[dict[str, Any]] | None) -> LoadContext:
