@@ -8,8 +8,9 @@ relationships of the register's main label and type in the graph, and whether th
 load changed anything.  The checks:
 
 * the second load creates and updates nothing and the counts by label and type are equal;
-* relationships of the main type in the graph = records of that type read - rejected - merged
-  (the rows that repeat an identity: same person, city and start).
+* nodes of the main label and relationships of the main type in the graph = records of that
+  label or type read - rejected - merged (records repeating an identity: the same person,
+  city and start); where one source row gives one record, the source rows are that count.
 
 Usage::
 
@@ -41,8 +42,8 @@ def expected_sources(name: str, files: list[Path]) -> dict[str, int]:
             "Departement": rows["departements.json"],
             "City": rows["communes_etalab_2026.csv"],
         }
-    if name == "nuances":
-        return {"Nuance": rows["nuances.tsv"]}
+    if name == "nuances":  # both files describe nuances (codes, then their families)
+        return {"Nuance": rows["nuances.tsv"] + rows["nuance_families.csv"]}
     rtype = "COUNCILLOR_OF" if "conseillers" in name else "MAYOR_OF"
     return {rtype: sum(rows.values())}
 
@@ -69,11 +70,13 @@ def check(name: str, files: list[Path], opts: dict[str, Any], communes: list[Pat
         added = after1[kind].get(what, 0) - base[kind].get(what, 0)
         rejected = sum(1 for r in first.rejects if r.record.startswith(what + " "))
         merged = first.merged.get(what, 0)
-        want = rows - rejected - merged
+        read = first.read_by.get(what, 0)
+        want = read - rejected - merged
         ok &= added == want
         print(
-            f"  {what}: {rows:,} source rows - {rejected} rejected - {merged:,} merged "
-            f"= {want:,}; in the graph: {added:,} ({'match' if added == want else 'MISMATCH'})"
+            f"  {what}: {rows:,} source rows, {read:,} records read - {rejected} rejected - "
+            f"{merged:,} merged = {want:,}; in the graph: {added:,} "
+            f"({'match' if added == want else 'MISMATCH'})"
         )
     print(
         f"  second load: created {t2.created}, updated {t2.updated}, unchanged "

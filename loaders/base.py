@@ -108,6 +108,8 @@ class LoadSummary:
     read: int = 0
     rejected: int = 0
     merged: dict[str, int] = field(default_factory=dict)
+    #: records read, per label or type (valid or not)
+    read_by: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, WriteCounts] = field(default_factory=dict)
     relationships: dict[str, WriteCounts] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
@@ -539,6 +541,8 @@ def _read_and_check(
     try:
         for rec in records:
             summary.read += 1
+            kind = rec.label if isinstance(rec, NodeRecord) else rec.type
+            summary.read_by[kind] = summary.read_by.get(kind, 0) + 1
             if not summary.read % 2000:
                 bar.update(2000)
             try:
