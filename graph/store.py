@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = [
     "WriteCounts",
     "chunks",
     "clean_props",
+    "label_clash",
     "open_store",
 ]
 
@@ -137,6 +138,43 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def label_clash(
+    node_id: str, stored: list[str], label: str, *, file: str | None = None, line: int | None = None
+) -> LoadError:
+    """The error for an id the store holds under other labels than *label*."""
+    kinds = "/".join(x for x in stored if x not in ("Entity", "Actor"))
+    return LoadError(
+        f"id {node_id!r} already belongs to a {kinds} node, not a {label}",
+        file=file,
+        line=line,
+        field="id",
+    )
+
+
+def _sort_rows(
+    rows: list[dict[str, Any]],
+    state: Mapping[str, dict[str, Any]],
+    creatable: Callable[[dict[str, Any]], bool],
+) -> tuple[WriteCounts, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Count a batch's rows as created, updated or unchanged from the pre-read *state*, and
+    split those to write into rows to ``CREATE`` (absent, and *creatable*) and to ``MERGE``
+    (updated rows carry the stored sources first, then their new ones)."""
+    counts = WriteCounts()
+    to_create: list[dict[str, Any]] = []
+    to_write: list[dict[str, Any]] = []
+    for row in rows:
+        st = state.get(row["id"])
+        if st is None:
+            counts.created += 1
+            (to_create if creatable(row) else to_write).append(row)
+        elif st["old_sources"] is None:
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
+            to_write.append(_with_sources(row, st["old_sources"]))
+    return counts, to_create, to_write
+
+
 def _prepared(statements: list[tuple[str, dict[str, Any]]], counts: WriteCounts) -> PreparedWrite:
     """A PreparedWrite of the statements that have rows to write."""
     return PreparedWrite([(q, p) for q, p in statements if p["rows"]], counts)
@@ -184,6 +222,11 @@ _DIFF = (
     "WITH x, row, [k IN keys(row.props) WHERE k <> 'sources' AND "
     "NOT coalesce(x[k] = row.props[k], false)] AS changed, "
     "[s IN coalesce(row.props.sources, []) WHERE NOT s IN coalesce(x.sources, [])] AS fresh "
+)
+#: The pre-read's answer per row: null when nothing would change, else the stored sources.
+_VERDICT = (
+    "CASE WHEN size(changed) = 0 AND size(fresh) = 0 THEN null "
+    "ELSE coalesce(x.sources, []) END AS old_sources"
 )
 
 
@@ -321,8 +364,7 @@ class Store:
                 "UNWIND $rows AS row MATCH (x:Entity {id: row.id}) "
                 + _DIFF
                 + "RETURN row.id AS id, $label IN labels(x) AS ok, labels(x) AS labels, "
-                "CASE WHEN size(changed) = 0 AND size(fresh) = 0 THEN null "
-                "ELSE coalesce(x.sources, []) END AS old_sources",
+                + _VERDICT,
                 {"rows": rows, "label": label},
             )
         }
@@ -342,8 +384,8 @@ class Store:
                 f"MATCH (:Entity {{id: row.source}})-[x:{rel_type}]->"
                 "(:Entity {id: row.target}) WHERE x.id = row.id "
                 + _DIFF
-                + "RETURN row.id AS id, CASE WHEN size(changed) = 0 AND size(fresh) = 0 "
-                "THEN null ELSE coalesce(x.sources, []) END AS old_sources",
+                + "RETURN row.id AS id, "
+                + _VERDICT,
                 {"rows": rows},
             )
         }
@@ -384,26 +426,13 @@ class Store:
             state = {r["id"]: known[r["id"]] for r in check if r["id"] in known}
         else:
             state = self.preread_nodes(label, check)
-        counts = WriteCounts()
-        to_write: list[dict[str, Any]] = []
-        to_create: list[dict[str, Any]] = []
+        for node_id, st in state.items():
+            if not st["ok"]:
+                raise label_clash(node_id, st["labels"], label)
         create = bool(new_ids) and self._lock_depth > 0
-        for row in rows:
-            st = state.get(row["id"])
-            if st is None:
-                counts.created += 1
-                (to_create if create and row["id"] in new_ids else to_write).append(row)
-            elif not st["ok"]:
-                kinds = "/".join(x for x in st["labels"] if x not in ("Entity", "Actor"))
-                raise LoadError(
-                    f"id {row['id']!r} already belongs to a {kinds} node, not a {label}",
-                    field="id",
-                )
-            elif st["old_sources"] is None:
-                counts.unchanged += 1
-            else:
-                counts.updated += 1
-                to_write.append(_with_sources(row, st["old_sources"]))
+        counts, to_create, to_write = _sort_rows(
+            rows, state, lambda row: create and row["id"] in new_ids
+        )
         label_text = ":".join(labels)  # checked against the allow-list in labels_for
         return _prepared(
             [
@@ -504,21 +533,10 @@ class Store:
             state = {m["id"]: known[m["id"]] for m in check if m["id"] in known}
         else:
             state = self.preread_relationships(rel_type, check)
-        counts = WriteCounts()
-        to_write: list[dict[str, Any]] = []
-        to_create: list[dict[str, Any]] = []
         create = bool(new_ids) and self._lock_depth > 0
-        for m in rows:
-            st = state.get(m["id"])
-            if st is None:
-                counts.created += 1
-                new_end = create and (m["source"] in new_ids or m["target"] in new_ids)
-                (to_create if new_end else to_write).append(m)
-            elif st["old_sources"] is None:
-                counts.unchanged += 1
-            else:
-                counts.updated += 1
-                to_write.append(_with_sources(m, st["old_sources"]))
+        counts, to_create, to_write = _sort_rows(
+            rows, state, lambda m: create and (m["source"] in new_ids or m["target"] in new_ids)
+        )
         both = "UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
         return _prepared(
             [

@@ -50,6 +50,7 @@ from civicgraph.graph.store import (
     _merge_props,
     chunks,
     clean_props,
+    label_clash,
 )
 
 __all__ = [
@@ -617,13 +618,7 @@ def _read_and_check(
             "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", {"id": node_id}
         )[0]["labels"]
         file, line = nodes[label].where(node_id)
-        kinds = "/".join(x for x in stored if x not in ("Entity", "Actor"))
-        err = LoadError(
-            f"id {node_id!r} already belongs to a {kinds} node, not a {label}",
-            field="id",
-            file=file or None,
-            line=line,
-        )
+        err = label_clash(node_id, stored, label, file=file or None, line=line)
         if not skip_invalid:
             raise err
         summary.rejected += 1
