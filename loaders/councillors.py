@@ -75,17 +75,12 @@ def _detect(p: Path) -> bool:
     return "ordre_fonction" in head and "code_insee" in head and "elu_id" not in head
 
 
-_GOOD: set[str] = set()
-
-
 def _valid(date: str) -> bool:
-    """check_date as a boolean, remembering good dates (a few thousand distinct values)."""
+    """check_date as a boolean (check_date remembers the good dates of a load)."""
     try:
         check_date(date)
     except ValueError:
         return False
-    if len(_GOOD) < 100_000:
-        _GOOD.add(date)
     return True
 
 
@@ -197,13 +192,11 @@ def read_rne_conseillers(
                 rprops["function_start"] = intern(fstart, fstart)
         # A row whose dates run_load would reject yields only the failing record: one reject
         # per bad row, and nothing half-loaded.
-        if birth and birth not in _GOOD and not _valid(birth):
+        if birth and not _valid(birth):
             yield NodeRecord("Person", {"id": "person:?", **pprops}, file, line)
             continue
-        if (start and start not in _GOOD and not _valid(start)) or (
-            "function_start" in rprops
-            and rprops["function_start"] not in _GOOD
-            and not _valid(rprops["function_start"])
+        if (start and not _valid(start)) or (
+            "function_start" in rprops and not _valid(rprops["function_start"])
         ):
             yield RelRecord("COUNCILLOR_OF", "person:?", city, rprops, file, line)
             continue
