@@ -24,6 +24,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from civicgraph.loaders.mayors import OVERSEAS  # BRÉF letter codes → INSEE
+
 __all__ = ["CASE_COMMUNES", "HERE", "build", "main", "shared_data"]
 
 HERE = Path(__file__).resolve().parent
@@ -56,17 +58,6 @@ CASE_COMMUNES = frozenset(
     }
     | {f"6938{i}" for i in range(1, 10)}
 )
-
-OVERSEAS = {
-    "ZA": "971",
-    "ZB": "972",
-    "ZC": "973",
-    "ZD": "974",
-    "ZM": "976",
-    "ZN": "988",
-    "ZP": "987",
-    "ZS": "975",
-}
 
 #: output name → (input path under the shared data folder, how it is made)
 FILES = {
