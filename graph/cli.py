@@ -6,7 +6,6 @@ Each command parses its options, calls one library function and formats the resu
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 import json
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import dates
 from .errors import CivicgraphError
 from .output import FORMATS, format_rows
 from .store import DEFAULT_DB, Store, open_store
@@ -174,9 +174,9 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) 
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return dates.check_day(value, name="")
+    except dates.DateError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _one_char(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -345,8 +345,32 @@ def _print_summary(summary: Any, as_json: bool) -> None:
         f"unchanged {data['unchanged']}, rejected {data['rejected']}"
         + (f", merged {sum(data['merged'].values())} repeated ids" if data["merged"] else "")
         + (f", resumed {data['resumed_batches']} batches" if data["resumed_batches"] else "")
+        + (
+            f", prefixed {data['prefixed']['nodes']} bare ids "
+            f"({data['prefixed']['edge_ends']} edge ends)"
+            if data.get("prefixed")
+            else ""
+        )
         + f" in {data['seconds']:.1f} s"
     )
+
+
+@cli.command(name="derive")
+@connection_options
+@handle_errors
+def derive_command(db: str) -> None:
+    """Recompute the derived facts: each mayoral term's party and the term holding the office.
+
+    Example: civicgraph derive --db civicgraph.db
+
+    Every load does this itself.  Run it after writing with Store.upsert_* from Python, or
+    after editing the graph with `civicgraph cypher --write`.  Only what changed is written.
+    """
+    from .derive import derive
+
+    with _open(db) as store:
+        summary = derive(store)
+    click.echo(f"derived facts: {summary.cities} cities and {summary.terms} mayoral terms changed")
 
 
 @cli.command(name="queries")

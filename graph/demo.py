@@ -155,22 +155,22 @@ def run_demo(
             ["year", "joins", "exits", "members"],
         )
         show(
-            "Party composition of ANVITA's members on 2022-09-01 (mayor's party)",
+            "Party composition of ANVITA's members on 2022-09-01 (mayor's party, with its basis)",
             "network_composition",
             {"network": CASE_NETWORK, "date": "2022-09-01", "by": "party"},
-            ["value", "members", "names"],
+            ["value", "members", "party_bases", "names"],
         )
         show(
             "Cities that left ANVITA within 12 months after a change of mayor",
             "exits_after_leadership_change",
             {"network": CASE_NETWORK, "months": 12},
-            ["city", "old_mayor", "new_mayor", "change_date", "left_on"],
+            ["city", "old_mayor", "new_mayor", "change_date", "left_on", "order"],
         )
         show(
             "Cities that joined ANVITA within 24 months after a change of mayor",
             "joins_after_leadership_change",
             {"network": CASE_NETWORK, "months": 24},
-            ["city", "old_mayor", "new_mayor", "change_date", "joined"],
+            ["city", "old_mayor", "new_mayor", "change_date", "joined", "order"],
         )
         _brokers(store, echo, out)
         if html:
@@ -196,13 +196,16 @@ def run_demo(
 def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
     from .analysis import betweenness, gould_fernandez, to_networkx
 
+    # The case's cities, people, organisations, networks and events, isolates included:
+    # betweenness is normalised over all of them, as networkx does on the whole graph
+    # (DESIGN §4); territories and parties are left out of this projection.
     G = to_networkx(
         store,
+        labels=["City", "Person", "Organization", "Network", "Event"],
         as_of="2022-09-01",
         directed=True,
         types=["MEMBER_OF", "PARTNER_OF", "MAYOR_OF", "PARTICIPATED_IN", "SIGNED", "ORGANISED"],
     )
-    G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
     scores = betweenness(G.to_undirected(), normalized=True)
     roles = gould_fernandez(G, "kind")
     rows = [
@@ -219,15 +222,17 @@ def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> N
         if v > 0
     ][:10]
     out["brokers"] = rows
-    _section(echo, "Top brokers on 2022-09-01 (betweenness; Gould-Fernandez roles by kind)")
+    _section(
+        echo,
+        f"Top brokers on 2022-09-01 (betweenness normalised over all {len(G)} case actors; "
+        "roles by kind)",
+    )
     echo(format_rows(rows, "table").rstrip())
 
 
 def _page(store: Store, path: Path, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
-    try:
-        from . import viz
-    except ImportError:
-        return
+    from . import viz
+
     written = viz.render_case(store, path, network=CASE_NETWORK)
     out["html"] = str(written)
     _section(echo, "Interactive page")

@@ -32,7 +32,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .analysis.projection import _check_date, _specific_label, valid_on
+from . import dates
+from .analysis.projection import _check_date, _specific_label
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -51,8 +52,38 @@ EDGE_HEAD = ["source", "target", "type", "start", "end", "sources"]
 def _dump(store: Store, as_of: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     nodes, rels = store.dump()
     if as_of is not None:
-        rels = [r for r in rels if valid_on(r["properties"], as_of)]
+        undated = set(store.model.undated_types)
+        rels = [
+            r
+            for r in rels
+            if dates.holds_on(r["properties"], as_of, dated=r["type"] not in undated)
+        ]
     return nodes, rels
+
+
+def _without_derived(
+    store: Store, nodes: list[dict[str, Any]], rels: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The facts without the derived properties (a backup holds facts; loading it derives
+    the rest again, to the same values)."""
+    model = store.model
+
+    def strip(props: dict[str, Any], derived: frozenset[str]) -> dict[str, Any]:
+        return {k: v for k, v in props.items() if k not in derived} if derived else props
+
+    out_nodes = []
+    for n in nodes:
+        derived: frozenset[str] = frozenset().union(
+            *(model.derived_properties(lab) for lab in n["labels"] if lab in model.nodes)
+        )
+        out_nodes.append({**n, "properties": strip(n["properties"], derived)})
+    out_rels = [
+        {**r, "properties": strip(r["properties"], model.derived_properties(r["type"]))}
+        if r["type"] in model.relationships
+        else r
+        for r in rels
+    ]
+    return out_nodes, out_rels
 
 
 def _flat(value: Any) -> Any:
@@ -310,8 +341,8 @@ def export(
         directory (created if needed) that receives ``nodes.csv`` and ``edges.csv``, or a
         prefix ending in ``-``, ``_`` or ``.`` (``out/seed_`` → ``out/seed_nodes.csv``).
     as_of : str, optional
-        ISO date: only relationships valid that day (see
-        :func:`~civicgraph.graph.analysis.projection.valid_on`); every node is kept.
+        ISO day: only relationships that hold that day (the one "as of" rule,
+        :func:`civicgraph.graph.dates.holds_on`); every node is kept.
 
     Returns
     -------
@@ -324,7 +355,9 @@ def export(
       ``{"kind":"node","id":…,"labels":[…all labels, sorted],"properties":{…}}``, then one
       per relationship, ``{"kind":"relationship","type":…,"source":…,"target":…,
       "properties":{…}}`` (with its ``id``), both sorted as :meth:`Store.dump` sorts them.
-      Loading it reproduces :meth:`Store.digest`; exporting again gives the same bytes.
+      Derived properties (:mod:`civicgraph.graph.derive`) are left out: loading the file
+      derives them again, so it reproduces :meth:`Store.digest`; exporting again gives
+      the same bytes.
     * **csv** -- ``nodes.csv``: ``id, label`` (the specific label), ``name, sources``, then
       the other properties; ``edges.csv``: ``source, target, type, start, end, sources``,
       then the other properties (not the derived relationship ``id``).  Lists are joined
@@ -339,7 +372,7 @@ def export(
       node has the union of its relationships' spells, or none (always present) when it
       has no relationship or one open at both ends.  Dates are written as stored, and GEXF
       reads a spell's end as inclusive, so a spell ends one day later than
-      :func:`~civicgraph.graph.analysis.projection.valid_on` says.
+      :func:`civicgraph.graph.dates.holds_on` says.
 
     Examples
     --------
@@ -352,7 +385,8 @@ def export(
     nodes, rels = _dump(store, as_of)
     paths: list[str] = []
     if fmt == "jsonl":
-        data = "".join(line + "\n" for line in jsonl_lines(nodes, rels)).encode("utf-8")
+        facts = _without_derived(store, nodes, rels)
+        data = "".join(line + "\n" for line in jsonl_lines(*facts)).encode("utf-8")
         with _binary_out(path) as f:
             f.write(data)
         paths.append(os.fspath(path))

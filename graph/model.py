@@ -57,6 +57,23 @@ class NodeSchema:
     properties: tuple[str, ...] = ()
     actor: bool = False
     abstract: bool = False
+    #: properties civicgraph computes (civicgraph.graph.derive); never loaded
+    derived: tuple[str, ...] = ()
+    #: a regular expression every id of this label must match (e.g. INSEE codes)
+    id_pattern: str | None = None
+    id_rule: str | None = None
+    id_example: str | None = None
+    #: the prefix a bare id (``ocu``) gets in a user's file; default: the only id_prefix
+    bare_id_prefix: str | None = None
+
+    def prefixed(self, bare: str) -> str | None:
+        """*bare* with this label's prefix, or ``None`` when the label has no single one.
+
+        >>> load_model().nodes["Organization"].prefixed("ocu")
+        'org:ocu'
+        """
+        prefix = self.bare_id_prefix or (self.id_prefix[0] if len(self.id_prefix) == 1 else None)
+        return None if prefix is None else prefix + bare
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,13 @@ class RelSchema:
     source: tuple[str, ...] = ()
     target: tuple[str, ...] = ()
     properties: tuple[str, ...] = ()
+    #: properties civicgraph computes (civicgraph.graph.derive); never loaded
+    derived: tuple[str, ...] = ()
+
+    @property
+    def dated(self) -> bool:
+        """Whether the relationship holds for a period (its schema declares ``start``)."""
+        return "start" in self.properties
 
 
 @dataclass
@@ -108,6 +132,31 @@ class Model:
             )
         return rel_type
 
+    @property
+    def dated_types(self) -> list[str]:
+        """Relationship types that hold for a period: without a ``start`` they hold on no
+        day ("as of", :func:`civicgraph.graph.dates.holds_on`).
+
+        >>> "MEMBER_OF" in load_model().dated_types, "PART_OF" in load_model().dated_types
+        (True, False)
+        """
+        return sorted(k for k, v in self.relationships.items() if v.dated)
+
+    @property
+    def undated_types(self) -> list[str]:
+        """Relationship types without dates in the schema: they hold on every day."""
+        return sorted(k for k, v in self.relationships.items() if not v.dated)
+
+    def derived_properties(self, name: str) -> frozenset[str]:
+        """The properties civicgraph derives for a label or relationship type.
+
+        >>> sorted(load_model().derived_properties("City"))
+        ['size_class']
+        """
+        if name in self.relationships:
+            return frozenset(self.relationships[name].derived)
+        return frozenset(self.nodes[self.check_label(name)].derived)
+
     def labels_for(self, label: str) -> list[str]:
         """All labels a node of *label* carries: itself, ``Entity`` and ``Actor`` when it can act."""
         schema = self.nodes[self.check_label(label)]
@@ -128,12 +177,13 @@ class Model:
         ['id', 'sources']
         """
         if name in self.relationships:
-            return frozenset(RELATIONSHIP_PROPERTIES + self.relationships[name].properties)
+            rel = self.relationships[name]
+            return frozenset(RELATIONSHIP_PROPERTIES + rel.properties + rel.derived)
         schema = self.nodes[self.check_label(name)]
         parents = [self.nodes[p] for p in ("Entity", "Actor") if p in self.nodes]
         out: set[str] = set()
         for s in [schema, *(p for p in parents if p.label == "Entity" or schema.actor)]:
-            out.update(s.required, s.properties)
+            out.update(s.required, s.properties, s.derived)
         return frozenset(out)
 
     # -- validation -------------------------------------------------------
@@ -149,17 +199,39 @@ class Model:
             raise InvalidId(
                 f"{label} id {node_id!r} must start with {' or '.join(schema.id_prefix)}"
             )
+        if schema.id_pattern is not None and not re.match(schema.id_pattern, node_id):
+            raise InvalidId(
+                f"{label} id {node_id!r} is not {schema.id_rule or 'valid: ' + schema.id_pattern}"
+                + (f" (e.g. {schema.id_example})" if schema.id_example else "")
+            )
         for key in schema.required:
             value = props.get(key)
             if value is None or value == "":
                 raise InvalidProperty(f"{label} {node_id!r} lacks required property {key!r}")
         for key in props:
             check_property_key(key)
+        if schema.derived:
+            _refuse_derived(label, schema.derived, props)
 
     def validate_relationship(self, rel_type: str, props: dict[str, Any]) -> None:
-        self.check_type(rel_type)
+        schema = self.relationships[self.check_type(rel_type)]
         for key in props:
             check_property_key(key)
+        if schema.derived:
+            _refuse_derived(rel_type, schema.derived, props)
+
+
+#: What to load instead of a derived property, where there is an input for it.
+_INSTEAD = {"party": "give the party a source states for the term as stated_party"}
+
+
+def _refuse_derived(name: str, derived: tuple[str, ...], props: dict[str, Any]) -> None:
+    for key in derived:
+        if key in props:
+            hint = _INSTEAD.get(key, "it is recomputed after every load")
+            raise InvalidProperty(
+                f"{name} property {key!r} is derived by civicgraph, not loaded: {hint}"
+            )
 
 
 def check_property_key(key: str) -> str:
@@ -199,6 +271,16 @@ def _tuple(value: Any, file: Path, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _pattern(value: Any, file: Path) -> str | None:
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except (re.error, TypeError) as exc:
+        raise InvalidModel(f"{file.name}: bad id_pattern {value!r}: {exc}") from None
+    return str(value)
+
+
 @lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> Model:
     """Load the schema folder once (cached) and return the :class:`Model`."""
@@ -227,6 +309,11 @@ def load_model(path: str | None = None) -> Model:
                 properties=_tuple(data.get("properties"), file, "properties"),
                 actor=bool(data.get("actor", False)),
                 abstract=bool(data.get("abstract", False)),
+                derived=_tuple(data.get("derived"), file, "derived"),
+                id_pattern=_pattern(data.get("id_pattern"), file),
+                id_rule=data.get("id_rule"),
+                id_example=data.get("id_example"),
+                bare_id_prefix=data.get("bare_id_prefix"),
             )
         elif "type" in data:
             raw_edges.append((file, data))
@@ -249,5 +336,6 @@ def load_model(path: str | None = None) -> Model:
             source=source,
             target=target,
             properties=_tuple(data.get("properties"), file, "properties"),
+            derived=_tuple(data.get("derived"), file, "derived"),
         )
     return model

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 import numpy as np
 
+from . import dates
+from .model import load_model
 from .records import Node, Relationship
 from .records import Path as GraphPath
 
@@ -566,9 +568,9 @@ def render_case(
     as_of : str or datetime.date, optional
         Initial date of the page (default: all dates).
     color_by : {"kind", "party", "nuance"}, optional
-        As in :func:`render`.  By default: ``nuance`` when a mayoralty in the graph has one,
-        else ``party`` when one has a party, else ``kind`` (so cities take the colour of their
-        mayor on the page's date).
+        As in :func:`render`.  By default ``party`` when the page shows mayoral terms (each
+        city takes the colour of its mayor's party attribution on the slider's date, the
+        latest with no date), else ``kind``.
     size_by : {"degree", "population", None, "auto"}, default "auto"
         As in :func:`render`; ``auto`` is ``population`` when some node has one, else
         ``degree``.
@@ -619,13 +621,7 @@ def render_case(
         _collect(G, row)
     if color_by is None:
         offices = [d for *_, d in G.edges(data=True) if d.get("type") in _NUANCE_TYPES]
-        color_by = (
-            "nuance"
-            if any(d.get("nuance") for d in offices)
-            else "party"
-            if any(d.get("party") for d in offices)
-            else "kind"
-        )
+        color_by = "party" if offices else "kind"
     if size_by == "auto":
         has_population = any(_number(p) for _, p in G.nodes(data="population"))
         size_by = "population" if has_population else "degree"
@@ -684,7 +680,8 @@ def _network(
     sizes = _sizes(G, size_by)
 
     dated_nodes: set[Any] = set()
-    dates: set[str] = set()
+    slider: set[str] = set()
+    undated = set(load_model().undated_types)
     edges: list[dict[str, Any]] = []
     edge_tips: list[str] = []
     edge_types: Counter[str] = Counter()
@@ -693,7 +690,7 @@ def _network(
         start, end = _edge_dates(data)
         if start or end:
             dated_nodes.update((u, v))
-            dates.update(d for d in (start, end) if d)
+            slider.update(d for d in (start, end) if d)
         edge_types[rel_type] += 1
         item: dict[str, Any] = {
             "id": f"e{i}",
@@ -703,14 +700,19 @@ def _network(
             "color": _rgba(_EDGE_COLOURS.get(rel_type, _EDGE_DEFAULT_COLOUR), 0.8),
             "hidden": False,
         }
-        edge_tips.append(_edge_tip(rel_type, names[u], names[v], start, end, data, src_index))
+        shown_start, shown_end = _period_text(data)
+        edge_tips.append(
+            _edge_tip(rel_type, names[u], names[v], shown_start, shown_end, data, src_index)
+        )
         if start:
             item["start"] = start
+        elif rel_type in undated:
+            item["timeless"] = True  # holds on every day (PART_OF…); see the page's valid()
         if end:
             item["end"] = end
             item["dashes"] = True
         if edge_labels:
-            item["label"] = _edge_label(rel_type, start, end)
+            item["label"] = _edge_label(rel_type, shown_start, shown_end)
         edges.append(item)
 
     values: Counter[str] = Counter()
@@ -724,7 +726,9 @@ def _network(
         values[colour_value] += 1
         if color_by != "kind":
             for *_, value in timeline:
-                values[value] += 0  # list every value the date slider can reveal
+                values[value if value is not None else _NO_VALUE] += (
+                    0  # every value the slider can reveal
+                )
         item = {
             "id": _node_key(n),
             "label": _truncate(labels[n], _LABEL_CHARS),
@@ -750,6 +754,8 @@ def _network(
         item["color"] = palette[item["cv"]]
 
     legend_title = {"kind": "Kind", "party": "Party", "nuance": "Nuance"}[color_by]
+    if color_by == "party" and (bases := _party_bases(G)):
+        legend_title = f"Party ({' / '.join(bases)})"
     size_note = {
         "degree": "size: number of relationships",
         "population": "size: population (log scale)",
@@ -761,12 +767,12 @@ def _network(
     )
     affiliation_values = sorted(
         {s for s, _ in affiliations.values() if s}
-        | {v for _, tl in affiliations.values() for *_, v in tl}
+        | {v for _, tl in affiliations.values() for *_, v in tl if v is not None}
     )
     meta = {
         "title": title,
         "asOf": as_of,
-        "dates": sorted(dates),
+        "dates": sorted(slider),
         "colorBy": color_by,
         "dimension": dimension,
         "palette": palette,
@@ -977,9 +983,21 @@ def _kind(data: Mapping[str, Any]) -> str:
 
 
 def _edge_dates(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The period a relationship holds, as the date slider uses it: ``start`` (or an event's
+    ``date``) to ``end`` — for a mayoral term, to ``held_until``, the day the city's next
+    term took over (derived once for every output, :mod:`civicgraph.graph.derive`)."""
     start = data.get("start") or data.get("date")
-    end = data.get("end")
+    end = data.get("held_until") or data.get("end")
     return _iso(start) if start else None, _iso(end) if end else None
+
+
+def _period_text(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``start`` and ``end`` as people read them: at their precision (``2020``)."""
+    start_key = "start" if data.get("start") else "date"
+    start = dates.display(_iso(data.get(start_key)), data.get(f"{start_key}_precision"))
+    if data.get("held_until") and data.get("held_until") != data.get("end"):
+        return start, dates.display(_iso(data["held_until"]))
+    return start, dates.display(_iso(data.get("end")), data.get("end_precision"))
 
 
 def _edge_label(rel_type: str, start: str | None, end: str | None) -> str:
@@ -1025,49 +1043,75 @@ def _sizes(G: nx.Graph, size_by: str | None) -> dict[Any, float]:
 def _affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, list[list[Any]]]]:
     """Node → (value for "all dates", [[start, end, value], …]) for party or nuance.
 
-    A ``party``/``nuance`` node attribute wins and is constant; otherwise the timeline comes
-    from the node's relationships (MEMBER_OF → Party for party; MAYOR_OF/PRESIDENT_OF's
-    ``nuance`` for nuance, on both ends).  The "all dates" value is the current one: the
-    open-ended period with the latest start, else the period that started last.
+    The timeline comes from the node's relationships: a mayoral term (``MAYOR_OF`` /
+    ``PRESIDENT_OF``) colours both its ends from its ``start`` to its ``held_until`` with
+    the term's party attribution (``party_short``, derived once for every output) or its
+    ``nuance``; for party, a ``MEMBER_OF`` a Party colours the member.  A node without
+    such relationships keeps its own ``party``/``nuance`` attribute, constant.  The "all
+    dates" value is the latest: the open-ended period with the latest start, else the
+    period that started last.
     """
     timelines: dict[Any, list[list[Any]]] = {}
 
     def party_name(value: Any) -> str:
-        # A party given by id ("party:eelv", as MAYOR_OF.party holds it) shows as its short name.
+        # A party given by id ("party:eelv") shows as its short name.
         if value in G and G.nodes[value].get("label") == "Party":
             return _short_name(value, G.nodes[value])
         text = str(value)
         return text.split(":", 1)[1].upper() if text.startswith("party:") else text
 
     def add(node: Any, start: str | None, end: str | None, value: Any) -> None:
-        if value not in (None, "") and not isinstance(value, list | dict):
-            if dimension == "party":
-                value = party_name(value)
-            timelines.setdefault(node, []).append([start, end, str(value)])
+        if value in (None, "") or isinstance(value, list | dict):
+            value = None  # a period without a value: no colour then (not the previous one)
+        elif dimension == "party":
+            value = party_name(value)
+        timelines.setdefault(node, []).append([start, end, None if value is None else str(value)])
 
     for u, v, data in G.edges(data=True):
         rel_type = data.get("type")
         start, end = _edge_dates(data)
-        if rel_type in _NUANCE_TYPES:  # an office's nuance or party colours both ends
-            add(u, start, end, data.get(dimension))
-            add(v, start, end, data.get(dimension))
+        if rel_type in _NUANCE_TYPES:  # an office's party or nuance colours both ends
+            party = data.get("party_short") or data.get("party")
+            value = party if dimension == "party" else data.get("nuance")
+            add(u, start, end, value)
+            add(v, start, end, value)
         elif (
             dimension == "party" and rel_type == "MEMBER_OF" and G.nodes[v].get("label") == "Party"
         ):
             add(u, start, end, v)
+    for node in list(timelines):  # nothing to draw from periods that all lack a value
+        if all(p[2] is None for p in timelines[node]):
+            del timelines[node]
     out: dict[Any, tuple[str | None, list[list[Any]]]] = {}
     for n, data in G.nodes(data=True):
         own = data.get(dimension)
-        if own not in (None, "") and not isinstance(own, list | dict):
-            out[n] = (party_name(own) if dimension == "party" else str(own), [])
-        elif dimension == "party" and data.get("label") == "Party":
-            out[n] = (_short_name(n, data), [])
-        elif n in timelines:
+        if n in timelines:
             periods = sorted(timelines[n], key=lambda p: (p[0] or "", p[1] or "9999"))
             open_ended = [p for p in periods if not p[1]]
             current = (open_ended or periods)[-1][2]
             out[n] = (current, periods)
+        elif own not in (None, "", "unknown") and not isinstance(own, list | dict):
+            out[n] = (party_name(own) if dimension == "party" else str(own), [])
+        elif dimension == "party" and data.get("label") == "Party":
+            out[n] = (_short_name(n, data), [])
     return out
+
+
+def _party_bases(G: nx.Graph) -> list[str]:
+    """The kinds of basis behind the party colours of a page, for its legend."""
+    kinds = {
+        "stated by source": "source",
+        "register nuance": "register nuance",
+        "party membership": "membership",
+        "carried from": "carried",
+    }
+    seen: set[str] = set()
+    for _, _, data in G.edges(data=True):
+        basis = str(data.get("party_basis") or "")
+        for prefix, kind in kinds.items():
+            if data.get("type") in _NUANCE_TYPES and basis.startswith(prefix):
+                seen.add(kind)
+    return [k for k in kinds.values() if k in seen]
 
 
 def _palette(values: Counter[str], color_by: str) -> dict[str, str]:
@@ -1178,5 +1222,11 @@ def _edge_tip(
         f'<div class="cg-h">{_esc(rel_type)}</div>'
         f"<div>{_esc(source)} → {_esc(target)}</div>{period}"
     )
-    skip = {"type", "sources", "id", "start", "end"}
-    return head + _rows_html(data, skip) + _sources_html(data.get("sources"), index)
+    # Dates are in the head at their precision; a term's derived plumbing stays out, and
+    # its party shows as every output shows it (short name, then its basis).
+    skip = {"type", "sources", "id", "start", "end", "start_precision", "end_precision"}
+    skip |= {"held_until", "predecessor", "mayor_changed", "party", "party_sources"}
+    shown = {k: v for k, v in data.items() if k not in skip}
+    if "party_short" in shown:
+        shown = {"party": shown.pop("party_short"), **shown}
+    return head + _rows_html(shown, set()) + _sources_html(data.get("sources"), index)

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from civicgraph.graph.derive import derive
 from civicgraph.graph.errors import LoadError
 from civicgraph.graph.store import Store
 
 from .base import LoadSummary, NodeRecord, RelRecord, run_load, write_report
 from .files import (
+    BareIds,
     file_source,
     read_edges_csv,
     read_graphml,
@@ -104,6 +106,7 @@ def load(
         if not f.exists():
             raise LoadError("file not found", file=str(f))
     sources: list[dict[str, Any]] = []
+    bare = BareIds()
 
     def records() -> Iterator[NodeRecord | RelRecord]:
         for group, reader in ((nodes, "nodes"), (edges, "edges")):
@@ -112,9 +115,13 @@ def load(
                 sources.append(src)
                 yield NodeRecord("Source", dict(src), str(p), 0)
                 if reader == "nodes":
-                    yield from read_nodes_csv(p, delimiter=delimiter, default_source=src["id"])
+                    yield from read_nodes_csv(
+                        p, delimiter=delimiter, default_source=src["id"], bare=bare
+                    )
                 else:
-                    yield from read_edges_csv(p, delimiter=delimiter, default_source=src["id"])
+                    yield from read_edges_csv(
+                        p, delimiter=delimiter, default_source=src["id"], bare=bare
+                    )
         for p in map(Path, paths):
             if mapping is not None:
                 src = file_source(p)
@@ -154,6 +161,10 @@ def load(
     finally:
         release_contexts()  # the register readers' resolver indexes of this load
 
+    # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
+    # city's size class) are recomputed and stored once the facts they come from are in.
+    summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
+    summary.derived = derive(store).as_dict()
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
         write_report(report, summary.rejects, review)

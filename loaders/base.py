@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import datetime as dt
 import hashlib
 import json
 import marshal
@@ -41,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from civicgraph.graph import dates
 from civicgraph.graph.errors import CivicgraphError, LoadError
 from civicgraph.graph.model import relationship_id
 from civicgraph.graph.store import (
@@ -54,19 +54,12 @@ from civicgraph.graph.store import (
 )
 
 __all__ = [
-    "DATE_FIELDS",
     "LoadSummary",
     "NodeRecord",
     "Reject",
     "RelRecord",
-    "check_date",
     "run_load",
 ]
-
-#: Properties that hold ISO dates wherever they appear.
-DATE_FIELDS = ("start", "end", "date", "birth_date", "founded", "function_start")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MIN_YEAR, MAX_YEAR = 1000, 2100
 
 
 @dataclass(slots=True)
@@ -116,6 +109,10 @@ class LoadSummary:
     rejects: list[Reject] = field(default_factory=list)
     resumed_batches: int = 0
     seconds: float = 0.0
+    #: derived values that changed after the load (civicgraph.graph.derive)
+    derived: dict[str, int] = field(default_factory=dict)
+    #: bare ids given their label's prefix (zero-configuration files): nodes, edge ends
+    prefixed: dict[str, int] = field(default_factory=dict)
 
     def totals(self) -> WriteCounts:
         total = WriteCounts()
@@ -134,6 +131,8 @@ class LoadSummary:
             "relationships": {k: v.as_dict() for k, v in sorted(self.relationships.items())},
             "merged": dict(sorted(self.merged.items())),
             "resumed_batches": self.resumed_batches,
+            "derived": dict(self.derived),
+            "prefixed": dict(self.prefixed),
             "seconds": round(self.seconds, 3),
         }
 
@@ -145,32 +144,7 @@ class LoadSummary:
         return out
 
 
-def check_date(value: Any, *, name: str = "date") -> str:
-    """Return *value* as an ISO date string, or raise ``ValueError`` naming the problem.
-
-    >>> check_date("2018-09-26")
-    '2018-09-26'
-    >>> check_date("2019-13-45")
-    Traceback (most recent call last):
-    ...
-    ValueError: bad date '2019-13-45' (expected YYYY-MM-DD)
-    """
-    if type(value) is str and value in _GOOD_DATES:  # the same dates, again and again
-        return value
-    if not isinstance(value, str) or not _ISO.match(value):
-        raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)")
-    try:
-        d = dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
-    if not MIN_YEAR <= d.year <= MAX_YEAR:
-        raise ValueError(f"date {value!r} is out of range ({MIN_YEAR}–{MAX_YEAR})")
-    if len(_GOOD_DATES) < 200_000:
-        _GOOD_DATES.add(value)
-    return value
-
-
-_GOOD_DATES: set[str] = set()
+_DATE_KEYS = frozenset(dates.DATE_KEYS)
 
 
 def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:
@@ -197,18 +171,29 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
                     break
     except CivicgraphError as exc:
         raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
-    for key in DATE_FIELDS:
-        if key in rec.props:
-            try:
-                check_date(rec.props[key], name=key)
-            except ValueError as exc:
-                raise LoadError(str(exc), field=key, **_where(rec)) from None
-    if "start" in rec.props and "end" in rec.props and rec.props["end"] < rec.props["start"]:
-        raise LoadError(
-            f"end {rec.props['end']} is before start {rec.props['start']}",
-            field="end",
-            **_where(rec),
-        )
+    if not _DATE_KEYS.isdisjoint(rec.props):
+        # One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored
+        # as the first day with its precision beside it.
+        try:
+            dates.normalise_props(rec.props)
+        except dates.DateError as exc:
+            msg = str(exc)
+            raise LoadError(msg, field=msg.split(":", 1)[0], **_where(rec)) from None
+        start, end = rec.props.get("start"), rec.props.get("end")
+        if (
+            start is not None
+            and end is not None
+            and end < start
+            and dates.order(
+                end, rec.props.get("end_precision"), start, rec.props.get("start_precision")
+            )
+            == "certain"
+        ):
+            shown_end = dates.display(end, rec.props.get("end_precision"))
+            shown_start = dates.display(start, rec.props.get("start_precision"))
+            raise LoadError(
+                f"end {shown_end} is before start {shown_start}", field="end", **_where(rec)
+            )
     src = rec.props.get("sources")
     # clean_props made every list hold one type: the first item tells it.
     if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
@@ -374,7 +359,7 @@ def _give_back_memory() -> None:
 
     # Small objects kept past the load pin the allocator's pools they sit in: 25,000 cached
     # dates, scattered through the memory of a million records, kept ~380 MB resident.
-    _GOOD_DATES.clear()
+    dates.forget_cached()
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -628,9 +613,16 @@ def _read_and_check(
     missing = [i for i in ends if i not in present]
     if missing and not skip_invalid:
         rtype, row = ends[missing[0]]
+        hint = (
+            "; it has no prefix: write the node's full id (e.g. org:…, insee:…), or load "
+            "the nodes file that lists it in the same command"
+            if ":" not in missing[0]
+            else ""
+        )
         raise LoadError(
             f"{rtype} refers to unknown node {missing[0]!r}"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + hint,
             file=row[2] or None,
             line=_line(row),
             field="source" if row[0] == missing[0] else "target",

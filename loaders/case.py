@@ -19,21 +19,7 @@ from civicgraph.graph.errors import LoadError
 from .api import register_reader
 from .base import NodeRecord, RelRecord
 
-__all__ = ["read_case", "normalise_date"]
-
-
-def normalise_date(text: str) -> tuple[str, str]:
-    """``2025`` → (``2025-01-01``, ``year``); ``2022-12`` → (``2022-12-01``, ``month``).
-
-    >>> normalise_date("2022-12")
-    ('2022-12-01', 'month')
-    """
-    text = text.strip()
-    if len(text) == 4 and text.isdigit():
-        return f"{text}-01-01", "year"
-    if len(text) == 7 and text[4] == "-":
-        return f"{text}-01", "month"
-    return text, "day"
+__all__ = ["read_case"]
 
 
 CASE_FILES = ("sources.yaml", "nodes.yaml", "relationships.yaml")
@@ -72,10 +58,6 @@ def read_case(folder: str | Path, **_: Any) -> Iterator[NodeRecord | RelRecord]:
     for line, item in _items(src_file):
         props = dict(item)
         props.setdefault("name", props.get("title"))
-        if props.get("date") is not None:  # a year or a month: first day + precision
-            props["date"], precision = normalise_date(str(props["date"]))
-            if precision != "day":
-                props.setdefault("date_precision", precision)
         yield NodeRecord("Source", props, str(src_file), line)
     node_file = folder / "nodes.yaml"
     for line, item in _items(node_file):

@@ -30,10 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from civicgraph.graph import dates
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord, check_date
+from .base import NodeRecord, RelRecord
 from .communes import register_file_source
 from .register_common import (
     INSEE_CODE,
@@ -76,10 +77,10 @@ def _detect(p: Path) -> bool:
 
 
 def _valid(date: str) -> bool:
-    """check_date as a boolean (check_date remembers the good dates of a load)."""
+    """Whether the load will accept this register date (one rule: civicgraph.graph.dates)."""
     try:
-        check_date(date)
-    except ValueError:
+        dates.check_day(date)
+    except dates.DateError:
         return False
     return True
 

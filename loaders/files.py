@@ -32,6 +32,7 @@ from typing import Any, cast
 import yaml
 
 from civicgraph.graph.errors import LoadError
+from civicgraph.graph.model import load_model
 
 from .base import NodeRecord, RelRecord
 
@@ -181,19 +182,61 @@ def file_source(path: str | Path) -> dict[str, Any]:
     }
 
 
+class BareIds:
+    """Ids written without their label's prefix in zero-configuration files, as Kumu and
+    Gephi users keep them (``ocu`` for an Organization): the nodes files give each its
+    prefix (``org:ocu``), and edges files in the same load use it.
+
+    >>> bare = BareIds()
+    >>> bare.node("ocu", "Organization"), bare.end("ocu"), bare.end("net:anvita")
+    ('org:ocu', 'org:ocu', 'net:anvita')
+    >>> bare.nodes, bare.ends
+    (1, 1)
+    """
+
+    def __init__(self) -> None:
+        self.map: dict[str, str] = {}
+        self.nodes = 0  # node ids given their prefix
+        self.ends = 0  # edge ends given their prefix
+
+    def node(self, node_id: str, label: str) -> str:
+        if ":" in node_id or not node_id:
+            return node_id
+        schema = load_model().nodes.get(label)
+        full = schema.prefixed(node_id) if schema is not None else None
+        if full is None:
+            return node_id  # unknown label or no single prefix: validation says which
+        self.map[node_id] = full
+        self.nodes += 1
+        return full
+
+    def end(self, node_id: str) -> str:
+        full = self.map.get(node_id) if ":" not in node_id else None
+        if full is None:
+            return node_id
+        self.ends += 1
+        return full
+
+
 def read_nodes_csv(
     path: str | Path,
     *,
     delimiter: str = ",",
     encoding: str = "utf-8",
     default_source: str | None = None,
+    bare: BareIds | None = None,
 ) -> Iterator[NodeRecord]:
-    """Records from a zero-configuration nodes CSV (``id,label,...``)."""
+    """Records from a zero-configuration nodes CSV (``id,label,...``).
+
+    An id without a prefix gets its label's (``ocu`` + Organization → ``org:ocu``), noted
+    in *bare* for the edges files of the same load.
+    """
+    bare = bare if bare is not None else BareIds()
     for lineno, row in read_csv_dicts(
         path, delimiter=delimiter, encoding=encoding, required=RESERVED_NODE
     ):
         label = row.pop("label").strip()
-        props: dict[str, Any] = {"id": row.pop("id").strip()}
+        props: dict[str, Any] = {"id": bare.node(row.pop("id").strip(), label)}
         for k, v in row.items():
             if v.strip() == "":
                 continue
@@ -213,12 +256,19 @@ def read_edges_csv(
     delimiter: str = ",",
     encoding: str = "utf-8",
     default_source: str | None = None,
+    bare: BareIds | None = None,
 ) -> Iterator[RelRecord]:
-    """Records from a zero-configuration edges CSV (``source,target,type,...``)."""
+    """Records from a zero-configuration edges CSV (``source,target,type,...``).
+
+    An end written without a prefix takes the one the nodes files of the same load gave
+    it (*bare*).
+    """
+    bare = bare if bare is not None else BareIds()
     for lineno, row in read_csv_dicts(
         path, delimiter=delimiter, encoding=encoding, required=RESERVED_EDGE
     ):
-        source, target = row.pop("source").strip(), row.pop("target").strip()
+        source = bare.end(row.pop("source").strip())
+        target = bare.end(row.pop("target").strip())
         rtype = row.pop("type").strip()
         props: dict[str, Any] = {}
         for k, v in row.items():

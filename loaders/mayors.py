@@ -66,10 +66,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
+from civicgraph.graph import dates
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord, check_date
+from .base import NodeRecord, RelRecord
 from .communes import register_file_source
 from .files import read_csv_dicts
 from .register_common import (
@@ -168,8 +169,8 @@ def _has_bad_date(props: dict[str, Any], keys: tuple[str, ...]) -> bool:
         v = props.get(k)
         if v:
             try:
-                check_date(v)
-            except ValueError:
+                dates.check_day(v)
+            except dates.DateError:
                 return True
     s, e = props.get("start"), props.get("end")
     return bool(s and e and e < s)

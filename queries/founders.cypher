@@ -5,5 +5,5 @@ MATCH (m)-[r:MEMBER_OF {role: 'founding'}]->(n:Network {id: $network})
 UNWIND r.sources AS sid
 OPTIONAL MATCH (s:Source {id: sid})
 RETURN sid AS source, coalesce(s.title, sid) AS source_title, m.id AS id, m.name AS name,
-       r.start AS start
+       r.start AS start, r.start_precision AS start_precision
 ORDER BY source, name

@@ -1,12 +1,14 @@
-// Mayors of a city over time, with nuance, the party it maps to, and sources.
-// One row per term and claim: the same term from two registers with two start dates gives
-// two rows, each with its own source.
+// Mayors of a city over time: each MAYOR_OF term with its dates, the day it stopped
+// holding the office (held_until: its end, or the start of the city's next term), the
+// register nuance, and the party attribution derived once for every output (party and
+// party_basis: stated by a source, register nuance, party membership, or carried from the
+// same mayor's previous term).  One row per term and claim: the same term from two
+// registers with two start dates gives two rows, each with its own sources.
 // @param city string  the city id, e.g. insee:38185
 MATCH (p:Person)-[t:MAYOR_OF]->(c:City {id: $city})
-OPTIONAL MATCH (tp:Party) WHERE tp.id = t.party
-OPTIONAL MATCH (:Nuance {code: t.nuance})-[:MAPS_TO]->(np:Party)
-OPTIONAL MATCH (p)-[pm:MEMBER_OF]->(pp:Party)
-WITH c, p, t, coalesce(tp.short, np.short) AS term_party, collect(DISTINCT pp.short) AS own
-RETURN c.name AS city, p.id AS person, p.name AS name, t.start AS start, t.`end` AS `end`,
-       t.nuance AS nuance, coalesce(term_party, head(own)) AS party, t.sources AS sources
+RETURN c.name AS city, p.id AS person, p.name AS name, t.start AS start,
+       t.start_precision AS start_precision, t.`end` AS `end`, t.end_precision AS end_precision,
+       t.held_until AS held_until, t.nuance AS nuance,
+       coalesce(t.party_short, 'unknown') AS party, t.party_basis AS party_basis,
+       t.sources AS sources
 ORDER BY start, name

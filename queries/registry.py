@@ -15,8 +15,16 @@ File format (the header is the leading ``//`` comment block)::
   no value); ``{a|b|c}`` restricts the values;
 * ``@write`` declares a query that writes; every other query runs read-only, enforced by the
   engine (FalkorDB ``GRAPH.RO_QUERY``, Neo4j read transactions);
+* ``@order A B`` adds a column ``order``: whether the order of the dates in columns ``A``
+  and ``B`` is ``certain`` or ``uncertain`` at their precisions
+  (:func:`civicgraph.graph.dates.order`: an exit in ``2020`` against a change on
+  ``2020-05-25`` is uncertain), so the rule lives in one place, not in each query;
 * ``name.falkordb.cypher`` / ``name.neo4j.cypher`` beside ``name.cypher`` is a dialect variant,
   used on that engine only.
+
+Results come back as every output shows them: a date column ``X`` returned with an
+``X_precision`` column is printed at that precision (``2020``, ``2020-05``), and the
+precision column is dropped (:func:`civicgraph.graph.dates.display_row`).
 
 The ``$parameters`` used in the text (read after stripping comments and string literals,
 like datasette's ``named_parameters``) must equal the declared ones, else the catalogue
@@ -25,13 +33,13 @@ refuses to load and names the file.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString, cast
 
+from civicgraph.graph import dates
 from civicgraph.graph.errors import (
     InvalidParameter,
     InvalidQueryFile,
@@ -130,12 +138,7 @@ class Param:
                     return False
                 raise ValueError("expected true or false")
             if t == "date":
-                if isinstance(value, dt.date):
-                    value = value.isoformat()
-                if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                    raise ValueError("expected a date YYYY-MM-DD")
-                dt.date.fromisoformat(value)
-                return value
+                return dates.check_day(value, name="")
             if t == "list":
                 if isinstance(value, list | tuple):
                     return list(value)
@@ -167,6 +170,8 @@ class StoredQuery:
     params: dict[str, Param] = field(default_factory=dict)
     write: bool = False
     variants: dict[str, str] = field(default_factory=dict)
+    #: ``@order A B``: the two date columns whose order the ``order`` column judges
+    order: tuple[str, str] | None = None
 
     @property
     def summary(self) -> str:
@@ -202,9 +207,23 @@ class StoredQuery:
         """Run on *store*: read-only unless the file declares ``@write``."""
         bound = self.bind(params)
         text = self.text_for(store.engine)
-        if self.write:
-            return store.execute(text, bound)
-        return store.query(text, bound)
+        rows = store.execute(text, bound) if self.write else store.query(text, bound)
+        return [self.present(r) for r in rows]
+
+    def present(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A raw result row as outputs show it: the ``order`` column, dates at precision."""
+        if self.order is not None:
+            a, b = self.order
+            judged = dates.order(
+                row.get(a), row.get(f"{a}_precision"), row.get(b), row.get(f"{b}_precision")
+            )
+            out: dict[str, Any] = {}
+            for key, value in row.items():
+                out[key] = value
+                if key == b:
+                    out["order"] = judged
+            row = out
+        return dates.display_row(row)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -225,11 +244,14 @@ class StoredQuery:
         }
 
 
-def _parse_header(path: Path, text: str) -> tuple[str, dict[str, Param], bool]:
+def _parse_header(
+    path: Path, text: str
+) -> tuple[str, dict[str, Param], bool, tuple[str, str] | None]:
     lines = text.splitlines()
     desc: list[str] = []
     params: dict[str, Param] = {}
     write = False
+    order: tuple[str, str] | None = None
     for line in lines:
         stripped = line.strip()
         if not stripped:
@@ -269,11 +291,16 @@ def _parse_header(path: Path, text: str) -> tuple[str, dict[str, Param], bool]:
             params[p.name] = p
         elif body == "@write":
             write = True
+        elif body.startswith("@order"):
+            cols = body.split()[1:]
+            if len(cols) != 2:
+                raise InvalidQueryFile(f"{path}: expected '@order COLUMN COLUMN', got {body!r}")
+            order = (cols[0], cols[1])
         elif body.startswith("@"):
             raise InvalidQueryFile(f"{path}: unknown header directive {body.split()[0]!r}")
         else:
             desc.append(body)
-    return "\n".join(desc).strip(), params, write
+    return "\n".join(desc).strip(), params, write, order
 
 
 @dataclass
@@ -326,9 +353,9 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
             raise InvalidQueryFile(f"{file}: a query file is NAME.cypher or NAME.ENGINE.cypher")
         name = ".".join([*rel.parent.parts, parts[0]])
         text = file.read_text(encoding="utf-8")
-        desc, params, write = _parse_header(file, text)
+        desc, params, write, order = _parse_header(file, text)
         _check_params(file, text, params)
-        cat.queries[name] = StoredQuery(name, file, text, desc, params, write)
+        cat.queries[name] = StoredQuery(name, file, text, desc, params, write, order=order)
     for file, engine, name in variants:
         if name not in cat.queries:
             raise InvalidQueryFile(f"{file}: dialect variant of unknown query {name!r}")

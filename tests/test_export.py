@@ -57,7 +57,9 @@ def filled(store):
             {"source": "rne:1", "target": "insee:38185", "start": "2014-04-04", "nuance": "LVEC"},
         ],
     )
-    store.upsert_relationships("PARTNER_OF", [{"source": "org:x", "target": "net:anvita"}])
+    store.upsert_relationships(
+        "PARTNER_OF", [{"source": "org:x", "target": "net:anvita", "start": "2019-03-01"}]
+    )
     return store
 
 
@@ -97,7 +99,7 @@ def test_jsonl_as_of(filled, tmp_path):
     text = (tmp_path / "x.jsonl").read_text(encoding="utf-8")
     assert "insee:69123|net:anvita" not in text
     summary = export(filled, "jsonl", tmp_path / "y.jsonl", as_of="2015-01-01")
-    assert summary["relationships"] == 2  # the mayor, and the undated partnership
+    assert summary["relationships"] == 1  # the mayor: the partnership starts in 2019
 
 
 def test_jsonl_to_stdout(filled, capsys):
@@ -122,7 +124,8 @@ def test_gexf_has_time_spells(filled, tmp_path):
     grenoble_edge = edges["MEMBER_OF|insee:38185|net:anvita|2018-09-26"]
     spell = grenoble_edge.find(f"{GEXF}spells/{GEXF}spell")
     assert spell.get("start") == "2018-09-26" and spell.get("end") is None
-    assert edges["PARTNER_OF|org:x|net:anvita|"].find(f"{GEXF}spells") is None
+    spell = edges["PARTNER_OF|org:x|net:anvita|2019-03-01"].find(f"{GEXF}spells/{GEXF}spell")
+    assert spell.get("start") == "2019-03-01" and spell.get("end") is None
     nodes = {n.get("id"): n for n in graph.iter(f"{GEXF}node")}
     assert nodes["insee:38185"].get("label") == "Grenoble"
     # Lyon is on the timeline while its membership holds; Grenoble from its mayor's start
@@ -133,7 +136,10 @@ def test_gexf_has_time_spells(filled, tmp_path):
     assert [(s.get("start"), s.get("end")) for s in nodes["insee:38185"].iter(f"{GEXF}spell")] == [
         ("2014-04-04", None)
     ]
-    assert nodes["net:anvita"].find(f"{GEXF}spells") is None  # an undated partnership
+    # ANVITA: from its first relationship (Grenoble's 2018 membership), open-ended
+    assert [(s.get("start"), s.get("end")) for s in nodes["net:anvita"].iter(f"{GEXF}spell")] == [
+        ("2018-09-26", None)
+    ]
     # list values are joined, and attribute titles are declared once
     titles = {a.get("id"): a.get("title") for a in graph.iter(f"{GEXF}attribute")}
     values = {

@@ -151,15 +151,17 @@ def _gedge(rtype: str = "PARTNER_OF", extra: str = "") -> str:
 MAP_CSV = "code,nom\n38185,Grenoble\n"
 
 
-def _mapping(label: str = "City", rtype: str = "PART_OF", key: str = "label") -> str:
+def _mapping(
+    label: str = "City", rtype: str = "PART_OF", key: str = "label", prefix: str = "insee:"
+) -> str:
     return (
         "nodes:\n"
         f"  - label: {json.dumps(label)}\n"
-        '    id: "insee:{code}"\n'
+        f'    id: "{prefix}{{code}}"\n'
         f"    properties: {{name: nom, {json.dumps(key)}: nom}}\n"
         "relationships:\n"
         f"  - type: {json.dumps(rtype)}\n"
-        '    source: "insee:{code}"\n'
+        f'    source: "{prefix}{{code}}"\n'
         '    target: "=net:x"\n'
     )
 
@@ -493,7 +495,8 @@ def _value_entries() -> dict[str, Callable[[Path, str], dict[str, Any] | None]]:
         },
         "mapping value+id": lambda d, v: {
             "paths": [_w("m.csv", _csv(["code", "nom"], [f"9{v}", f"N {v}"]))(d)],
-            "mapping": _w("m.yaml", _mapping(rtype="MEMBER_OF"))(d),
+            # an Organization: a City id must be an INSEE code, which no payload is
+            "mapping": _w("m.yaml", _mapping("Organization", "MEMBER_OF", prefix="org:"))(d),
         },
     }
 
@@ -532,7 +535,7 @@ def test_values_and_ids_in_files_are_stored_verbatim(
         "jsonl value+id": [f"org:{payload}", f"N {payload}", payload, payload + payload],
         "jsonl relationship value+ends": [f"org:{payload}", payload],
         "graphml value+id": [f"org:{payload}", f"N {payload}"],
-        "mapping value+id": [f"insee:9{payload}", f"N {payload}"],
+        "mapping value+id": [f"org:9{payload}", f"N {payload}"],
     }[entry]
     for value in expected:
         if entry.startswith(("nodes-csv", "edges-csv", "mapping")) and value != value.strip():

@@ -239,8 +239,15 @@ def test_alliance_members_reach_cities_through_anvita(case_store: Store) -> None
 def test_co_membership_of_grenoble(case_store: Store) -> None:
     rows = load_catalogue().run(case_store, "co_membership", {"actor": "insee:38185"})
     by_id = {r["id"]: r for r in rows}
-    assert "insee:44109" in by_id and "net:anvita" in by_id["insee:44109"]["networks"]
+    assert "insee:44109" in by_id and by_id["insee:44109"]["network"] == "net:anvita"
     assert "insee:38185" not in by_id
+    # one row per actor and network, dates at their precision: Briançon was a founder
+    # with Grenoble and left in 2020 (the paper gives the year only)
+    briancon = [r for r in rows if r["id"] == "insee:05023"]
+    assert [(r["network"], r["from_date"], r["to_date"]) for r in briancon] == [
+        ("net:anvita", "2018-09-26", "2020")
+    ]
+    assert len({(r["id"], r["network"]) for r in rows}) == len(rows)
 
 
 def test_path_between_grenoble_and_ocu(case_store: Store) -> None:

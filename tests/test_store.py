@@ -50,16 +50,16 @@ def test_relationship_identity_is_type_ends_and_start(store: Store) -> None:
 
 
 def test_relationship_to_a_missing_node_writes_nothing(store: Store) -> None:
-    store.upsert_node("City", {"id": "insee:1", "name": "A", "sources": ["s"]})
+    store.upsert_node("City", {"id": "insee:01001", "name": "A", "sources": ["s"]})
     with pytest.raises(LoadError, match="unknown node 'net:nope'"):
-        store.upsert_relationship("MEMBER_OF", "insee:1", "net:nope", {"sources": ["s"]})
+        store.upsert_relationship("MEMBER_OF", "insee:01001", "net:nope", {"sources": ["s"]})
     assert store.totals() == (1, 0)
 
 
 @pytest.mark.parametrize("label", ["Citi", "City`) DETACH DELETE n //", "Entity", ""])
 def test_labels_come_only_from_the_schema(store: Store, label: str) -> None:
     with pytest.raises(UnknownLabel):
-        store.upsert_node(label, {"id": "insee:1", "name": "x"})
+        store.upsert_node(label, {"id": "insee:01001", "name": "x"})
 
 
 @pytest.mark.parametrize("rtype", ["MEMBER", "MEMBER_OF]->() DETACH DELETE a //", "member_of"])
@@ -72,9 +72,9 @@ def test_id_prefix_and_property_keys_are_checked(store: Store) -> None:
     with pytest.raises(InvalidId, match="insee:"):
         store.upsert_node("City", {"id": "38185", "name": "Grenoble"})
     with pytest.raises(InvalidProperty, match="not an identifier"):
-        store.upsert_node("City", {"id": "insee:1", "name": "x", "bad key}": 1})
+        store.upsert_node("City", {"id": "insee:01001", "name": "x", "bad key}": 1})
     with pytest.raises(InvalidProperty, match="one simple type"):
-        store.upsert_node("City", {"id": "insee:1", "name": "x", "mixed": [1, "a"]})
+        store.upsert_node("City", {"id": "insee:01001", "name": "x", "mixed": [1, "a"]})
     assert store.totals() == (0, 0)
 
 
@@ -102,23 +102,23 @@ def test_read_calls_are_read_only_in_the_engine(store: Store) -> None:
 
 def test_values_never_enter_query_text(store: Store) -> None:
     evil = "x'}) DETACH DELETE n // ; `"
-    store.upsert_node("City", {"id": "insee:" + evil, "name": evil, "sources": [evil]})
-    store.upsert_node("City", {"id": "insee:2", "name": "two"})
-    rows = store.query("MATCH (c:City) RETURN c.name AS name ORDER BY name")
+    store.upsert_node("Organization", {"id": "org:" + evil, "name": evil, "sources": [evil]})
+    store.upsert_node("Organization", {"id": "org:two", "name": "two"})
+    rows = store.query("MATCH (c:Organization) RETURN c.name AS name ORDER BY name")
     assert [r["name"] for r in rows] == ["two", evil]
 
 
 def test_digest_is_stable_and_sensitive(store: Store) -> None:
     empty = store.digest()
-    store.upsert_node("City", {"id": "insee:1", "name": "A"})
+    store.upsert_node("City", {"id": "insee:01001", "name": "A"})
     one = store.digest()
     assert one != empty and store.digest() == one
-    store.upsert_node("City", {"id": "insee:1", "name": "B"})
+    store.upsert_node("City", {"id": "insee:01001", "name": "B"})
     assert store.digest() != one
 
 
 def test_info_counts(store: Store) -> None:
-    store.upsert_node("City", {"id": "insee:1", "name": "A"})
+    store.upsert_node("City", {"id": "insee:01001", "name": "A"})
     info = store.info()
     assert info["engine"] == "falkordb" and info["version"].startswith("FalkorDB")
     assert info["nodes"] == 1 and info["labels"]["City"] == 1

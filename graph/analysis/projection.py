@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from civicgraph.graph import dates
+from civicgraph.graph.derive import SIZE_CLASSES, UNKNOWN, size_class
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
@@ -32,83 +35,16 @@ __all__ = [
     "nodes_frame",
     "edges_frame",
     "size_class",
-    "valid_on",
     "SIZE_CLASSES",
 ]
-
-#: The seed paper's four city size groups, by population (DESIGN §4).
-SIZE_CLASSES = ("<5000", "5000-99999", "100000-499999", ">=500000")
 
 _ABSTRACT = ("Entity", "Actor")
 
 
 # -- small pure helpers --------------------------------------------------------------
-def size_class(population: Any) -> str | None:
-    """Return the seed paper's size group for a population, or ``None`` when unknown.
-
-    Parameters
-    ----------
-    population : int, float, str or None
-        Inhabitants; numeric strings are accepted.
-
-    Returns
-    -------
-    str or None
-        One of :data:`SIZE_CLASSES`.
-
-    Examples
-    --------
-    >>> size_class(4999), size_class(5000), size_class(158_000), size_class("516092")
-    ('<5000', '5000-99999', '100000-499999', '>=500000')
-    >>> size_class(None) is None
-    True
-    """
-    if population is None or isinstance(population, bool):
-        return None
-    try:
-        pop = float(population)
-    except (TypeError, ValueError):
-        return None
-    if pop < 5000:
-        return SIZE_CLASSES[0]
-    if pop < 100_000:
-        return SIZE_CLASSES[1]
-    if pop < 500_000:
-        return SIZE_CLASSES[2]
-    return SIZE_CLASSES[3]
-
-
-def valid_on(props: dict[str, Any], date: str | None) -> bool:
-    """Whether a relationship with these properties holds on *date*.
-
-    A relationship is valid on ``d`` when it has no ``start`` or ``start <= d``, and it has
-    no ``end`` or ``end > d`` (the end day is the first day it no longer holds).  ISO
-    ``YYYY-MM-DD`` strings compare correctly as strings.  With *date* ``None`` everything
-    is valid.
-
-    Examples
-    --------
-    >>> r = {"start": "2014-04-04", "end": "2020-07-03"}
-    >>> valid_on(r, "2014-04-04"), valid_on(r, "2020-07-02"), valid_on(r, "2020-07-03")
-    (True, True, False)
-    >>> valid_on({}, "1900-01-01")
-    True
-    """
-    if date is None:
-        return True
-    start, end = props.get("start"), props.get("end")
-    return (start is None or start <= date) and (end is None or end > date)
-
-
-def _check_date(date: str | None) -> str | None:
-    if date is None:
-        return None
-    if isinstance(date, dt.date):
-        return date.isoformat()
-    try:
-        return dt.date.fromisoformat(str(date)).isoformat()
-    except ValueError:
-        raise ValueError(f"bad date {date!r} (expected YYYY-MM-DD)") from None
+def _check_date(date: Any) -> str | None:
+    """An "as of" date checked by the one date rule (:func:`civicgraph.graph.dates.check_day`)."""
+    return None if date is None else dates.check_day(date, name="as_of")
 
 
 def _specific_label(labels: Iterable[str]) -> str:
@@ -120,7 +56,9 @@ def _specific_label(labels: Iterable[str]) -> str:
 
 
 # -- reading the store ---------------------------------------------------------------
-_VALID = "(r.start IS NULL OR r.start <= $as_of) AND (r.`end` IS NULL OR r.`end` > $as_of)"
+#: "As of" (civicgraph.graph.dates.holds_on): types without dates in the schema
+#: (``$undated``) hold without a start; every other relationship needs one.
+_VALID = dates.as_of_cypher("r", "$as_of", timeless="$undated")
 
 
 def _checked(
@@ -160,6 +98,7 @@ def _fetch(
     if as_of is not None:
         conds.append(_VALID)
         params["as_of"] = as_of
+        params["undated"] = store.model.undated_types
     rels = store.query(
         "MATCH (a)-[r]->(b)"
         + (" WHERE " + " AND ".join(conds) if conds else "")
@@ -181,21 +120,23 @@ def _fetch(
 def _mayoralties(
     store: Store, as_of: str | None
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The MAYOR_OF that counts for each city and each person (valid on *as_of*, else latest)."""
+    """The ``MAYOR_OF`` term that counts for each city and each person: the one holding the
+    office on *as_of* (``start <= as_of < held_until``, derived once for every output by
+    :mod:`civicgraph.graph.derive`), else the latest."""
     params: dict[str, Any] = {}
     where = ""
     if as_of is not None:
-        where = " WHERE " + _VALID
+        where = " WHERE r.start <= $as_of AND (r.held_until IS NULL OR r.held_until > $as_of)"
         params["as_of"] = as_of
     rows = store.query(
         "MATCH (p:Person)-[r:MAYOR_OF]->(c:City)"
         + where
-        + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.party AS party,"
-        " r.start AS start, c.departement AS departement",
+        + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.party_short AS party,"
+        " r.party_basis AS party_basis, r.start AS start, c.departement AS departement",
         params,
     )
-    # Two valid mandates on one day means two sources disagree: the latest start wins, then
-    # the smallest person id, so the choice does not depend on the engine's row order.
+    # Two terms holding on one day means two sources disagree: the latest start wins, then
+    # the smallest person id, as in the stored queries (ORDER BY p.id, head).
     rows.sort(key=lambda r: str(r["person"]), reverse=True)
     rows.sort(key=lambda r: r["start"] or "")  # stable: the last row of each city wins
     by_city: dict[str, dict[str, Any]] = {}
@@ -204,40 +145,6 @@ def _mayoralties(
         by_city[r["city"]] = r
         by_person[r["person"]] = r
     return by_city, by_person
-
-
-def _memberships(store: Store, as_of: str | None) -> dict[str, str]:
-    """person id → the Party they are ``MEMBER_OF`` (valid on *as_of*, else the latest)."""
-    params: dict[str, Any] = {}
-    where = ""
-    if as_of is not None:
-        where = " WHERE " + _VALID
-        params["as_of"] = as_of
-    rows = store.query(
-        "MATCH (p:Person)-[r:MEMBER_OF]->(x:Party)"
-        + where
-        + " RETURN p.id AS person, x.id AS party, r.start AS start",
-        params,
-    )
-    # latest start wins (undated counts as earliest), then the smallest party id
-    rows.sort(key=lambda r: str(r["party"]), reverse=True)
-    rows.sort(key=lambda r: r["start"] or "")
-    out: dict[str, str] = {}
-    for r in rows:
-        out[r["person"]] = r["party"]
-    return out
-
-
-def _nuance_parties(store: Store) -> dict[str, str]:
-    """nuance code → party id, from ``(:Nuance)-[:MAPS_TO]->(:Party)`` if loaded."""
-    rows = store.query(
-        "MATCH (n:Nuance)-[:MAPS_TO]->(p:Party) RETURN n.id AS id, n.code AS code, p.id AS party"
-    )
-    out: dict[str, str] = {}
-    for r in sorted(rows, key=lambda r: (str(r["id"]), str(r["party"]))):
-        code = r["code"] or str(r["id"]).removeprefix("nuance:")
-        out.setdefault(code, r["party"])
-    return out
 
 
 def _departements(store: Store) -> dict[str, str]:
@@ -255,21 +162,7 @@ def _node_attributes(
     store: Store, rows: list[dict[str, Any]], as_of: str | None
 ) -> dict[str, dict[str, Any]]:
     by_city, by_person = _mayoralties(store, as_of)
-    members = _memberships(store, as_of)
-    nuances = _nuance_parties(store) if (by_city or by_person) else {}
     deps = _departements(store)
-
-    def party_of(person: str | None, mandate: dict[str, Any] | None) -> str | None:
-        # The party a source gives for the mandate, else the mayor's party membership, else
-        # the party the nuance maps to, else the nuance itself (DESIGN §3: a nuance is not a
-        # party, so it stands in only when nothing better is known).
-        if mandate is not None and mandate["party"] is not None:
-            return str(mandate["party"])
-        if person is not None and person in members:
-            return members[person]
-        if mandate is not None and mandate["nuance"] is not None:
-            return nuances.get(mandate["nuance"], mandate["nuance"])
-        return None
 
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -284,18 +177,12 @@ def _node_attributes(
                 attrs["subkind"] = props["kind"]
             attrs["kind"] = label
         mandate: dict[str, Any] | None = None
-        person: str | None = None
-        if label == "City":
-            cls = size_class(props.get("population"))
-            if cls is not None:
-                attrs["size_class"] = cls
+        if label == "City":  # size_class: stored on the City (civicgraph.graph.derive)
             dep = props.get("departement") or deps.get(row["id"])
             if dep is not None:
                 attrs["departement"] = dep
             mandate = by_city.get(row["id"])
-            person = mandate["person"] if mandate is not None else None
         elif label == "Person":
-            person = row["id"]
             mandate = by_person.get(row["id"])
             if mandate is not None:
                 dep = mandate["departement"] or deps.get(mandate["city"])
@@ -304,13 +191,15 @@ def _node_attributes(
         elif label == "Departement":
             attrs["departement"] = props.get("code") or str(row["id"]).removeprefix("dep:")
         elif label == "Party":
-            attrs["party"] = row["id"]
+            attrs["party"] = props.get("short") or row["id"]
         if mandate is not None and mandate["nuance"] is not None:
             attrs["nuance"] = mandate["nuance"]
-        if label in ("City", "Person"):
-            party = party_of(person, mandate)
-            if party is not None:
-                attrs["party"] = party
+        # The party of a city, and of a person who is its mayor, is the term's derived
+        # attribution (civicgraph.graph.derive), as every stored query shows it.
+        if label == "City" or mandate is not None:
+            attrs["party"] = (mandate or {}).get("party") or UNKNOWN
+            if mandate is not None and mandate.get("party_basis"):
+                attrs["party_basis"] = mandate["party_basis"]
         out[row["id"]] = attrs
     return out
 
@@ -372,8 +261,10 @@ def to_networkx(
     types : sequence of str, optional
         Keep only these relationship types.
     as_of : str, optional
-        ISO date: keep only relationships valid that day (see :func:`valid_on`), and take
-        each city's and mayor's ``nuance``/``party`` from the mandate valid that day.
+        ISO day: keep only relationships that hold that day (the one "as of" rule,
+        :func:`civicgraph.graph.dates.holds_on`: a relationship of a dated type without a
+        ``start`` holds on no day), and take each city's and mayor's ``nuance``/``party``
+        from the term holding the office that day.
     directed : bool
         A directed graph (default) or an undirected one.
     multigraph : bool
@@ -389,16 +280,15 @@ def to_networkx(
         * ``label`` -- the specific label (never ``Entity``/``Actor``);
         * ``kind`` -- an Organization's stored ``kind``, else the label (another label's
           stored ``kind``, such as a City's, moves to ``subkind``);
-        * ``size_class`` -- cities, from ``population`` (:func:`size_class`);
+        * ``size_class`` -- cities: the stored size group (:func:`size_class`);
         * ``departement`` -- cities (their property, else the Departement they are
           ``PART_OF``), mayors (their city's), départements (their code);
-        * ``nuance`` -- cities and mayors: the ``nuance`` of the ``MAYOR_OF`` valid on
-          *as_of* (without *as_of*: the latest mandate);
-        * ``party`` -- a party id where one is known, for cities (their mayor's) and
-          persons, on *as_of* (else the latest): the ``party`` the source gives on that
-          ``MAYOR_OF``, else the person's ``MEMBER_OF`` a Party, else the Party the nuance
-          ``MAPS_TO`` when that table is loaded, else the nuance itself.  A Party node's
-          ``party`` is its own id.
+        * ``nuance`` -- cities and mayors: the ``nuance`` of the ``MAYOR_OF`` term holding
+          the office on *as_of* (without *as_of*: the latest term);
+        * ``party``, ``party_basis`` -- cities and their mayors: the party attribution of
+          that term, derived once for every output (:mod:`civicgraph.graph.derive`), as
+          its short name (``PCF``), or ``"unknown"``; the same value the stored queries
+          show.  A Party node's ``party`` is its short name.
 
         Edge attributes: the relationship's properties and ``type``.  In a simple graph,
         parallel relationships are collapsed into one edge with ``types`` (sorted),
@@ -448,16 +338,12 @@ def to_networkx(
 
 
 # -- co-membership --------------------------------------------------------------------
-def _days(a: str, b: str) -> int:
-    return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
-
-
 def _overlap(p: dict[str, Any], q: dict[str, Any], horizon: str) -> int:
     if p.get("start") is None or q.get("start") is None:
         return 0
     lo = max(p["start"], q["start"])
     hi = min(p.get("end") or horizon, q.get("end") or horizon, horizon)
-    return max(0, _days(lo, hi)) if hi > lo else 0
+    return max(0, dates.days_between(lo, hi)) if hi > lo else 0
 
 
 def co_membership(

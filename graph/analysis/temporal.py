@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from civicgraph.graph import dates
+
 from .brokerage import ROLES, gould_fernandez
 from .centrality import betweenness, constraint, effective_size
 from .projection import to_networkx
@@ -30,18 +32,6 @@ COLUMNS = ["actor", "name", "date", "measure", "value"]
 
 def _first(item: tuple[object, object]) -> str:
     return str(item[0])
-
-
-def _as_date(value: str | int | dt.date, *, end: bool = False) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if len(text) == 4 and text.isdigit():  # a bare year
-        return dt.date(int(text), 12, 31) if end else dt.date(int(text), 1, 1)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD or YYYY)") from None
 
 
 def slices(
@@ -78,20 +68,22 @@ def slices(
     ['2014-04-01', '2020-07-01']
     """
     if not isinstance(start, str | int | dt.date):
-        return sorted({_as_date(d).isoformat() for d in start})
+        return sorted({dates.check_day(d) for d in start})
     if end is None:
         raise ValueError("slices() needs an end date, or a list of dates")
-    first, last = _as_date(start), _as_date(end, end=True)
+    # a year or a month counts from its first day (start) to its last (end)
+    first = dates.parse(start)[0]
+    last = dates.last_day(*dates.parse(end))
+    y, m = int(first[:4]), int(first[5:7])
     if every == "year":
-        year = first.year if (first.month, first.day) == (1, 1) else first.year + 1
-        return [dt.date(y, 1, 1).isoformat() for y in range(year, last.year + 1)]
+        year = y if first[5:] == "01-01" else y + 1
+        return [f"{year:04d}-01-01" for year in range(year, int(last[:4]) + 1)]
     if every == "month":
-        y, m = first.year, first.month
-        if first.day != 1:  # the first whole month starts on the next 1st
+        if first[8:] != "01":  # the first whole month starts on the next 1st
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         out = []
-        while dt.date(y, m, 1) <= last:
-            out.append(dt.date(y, m, 1).isoformat())
+        while f"{y:04d}-{m:02d}-01" <= last:
+            out.append(f"{y:04d}-{m:02d}-01")
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out
     raise ValueError(f"every must be 'year' or 'month', not {every!r}")
@@ -139,9 +131,9 @@ def measure_over_time(
 
     Notes
     -----
-    An actor is *present* on a date when it has at least one relationship valid that
-    day within the projection; nodes without one are left out before measuring, so
-    normalized betweenness is relative to the actors active on that date.
+    Every node of the projection is measured on every date, isolates included (no
+    relationship holding that day): normalised betweenness is relative to all of them, as
+    networkx computes it on the whole graph.
 
     Examples
     --------
@@ -165,8 +157,9 @@ def measure_over_time(
         on = list(slices([d for d in dates if d is not None]))
     rows: list[dict[str, object]] = []
     for date in on:
+        # Every actor of the projection, isolates included (DESIGN §4): an actor with no
+        # relationship holding on that date scores zero, it does not vanish.
         G = to_networkx(store, labels=labels, types=types, as_of=date, directed=directed)
-        G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
         if name == "gould-fernandez":
             for actor, counts in sorted(gould_fernandez(G, group or "").items(), key=_first):
                 if drop_zero and counts["total"] == 0:

@@ -45,9 +45,13 @@
 
   function isDated(e) { return !!(e.start || e.end); }
 
+  // "As of" (civicgraph.graph.dates.holds_on): a relationship holds on day d when it
+  // started on or before d and has not ended by d; one without a start holds on no day,
+  // unless its type has no dates at all (PART_OF…: "timeless").
   function valid(e, d) {
     if (d === null) return true;
-    if (e.start && e.start > d) return false;
+    if (e.start) { if (e.start > d) return false; }
+    else if (!e.timeless) return false;
     if (e.end && e.end <= d) return false;
     return true;
   }

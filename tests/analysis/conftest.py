@@ -21,6 +21,7 @@ from __future__ import annotations
 import pytest
 
 from civicgraph.graph import Store
+from civicgraph.graph.derive import derive
 
 
 def build_small_case(store: Store) -> Store:
@@ -99,6 +100,7 @@ def build_small_case(store: Store) -> Store:
             {"source": "rne:222", "target": "insee:38185", "start": "2020-07-03", "nuance": "LDVG"},
         ],
     )
+    derive(store)  # what every load does after writing (size classes, terms' parties)
     return store
 
 

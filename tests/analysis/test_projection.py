@@ -12,6 +12,7 @@ from civicgraph.graph.analysis import (
     nodes_frame,
     to_networkx,
 )
+from civicgraph.graph.derive import derive
 
 
 def test_nodes_and_attributes(small_case):
@@ -30,8 +31,9 @@ def test_nodes_and_attributes(small_case):
     assert bourg["size_class"] == "5000-99999"
     assert bourg["departement"] == "01"  # from PART_OF, the city has no property
     assert G.nodes["dep:01"]["departement"] == "01"
-    # without as_of, the latest mandate gives the nuance
-    assert grenoble["nuance"] == grenoble["party"] == "LDVG"
+    # without as_of, the latest mandate gives the nuance; no nuance table, no party source
+    assert grenoble["nuance"] == "LDVG"
+    assert grenoble["party"] == "unknown" and "party_basis" not in grenoble
 
 
 def test_as_of_drops_expired_relationships(small_case):
@@ -40,7 +42,11 @@ def test_as_of_drops_expired_relationships(small_case):
     assert before["org:a"]["org:b"]["end"] == "2019-01-01"
     gap = to_networkx(small_case, types=["PARTNER_OF"], as_of="2019-03-01")
     assert not gap.has_edge("org:a", "org:b")  # expired, and the next one starts in June
-    assert gap.has_edge("org:b", "org:c") and gap.has_edge("org:a", "org:c")
+    assert gap.has_edge("org:b", "org:c")
+    # a partnership without a start holds on no day (the one "as of" rule), but is there
+    # when no date is asked
+    assert not gap.has_edge("org:a", "org:c")
+    assert to_networkx(small_case, types=["PARTNER_OF"]).has_edge("org:a", "org:c")
     # the end day itself is outside the relationship
     assert not to_networkx(small_case, types=["PARTNER_OF"], as_of="2019-01-01").has_edge(
         "org:a", "org:b"
@@ -102,7 +108,7 @@ def test_label_and_type_filters(small_case):
 def test_party_of_the_mandate_valid_that_day(small_case):
     G = to_networkx(small_case, as_of="2015-01-01")
     assert G.nodes["insee:38185"]["nuance"] == "LVEC"
-    assert G.nodes["insee:38185"]["party"] == "LVEC"  # no nuance table loaded
+    assert G.nodes["insee:38185"]["party"] == "unknown"  # no nuance table: a nuance is no party
     assert G.nodes["rne:111"]["nuance"] == "LVEC"
     assert G.nodes["rne:111"]["departement"] == "38"
     assert "nuance" not in G.nodes["rne:222"]  # not yet mayor
@@ -113,45 +119,55 @@ def test_party_of_the_mandate_valid_that_day(small_case):
 
 
 def test_party_through_a_nuance_table(small_case):
-    small_case.upsert_nodes("Party", [{"id": "party:eelv", "name": "EELV"}])
+    small_case.upsert_nodes("Party", [{"id": "party:eelv", "name": "EELV", "short": "EELV"}])
     small_case.upsert_nodes(
         "Nuance", [{"id": "nuance:LVEC", "name": "Liste Europe-Écologie", "code": "LVEC"}]
     )
     small_case.upsert_relationships("MAPS_TO", [{"source": "nuance:LVEC", "target": "party:eelv"}])
+    derive(small_case)
     G = to_networkx(small_case, as_of="2015-01-01")
     assert G.nodes["insee:38185"]["nuance"] == "LVEC"
-    assert G.nodes["insee:38185"]["party"] == "party:eelv"
-    assert G.nodes["party:eelv"]["party"] == "party:eelv"
+    assert G.nodes["insee:38185"]["party"] == "EELV"
+    assert G.nodes["insee:38185"]["party_basis"] == "register nuance LVEC"
+    assert G.nodes["party:eelv"]["party"] == "EELV"
 
 
 def test_party_precedence(small_case):
-    """The mandate's own ``party``, else the mayor's party membership, else the nuance."""
+    """A source's party for the term, else the nuance's, else the mayor's membership on the
+    term's start (civicgraph.graph.derive); the projection reads that one attribution."""
     small_case.upsert_nodes(
         "Party",
-        [{"id": "party:ps", "name": "Parti socialiste"}, {"id": "party:eelv", "name": "EELV"}],
+        [
+            {"id": "party:ps", "name": "Parti socialiste", "short": "PS"},
+            {"id": "party:eelv", "name": "EELV", "short": "EELV"},
+        ],
     )
     small_case.upsert_relationships(
         "MEMBER_OF", [{"source": "rne:111", "target": "party:ps", "start": "2010-01-01"}]
     )
-    small_case.upsert_relationships(  # the same mandate again, now with a party
+    small_case.upsert_relationships(  # the same mandate again, now with a source's party
         "MAYOR_OF",
         [
             {
                 "source": "rne:222",
                 "target": "insee:38185",
                 "start": "2020-07-03",
-                "party": "party:eelv",
+                "stated_party": "party:eelv",
             }
         ],
     )
+    derive(small_case)
     early = to_networkx(small_case, as_of="2015-01-01")
-    assert early.nodes["insee:38185"]["party"] == "party:ps"  # rne:111's membership
+    assert early.nodes["insee:38185"]["party"] == "PS"  # rne:111's membership
+    assert early.nodes["insee:38185"]["party_basis"] == "party membership"
     assert early.nodes["insee:38185"]["nuance"] == "LVEC"
     late = to_networkx(small_case, as_of="2021-01-01")
-    assert late.nodes["insee:38185"]["party"] == "party:eelv"  # given on the mandate
+    assert late.nodes["insee:38185"]["party"] == "EELV"  # given on the mandate
+    assert late.nodes["insee:38185"]["party_basis"] == "stated by source"
     assert late.nodes["insee:38185"]["nuance"] == "LDVG"
-    assert late.nodes["rne:111"]["party"] == "party:ps"  # no longer mayor, still a member
-    assert "nuance" not in late.nodes["rne:111"]
+    assert late.nodes["rne:222"]["party"] == "EELV"  # the mayor: the term's party
+    # no longer mayor: a member of a party, but no mayor's party attribution
+    assert "party" not in late.nodes["rne:111"] and "nuance" not in late.nodes["rne:111"]
     assert "party" not in to_networkx(small_case, as_of="2009-01-01").nodes["rne:111"]
 
 
@@ -197,8 +213,7 @@ def test_frames(small_case):
     assert list(edges.columns[:2]) == ["source", "target"]
     assert sorted(zip(edges["source"], edges["target"], strict=True)) == [
         ("org:a", "org:b"),
-        ("org:a", "org:c"),
-        ("org:b", "org:c"),
+        ("org:b", "org:c"),  # org:a → org:c has no start: it holds on no day
     ]
     multi = edges_frame(to_networkx(small_case, types=["PARTNER_OF"], multigraph=True))
     assert list(multi.columns[:3]) == ["source", "target", "key"] and len(multi) == 4

@@ -53,8 +53,12 @@ def test_gould_fernandez_over_time(small_case):
     )
     assert list(df.columns) == ["actor", "name", "date", "measure", "value"]
     # 2019-03-01: a→c, b→c only (a→b expired): no two-path at all.
-    # 2020-01-01: a→b→c is closed by a→c.  Nobody brokers on either date.
-    assert df.empty
+    # 2020-01-01: a→b→c is open: a→c has no start, so it holds on no day (the one "as of"
+    # rule).  b (group y) between a and c (group x) is an itinerant broker.
+    assert df[df["value"] > 0][["actor", "date", "measure", "value"]].values.tolist() == [
+        ["org:b", "2020-01-01", "itinerant", 1],
+        ["org:b", "2020-01-01", "total", 1],
+    ]
     everyone = measure_over_time(
         small_case,
         "gould-fernandez",
@@ -66,7 +70,7 @@ def test_gould_fernandez_over_time(small_case):
     )
     assert len(everyone) == 2 * 3 * len(ROLES)
     assert set(everyone["measure"]) == set(ROLES)
-    assert everyone["value"].sum() == 0
+    assert everyone["value"].sum() == 2
 
 
 def test_gould_fernandez_by_party_of_the_day(small_case):
@@ -98,12 +102,12 @@ def test_centrality_over_time(small_case, method):
     assert set(df["measure"]) == {method}
     assert set(df["date"]) == set(dates)
     if method == "betweenness":
+        # the whole graph, isolates included: normalised over all n actors, as networkx
         G = to_networkx(small_case, types=["PARTNER_OF", "MEMBER_OF"], as_of="2020-01-01")
-        G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
         got = df[df["date"] == "2020-01-01"].set_index("actor")["value"].to_dict()
         assert got == pytest.approx(betweenness(G))
         assert got == pytest.approx(nx.betweenness_centrality(G))
-        assert "rne:111" not in got  # no relationship of these types: not present
+        assert got["rne:111"] == 0  # no relationship of these types: an isolate, still listed
 
 
 def test_unknown_method(small_case):

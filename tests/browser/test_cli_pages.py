@@ -98,3 +98,52 @@ def test_demo_page_shows_founders_members_parties_and_csos(
     offline_page.page.wait_for_timeout(300)
     offline_page.page.screenshot(path=str(tmp_path / "anvita.png"))
     assert offline_page.errors == []
+
+
+def test_demo_page_colours_follow_the_date_slider(
+    case_db: Path, tmp_path: Path, offline_page: Any
+) -> None:
+    """Each city takes the colour of its mayor's party attribution on the slider's date —
+    the same attribution `mayors_of` shows — and the latest one with no date."""
+    from civicgraph.graph import viz
+
+    cities = ["insee:13055", "insee:93048", "insee:44109", "insee:38185", "insee:59271"]
+    days = ["2010-06-01", "2015-01-01", "2022-09-01"]
+    cat = load_catalogue()
+    with open_store(case_db) as s:
+        path = viz.render_case(s, tmp_path / "anvita.html", network="net:anvita")
+        terms = {c: cat.run(s, "mayors_of", {"city": c}) for c in cities}
+
+    def expected(city: str, day: str | None) -> str | None:
+        rows = terms[city]
+        if day is None:  # the latest term
+            latest = max(rows, key=lambda r: r["start"])
+            return None if latest["party"] == "unknown" else latest["party"]
+        holding = [
+            r
+            for r in rows
+            if r["start"] <= day and (r["held_until"] is None or r["held_until"] > day)
+        ]
+        assert len({r["party"] for r in holding}) <= 1
+        if not holding or holding[0]["party"] == "unknown":
+            return None
+        return holding[0]["party"]
+
+    offline_page.open(path)
+    meta = offline_page.js("() => window.civicgraph.meta")
+    assert meta["colorBy"] == "party"
+    assert meta["legend"]["title"].startswith("Party (")  # names the bases
+    palette, no_value = meta["palette"], meta["noValue"]
+    colour = "(id) => window.civicgraph.nodes.get(id).color"
+    seen = set()
+    for day in [*days, None]:
+        offline_page.set_date(day)
+        for city in cities:
+            party = expected(city, day)
+            want = palette[party] if party is not None else palette[no_value]
+            assert offline_page.js(colour, city) == want, (city, day, party)
+            seen.add((city, party))
+    # Marseille changes colour: Gaudin's UMP/LR term in 2015, not in 2022 (Payan)
+    assert expected("insee:13055", "2015-01-01") != expected("insee:13055", "2022-09-01")
+    assert ("insee:93048", "PCF") in seen  # Montreuil: carried from the 2014 term
+    assert offline_page.errors == []

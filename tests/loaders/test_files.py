@@ -73,7 +73,7 @@ def test_zero_config_nodes_and_edges(store: Store, tmp_path: Path) -> None:
 def test_bad_input_names_file_line_field_and_changes_nothing(
     store: Store, tmp_path: Path, nodes: str, edges: str, match: str, line: int, field: str
 ) -> None:
-    store.upsert_node("City", {"id": "insee:1", "name": "Before", "sources": ["s"]})
+    store.upsert_node("City", {"id": "insee:01001", "name": "Before", "sources": ["s"]})
     before = store.digest()
     n, e = _files(tmp_path, nodes, edges)
     with pytest.raises(LoadError, match=match) as exc:
@@ -241,3 +241,27 @@ def test_sigkill_mid_load_then_resume_gives_exact_counts(db_path: Path, tmp_path
         assert summary.resumed_batches >= 3
         assert summary.totals().created == 30001  # exact: journalled batches + the rest
         assert s.totals() == (30001, 0)
+
+
+def test_bare_ids_get_their_labels_prefix(store: Store, tmp_path: Path) -> None:
+    """Kumu/Gephi-style ids without a prefix: `ocu` + Organization is org:ocu, in the nodes
+    and the edges file alike, and the summary counts them."""
+    n, e = _files(
+        tmp_path,
+        "id,label,name\nocu,Organization,OCU\ncimade,Organization,La Cimade\n",
+        "source,target,type\nocu,cimade,PARTNER_OF\n",
+    )
+    summary = load(store, nodes=[n], edges=[e], progress=False)
+    assert summary.prefixed == {"nodes": 2, "edge_ends": 2}
+    rows = store.query("MATCH (a)-[:PARTNER_OF]->(b) RETURN a.id AS a, b.id AS b")
+    assert rows == [{"a": "org:ocu", "b": "org:cimade"}]
+
+
+def test_a_bare_id_that_cannot_be_valid_is_one_clear_error(store: Store, tmp_path: Path) -> None:
+    n, _ = _files(tmp_path, "id,label,name\nlyon,City,Lyon\n", "source,target,type\n")
+    with pytest.raises(LoadError, match="not an INSEE commune code") as err:
+        load(store, nodes=[n], progress=False)
+    assert (err.value.line, err.value.field) == (2, "id")
+    _, e = _files(tmp_path, NODES, "source,target,type\nocu,org:a,PARTNER_OF\n")
+    with pytest.raises(LoadError, match="no prefix: write the node's full id"):
+        load(store, edges=[e], progress=False)

@@ -1,0 +1,404 @@
+"""Derived facts: rules computed once, in Python, and stored beside the facts they come from.
+
+Stored queries (Cypher), projections (Python), pages and exports all need the same answers
+to a few questions: which party a mayoralty belongs to, which term holds the office on a
+day, whether a new term brought a new mayor, which size group a city is in.  Writing each
+rule in Cypher *and* in Python lets them drift apart, so each is written here once, and its
+result is stored on the graph (recomputed after every load, and by ``civicgraph derive``):
+
+==========================  ================================================================
+on                          derived properties
+==========================  ================================================================
+``City``                    ``size_class`` (:func:`size_class`, from ``population``)
+``MAYOR_OF`` (a term)       ``held_until`` — the first day the term no longer holds the
+                            office: its ``end``, or the start of the city's next term,
+                            whichever comes first (registers list terms without an end;
+                            a newer term supersedes them).  The mayor on day ``d`` is the
+                            holder of every term with ``start <= d < held_until``.
+                            ``predecessor`` — the holder of the city's previous term;
+                            ``mayor_changed`` — ``true`` when that is another person (a
+                            re-elected mayor is not a change).
+                            ``party`` (a Party id), ``party_short`` (its short name, as
+                            every output shows it), ``party_basis``, ``party_sources`` —
+                            the party of the term (:func:`party_of_term`).
+==========================  ================================================================
+
+The schema files declare these properties under ``derived:`` so that loaders refuse them
+as input (a source gives ``stated_party``; civicgraph derives ``party``) and exports can
+tell them from sourced facts.  Derivation writes only what changed: deriving twice, like
+loading twice, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import dates
+from .store import chunks
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .store import Store
+
+__all__ = [
+    "SIZE_CLASSES",
+    "UNKNOWN",
+    "DeriveSummary",
+    "Term",
+    "derive",
+    "derive_terms",
+    "party_of_term",
+    "size_class",
+]
+
+#: The seed paper's four city size groups, by population (DESIGN §4).
+SIZE_CLASSES = ("<5000", "5000-99999", "100000-499999", ">=500000")
+#: How every output shows a party that no source, nuance, membership or earlier term gives.
+UNKNOWN = "unknown"
+
+
+def size_class(population: Any) -> str | None:
+    """Return the seed paper's size group for a population, or ``None`` when unknown.
+
+    Parameters
+    ----------
+    population : int, float, str or None
+        Inhabitants; numeric strings are accepted.
+
+    Returns
+    -------
+    str or None
+        One of :data:`SIZE_CLASSES`.
+
+    Examples
+    --------
+    >>> size_class(4999), size_class(5000), size_class(158_000), size_class("516092")
+    ('<5000', '5000-99999', '100000-499999', '>=500000')
+    >>> size_class(None) is None
+    True
+    """
+    if population is None or isinstance(population, bool):
+        return None
+    try:
+        pop = float(population)
+    except (TypeError, ValueError):
+        return None
+    if pop != pop:  # NaN
+        return None
+    if pop < 5000:
+        return SIZE_CLASSES[0]
+    if pop < 100_000:
+        return SIZE_CLASSES[1]
+    if pop < 500_000:
+        return SIZE_CLASSES[2]
+    return SIZE_CLASSES[3]
+
+
+@dataclass
+class Term:
+    """One ``MAYOR_OF`` relationship as derivation sees it."""
+
+    id: str
+    person: str
+    city: str
+    start: str | None
+    end: str | None = None
+    nuance: str | None = None
+    stated_party: str | None = None
+    sources: list[str] = field(default_factory=list)
+    # derived
+    held_until: str | None = None
+    predecessor: str | None = None
+    mayor_changed: bool | None = None
+    party: str | None = None
+    party_short: str | None = None
+    party_basis: str | None = None
+    party_sources: list[str] | None = None
+
+    def derived(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in DERIVED_TERM_KEYS}
+
+
+#: What :func:`derive_terms` sets on a term, in the order it is written.
+DERIVED_TERM_KEYS = (
+    "held_until",
+    "predecessor",
+    "mayor_changed",
+    "party",
+    "party_short",
+    "party_basis",
+    "party_sources",
+)
+
+
+@dataclass
+class Membership:
+    """A person's ``MEMBER_OF`` a Party."""
+
+    party: str
+    start: str | None
+    end: str | None
+    sources: list[str]
+
+
+def party_of_term(
+    term: Term,
+    previous: Term | None,
+    *,
+    nuance_parties: Mapping[str, tuple[str, list[str]]],
+    memberships: Sequence[Membership] = (),
+    register_sources: Iterable[str] = (),
+) -> tuple[str | None, str | None, list[str] | None]:
+    """The party of one mayoral term, its basis and the sources behind it (DESIGN §5).
+
+    The first basis that applies wins:
+
+    1. ``stated by source`` — a source gives the term's party (``stated_party``);
+    2. ``register nuance XXX`` — the term's nuance maps to a party through the nuance
+       families table (``(:Nuance)-[:MAPS_TO]->(:Party)``);
+    3. ``party membership`` — the mayor is ``MEMBER_OF`` a Party on the term's start (the
+       "as of" rule of :func:`civicgraph.graph.dates.holds_on`: an undated membership
+       holds on no day);
+    4. ``carried from the YYYY term`` — *previous*, the city's immediately previous term,
+       is the same person's and has a party (never across two persons; a chain of
+       re-elections names the term the party was first known for).
+
+    Otherwise ``(None, None, None)``: the party is unknown, and outputs say so.
+
+    Examples
+    --------
+    >>> t2014 = Term("t1", "rne:833886", "insee:93048", "2014-04-05", nuance="COM",
+    ...              stated_party="party:pcf", sources=["src:paper", "src:bref"])
+    >>> party_of_term(t2014, None, nuance_parties={}, register_sources={"src:bref"})
+    ('party:pcf', 'stated by source', ['src:paper'])
+    >>> t2014.party, t2014.party_basis, t2014.party_sources = 'party:pcf', 'stated by source', ['src:paper']
+    >>> t2020 = Term("t2", "rne:833886", "insee:93048", "2020-07-04", sources=["src:rne2020"])
+    >>> party_of_term(t2020, t2014, nuance_parties={})
+    ('party:pcf', 'carried from the 2014 term', ['src:paper'])
+    """
+    if term.stated_party:
+        registers = set(register_sources)
+        own = [s for s in term.sources if s not in registers] or list(term.sources)
+        return term.stated_party, "stated by source", own
+    if term.nuance and term.nuance in nuance_parties:
+        party, mapping_sources = nuance_parties[term.nuance]
+        return party, f"register nuance {term.nuance}", _union(term.sources, mapping_sources)
+    if term.start is not None:
+        valid = [
+            m for m in memberships if dates.holds_on({"start": m.start, "end": m.end}, term.start)
+        ]
+        if valid:
+            # the latest start wins, then the smallest party id (independent of row order)
+            valid.sort(key=lambda m: m.party, reverse=True)
+            best = sorted(valid, key=lambda m: m.start or "")[-1]
+            return best.party, "party membership", list(best.sources)
+    if previous is not None and previous.person == term.person and previous.party:
+        basis = previous.party_basis or ""
+        if not basis.startswith("carried from"):
+            basis = f"carried from the {(previous.start or '????')[:4]} term"
+        return previous.party, basis, list(previous.party_sources or [])
+    return None, None, None
+
+
+def _union(*lists: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for items in lists:
+        for s in items or ():
+            if s not in out:
+                out.append(s)
+    return out
+
+
+def derive_terms(
+    terms: Iterable[Term],
+    *,
+    nuance_parties: Mapping[str, tuple[str, list[str]]],
+    memberships: Mapping[str, Sequence[Membership]],
+    register_sources: Iterable[str] = (),
+    shorts: Mapping[str, str] | None = None,
+) -> list[Term]:
+    """Fill in the derived properties of every term (see the module docstring).
+
+    Terms are taken city by city in order of start (then holder id).  Terms without a
+    start cannot be placed in time: they hold on no day and get only a party.
+
+    Examples
+    --------
+    A mayor re-elected, then replaced; the register lists no ends.
+
+    >>> ts = [Term("a", "p:1", "c", "2014-04-04", nuance="SOC", sources=["s"]),
+    ...       Term("b", "p:1", "c", "2020-07-03", sources=["s"]),
+    ...       Term("c", "p:2", "c", "2026-03-22", sources=["s"])]
+    >>> out = derive_terms(ts, nuance_parties={"SOC": ("party:ps", ["m"])}, memberships={})
+    >>> [(t.id, t.held_until, t.predecessor, t.mayor_changed, t.party, t.party_basis) for t in out]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('a', '2020-07-03', None, None, 'party:ps', 'register nuance SOC'),
+     ('b', '2026-03-22', 'p:1', False, 'party:ps', 'carried from the 2014 term'),
+     ('c', None, 'p:1', True, None, None)]
+    """
+    registers = set(register_sources)
+    by_city: dict[str, list[Term]] = defaultdict(list)
+    for t in terms:
+        by_city[t.city].append(t)
+    out: list[Term] = []
+    for city in sorted(by_city):
+        placed = sorted((t for t in by_city[city] if t.start), key=lambda t: (t.start, t.person))
+        starts = sorted({t.start for t in placed if t.start})
+        previous_of: dict[str, Term | None] = {}
+        earlier: list[Term] = []  # the terms of the latest start before the current one
+        group: list[Term] = []
+        for t in placed:
+            if group and group[0].start != t.start:
+                earlier, group = group, []
+            group.append(t)
+            previous_of[t.id] = _pick(earlier, t.person)
+        for t in placed:
+            later = [s for s in starts if s > (t.start or "")]
+            candidates = [d for d in (t.end, later[0] if later else None) if d is not None]
+            t.held_until = min(candidates) if candidates else None
+            prev = previous_of[t.id]
+            t.predecessor = prev.person if prev is not None else None
+            t.mayor_changed = None if prev is None else prev.person != t.person
+        # Terms without a start hold on no day: no successor, no predecessor, no carry.
+        for t in placed + [t for t in by_city[city] if not t.start]:
+            t.party, t.party_basis, t.party_sources = party_of_term(
+                t,
+                previous_of.get(t.id),
+                nuance_parties=nuance_parties,
+                memberships=memberships.get(t.person, ()),
+                register_sources=registers,
+            )
+            out.append(t)
+    for t in out:
+        t.party_short = None if t.party is None else (shorts or {}).get(t.party) or t.party
+    return out
+
+
+def _pick(group: Sequence[Term], person: str | None) -> Term | None:
+    """One term of several that started on the same day: *person*'s own if there is one
+    (two sources recording one re-election), else the smallest holder id."""
+    if not group:
+        return None
+    for t in group:
+        if t.person == person:
+            return t
+    return min(group, key=lambda t: t.person)
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+@dataclass
+class DeriveSummary:
+    """How many derived values changed, per kind."""
+
+    cities: int = 0
+    terms: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"cities": self.cities, "terms": self.terms}
+
+
+def derive(store: Store, *, batch_size: int = 5000) -> DeriveSummary:
+    """Recompute every derived fact in *store* and write the ones that changed.
+
+    Returns
+    -------
+    DeriveSummary
+        How many cities and mayoral terms got new values (zero when nothing changed).
+    """
+    summary = DeriveSummary()
+    summary.cities = _derive_cities(store, batch_size)
+    summary.terms = _derive_mayoralties(store, batch_size)
+    return summary
+
+
+def _derive_cities(store: Store, batch_size: int) -> int:
+    rows = store.query(
+        "MATCH (c:City) RETURN c.id AS id, c.population AS population, c.size_class AS size_class"
+    )
+    changed = [
+        {"id": r["id"], "size_class": cls}
+        for r in rows
+        if (cls := size_class(r["population"])) != r["size_class"]
+    ]
+    for batch in chunks(changed, batch_size):
+        store.execute(
+            "UNWIND $rows AS row MATCH (c:City {id: row.id}) SET c.size_class = row.size_class",
+            {"rows": batch},
+        )
+    return len(changed)
+
+
+def _derive_mayoralties(store: Store, batch_size: int) -> int:
+    rows = store.query(
+        "MATCH (p:Person)-[t:MAYOR_OF]->(c:City) RETURN t.id AS id, p.id AS person, "
+        "c.id AS city, t.start AS start, t.`end` AS `end`, t.nuance AS nuance, "
+        "t.stated_party AS stated_party, t.sources AS sources, "
+        + ", ".join(f"t.{k} AS {k}" for k in DERIVED_TERM_KEYS)
+    )
+    if not rows:
+        return 0
+    nuance_parties: dict[str, tuple[str, list[str]]] = {}
+    for r in sorted(
+        store.query(
+            "MATCH (n:Nuance)-[m:MAPS_TO]->(p:Party) RETURN n.code AS code, n.id AS id, "
+            "p.id AS party, m.sources AS sources"
+        ),
+        key=lambda r: (str(r["id"]), str(r["party"])),
+    ):
+        code = r["code"] or str(r["id"]).removeprefix("nuance:")
+        nuance_parties.setdefault(code, (r["party"], list(r["sources"] or [])))
+    memberships: dict[str, list[Membership]] = defaultdict(list)
+    for r in store.query(
+        "MATCH (p:Person)-[m:MEMBER_OF]->(x:Party) RETURN p.id AS person, x.id AS party, "
+        "m.start AS start, m.`end` AS `end`, m.sources AS sources"
+    ):
+        memberships[r["person"]].append(
+            Membership(r["party"], r["start"], r["end"], list(r["sources"] or []))
+        )
+    registers = {
+        r["id"] for r in store.query("MATCH (s:Source) WHERE s.kind = 'register' RETURN s.id AS id")
+    }
+    shorts = {
+        r["id"]: r["short"]
+        for r in store.query(
+            "MATCH (p:Party) WHERE p.short IS NOT NULL RETURN p.id AS id, p.short AS short"
+        )
+    }
+    before = {r["id"]: r for r in rows}
+    terms = [
+        Term(
+            id=r["id"],
+            person=r["person"],
+            city=r["city"],
+            start=r["start"],
+            end=r["end"],
+            nuance=r["nuance"],
+            stated_party=r["stated_party"],
+            sources=list(r["sources"] or []),
+        )
+        for r in rows
+    ]
+    derived = derive_terms(
+        terms,
+        nuance_parties=nuance_parties,
+        memberships=memberships,
+        register_sources=registers,
+        shorts=shorts,
+    )
+    changed = []
+    for t in derived:
+        new = t.derived()
+        old = {k: before[t.id].get(k) for k in DERIVED_TERM_KEYS}
+        if new != old:
+            changed.append({"id": t.id, "person": t.person, "props": new})
+    for batch in chunks(changed, batch_size):
+        store.execute(
+            "UNWIND $rows AS row MATCH (:Entity {id: row.person})-[t:MAYOR_OF {id: row.id}]->() "
+            "SET " + ", ".join(f"t.{k} = row.props.{k}" for k in DERIVED_TERM_KEYS),
+            {"rows": batch},
+        )
+    return len(changed)
