@@ -301,17 +301,48 @@ class DeriveSummary:
         return {"cities": self.cities, "terms": self.terms}
 
 
-def derive(store: Store, *, batch_size: int = 5000) -> DeriveSummary:
-    """Recompute every derived fact in *store* and write the ones that changed.
+#: What each derived fact is computed from: a write to one of these labels or types may
+#: change it (:func:`needed_after`).
+INPUTS = {
+    "cities": frozenset({"City"}),
+    "terms": frozenset({"MAYOR_OF", "MEMBER_OF", "MAPS_TO", "Nuance", "Party", "Source"}),
+}
+
+
+def needed_after(written: Iterable[str]) -> set[str]:
+    """The derived facts a load must recompute, given the labels and types it wrote to.
+
+    >>> sorted(needed_after(["Person", "COUNCILLOR_OF", "City"]))
+    ['cities']
+    >>> sorted(needed_after(["PARTNER_OF"]))
+    []
+    """
+    written = set(written)
+    return {name for name, inputs in INPUTS.items() if inputs & written}
+
+
+def derive(
+    store: Store, *, batch_size: int = 5000, only: Iterable[str] | None = None
+) -> DeriveSummary:
+    """Recompute the derived facts in *store* and write the ones that changed.
+
+    Parameters
+    ----------
+    only : iterable of {"cities", "terms"}, optional
+        Recompute only these (a load passes :func:`needed_after` of what it wrote);
+        default: all.
 
     Returns
     -------
     DeriveSummary
         How many cities and mayoral terms got new values (zero when nothing changed).
     """
+    parts = set(INPUTS) if only is None else set(only)
     summary = DeriveSummary()
-    summary.cities = _derive_cities(store, batch_size)
-    summary.terms = _derive_mayoralties(store, batch_size)
+    if "cities" in parts:
+        summary.cities = _derive_cities(store, batch_size)
+    if "terms" in parts:
+        summary.terms = _derive_mayoralties(store, batch_size)
     return summary
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from civicgraph.graph.derive import derive
+from civicgraph.graph.derive import derive, needed_after
 from civicgraph.graph.errors import LoadError
 from civicgraph.graph.store import Store
 
@@ -164,7 +164,13 @@ def load(
     # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
     # city's size class) are recomputed and stored once the facts they come from are in.
     summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
-    summary.derived = derive(store).as_dict()
+    written = [
+        name
+        for table in (summary.nodes, summary.relationships)
+        for name, counts in table.items()
+        if counts.created or counts.updated
+    ]
+    summary.derived = derive(store, only=needed_after(written)).as_dict()
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
         write_report(report, summary.rejects, review)
