@@ -23,6 +23,7 @@ from .errors import (
     UnknownLabel,
     UnknownParameter,
     UnknownRelationshipType,
+    UnsupportedCypher,
 )
 from .model import Model, load_model
 from .records import Node, Path, Relationship
@@ -56,4 +57,5 @@ __all__ = [
     "UnknownLabel",
     "UnknownParameter",
     "UnknownRelationshipType",
+    "UnsupportedCypher",
 ]

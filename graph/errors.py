@@ -24,6 +24,7 @@ __all__ = [
     "UnknownLabel",
     "UnknownParameter",
     "UnknownRelationshipType",
+    "UnsupportedCypher",
 ]
 
 
@@ -41,6 +42,11 @@ class EngineNotFound(CivicgraphError):
 
 class EngineError(CivicgraphError):
     """The database engine rejected a statement or failed."""
+
+
+class UnsupportedCypher(EngineError):
+    """A Neo4j Cypher construct the embedded engine has no equivalent for (the message names
+    the construct and the portable alternative)."""
 
 
 class StoreInUse(CivicgraphError):

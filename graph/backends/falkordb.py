@@ -10,6 +10,7 @@ from typing import Any
 from ..engine import EmbeddedEngine
 from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
 from ..records import Node, Path, Relationship
+from .dialect import Translated, engine_error, to_falkordb
 
 __all__ = ["DEFAULT_TIMEOUT", "GRAPH_NAME", "TIMEOUT_ENV", "FalkorDBBackend", "timeout_from_env"]
 
@@ -124,6 +125,8 @@ class FalkorDBBackend:
     ) -> list[dict[str, Any]]:
         import redis
 
+        sent = to_falkordb(query)  # Neo4j 5 constructs FalkorDB lacks, rewritten (dialect.py)
+        rewritten, query = sent != query, sent
         try:
             with self._lock:
                 if write:
@@ -142,7 +145,7 @@ class FalkorDBBackend:
                     "this statement writes, but was run read-only (use a write call, "
                     "or `civicgraph cypher --write`)"
                 ) from exc
-            raise EngineError(f"FalkorDB: {msg}") from exc
+            raise engine_error(msg, rewritten=rewritten) from exc
         except redis.exceptions.TimeoutError as exc:
             # The client dropped the connection; the next call opens a new one.
             raise EngineError(
@@ -175,7 +178,7 @@ class FalkorDBBackend:
         build = getattr(self._graph, "_build_params_header", None)
         if not params or build is None:
             return query, params
-        return build(params) + query, None
+        return Translated(build(params) + to_falkordb(query)), None
 
     def setup_schema(self, labels: list[str]) -> None:
         existing = {
