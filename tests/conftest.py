@@ -66,6 +66,35 @@ def case_copy(case_db: Path, tmp_path: Path) -> Iterator[Store]:
         s.close()
 
 
+NEO4J_SKIP = (
+    "NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d` "
+    "and export NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD to run these)"
+)
+
+
+@pytest.fixture
+def neo4j_store() -> Iterator[Store]:
+    """An empty store on the Neo4j server of ``NEO4J_URI`` (skips without one); it refuses a
+    populated database unless ``CIVICGRAPH_TEST_RESETDB=1``, and is emptied afterwards."""
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        pytest.skip(NEO4J_SKIP)
+    store = open_store(uri)
+    n = store.query("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    if n and not os.environ.get("CIVICGRAPH_TEST_RESETDB"):
+        store.close()
+        pytest.skip(
+            f"the Neo4j database holds {n} nodes: refusing to touch it "
+            "(set CIVICGRAPH_TEST_RESETDB=1 to let the tests empty it)"
+        )
+    store.execute("MATCH (n) DETACH DELETE n")
+    try:
+        yield store
+    finally:
+        store.execute("MATCH (n) DETACH DELETE n")
+        store.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_engine_left_behind() -> Iterator[None]:
     yield

@@ -127,26 +127,6 @@ needs_neo4j = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def neo4j_store() -> Iterator[Store]:
-    from civicgraph.graph import open_store
-
-    store = open_store(NEO4J_URI)
-    n = store.query("MATCH (n) RETURN count(n) AS n")[0]["n"]
-    if n and not os.environ.get("CIVICGRAPH_TEST_RESETDB"):
-        store.close()
-        pytest.skip(
-            f"the Neo4j database holds {n} nodes: refusing to touch it "
-            "(set CIVICGRAPH_TEST_RESETDB=1 to let the tests empty it)"
-        )
-    store.execute("MATCH (n) DETACH DELETE n")
-    try:
-        yield store
-    finally:
-        store.execute("MATCH (n) DETACH DELETE n")
-        store.close()
-
-
 @pytest.mark.neo4j
 @needs_neo4j
 def test_neo4j_case_and_stored_queries(neo4j_store: Store) -> None:

@@ -377,6 +377,7 @@ def _show(toks: list[Token]) -> str | None:
         words.append(toks[i].text.upper() if i < len(toks) else "")
     what = words[-1]
     flt = ""
+    columns: tuple[str, ...]
     if what in ("INDEX", "INDEXES"):
         base, columns = _INDEXES, _INDEX_COLUMNS
         if len(words) == 2:
@@ -500,7 +501,9 @@ def _pattern_predicate(toks: list[Token], k: int, j: int) -> list[Token] | None:
             and i
             and (
                 (_is(body, i - 1, "(") and any(_is(body, i + 1, s) for s in (":", "{", ")")))
-                or (_is(body, i - 1, "[") and any(_is(body, i + 1, s) for s in (":", "*", "{", "]")))
+                or (
+                    _is(body, i - 1, "[") and any(_is(body, i + 1, s) for s in (":", "*", "{", "]"))
+                )
             )
         )
         if declared and t.text not in outside:
@@ -669,7 +672,7 @@ def _subquery(head: Token, body: list[Token]) -> list[Token]:
     if len(_split(pattern)) > 1:
         raise _unsupported(
             f"{shown} with several patterns",
-            f"join them into one path pattern, or use OPTIONAL MATCH … WITH count(…)",
+            "join them into one path pattern, or use OPTIONAL MATCH … WITH count(…)",
         )
     text = _flat(_expressions(pattern))
     if where is not None:
@@ -774,12 +777,21 @@ def _paths(toks: list[Token]) -> list[Token]:
                 if node not in ends:
                     ends.append(node)
             calls.append(call)
-        match = ("OPTIONAL MATCH " if optional else "MATCH ") + ", ".join(
-            others + [e for e in ends if e not in others]
-        )
-        if cond:
-            match += " WHERE " + _flat(cond)
-        new = _toks(match + " " + " ".join(calls), toks[start].lead)
+        if optional:
+            # The condition goes inside (the path is null when it fails, as on Neo4j), and
+            # bare ends stay out: FalkorDB 4.16 crashes on OPTIONAL MATCH (a), (b) of two
+            # bound nodes.
+            if others:
+                raise _unsupported(
+                    "OPTIONAL MATCH of shortestPath beside other patterns",
+                    "MATCH the other patterns first, then OPTIONAL MATCH p = shortestPath(…)",
+                )
+            ends = [e for e in ends if not _bare(e)]
+            match = "OPTIONAL MATCH " + ", ".join(ends) + " " if ends else ""
+        else:
+            match = "MATCH " + ", ".join(others + [e for e in ends if e not in others])
+            match += (" WHERE " + _flat(cond) if cond else "") + " "
+        new = _toks(match + " ".join(calls), toks[start].lead)
         toks = toks[:start] + new + toks[end:]
         i = start + len(new)
     return toks
@@ -896,12 +908,20 @@ def _shortest_call(
         aliases.append(nv)
     returned = path + (f", relationships({path}) AS {rel_var}" if rel_var else "")
     limit = " LIMIT 1" if func == "shortestpath" else ""
+    scope, where = f"{aliases[0]}, {aliases[1]}", ""
+    if optional and cond:
+        scope, where = "*", " WHERE " + _flat(cond)
     call = (
-        f"CALL {{ WITH {aliases[0]}, {aliases[1]} {'OPTIONAL ' if optional else ''}MATCH "
-        f"{path} = allShortestPaths(({aliases[0]}){_flat(rel)}({aliases[1]})) "
+        f"CALL {{ WITH {scope} {'OPTIONAL ' if optional else ''}MATCH "
+        f"{path} = allShortestPaths(({aliases[0]}){_flat(rel)}({aliases[1]})){where} "
         f"RETURN {returned}{limit} }}"
     )
     return ends, call
+
+
+def _bare(node: str) -> bool:
+    """Is this node pattern text a bare variable, ``(a)``?"""
+    return re.fullmatch(r"\(\s*(?:[^\W\d]\w*|`[^`]*`)\s*\)", node) is not None
 
 
 # -- the entry point ----------------------------------------------------------------------------

@@ -1,0 +1,395 @@
+"""The dialect bridge: Neo4j 5 Cypher on the embedded engine (graph/backends/dialect.py).
+
+Every rewrite runs here on the embedded engine over a small, named graph with known rows; the
+same statement, as written, runs on Neo4j over the same graph when ``NEO4J_URI`` is set (and
+skips with that reason otherwise).  Then: constructs without an equivalent give one line naming
+them, the engine's parser dump never reaches a user, and literals and comments are never
+rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from click.testing import CliRunner
+
+from civicgraph.graph import EngineError, Store, UnsupportedCypher, open_store
+from civicgraph.graph.backends.dialect import engine_error, to_falkordb, tokenize
+from civicgraph.graph.cli import cli
+
+SRC = ["src:test-dialect"]
+
+
+def seed(store: Store) -> None:
+    """Four cities, their mayors, two parties and ANVITA (dates as the registers give them)."""
+    store.upsert_nodes(
+        "City",
+        [
+            {"id": "insee:38185", "name": "Grenoble", "population": 158198, "sources": SRC},
+            {"id": "insee:69123", "name": "Lyon", "population": 520774, "sources": SRC},
+            {"id": "insee:05023", "name": "Briançon", "population": 11411, "sources": SRC},
+            {"id": "insee:06088", "name": "Nice", "population": 348085, "sources": SRC},
+        ],
+    )
+    store.upsert_nodes("Network", [{"id": "net:anvita", "name": "ANVITA", "sources": SRC}])
+    store.upsert_nodes(
+        "Party",
+        [
+            {"id": "party:eelv", "name": "Europe Écologie Les Verts", "short": "EELV"},
+            {"id": "party:lr", "name": "Les Républicains", "short": "LR"},
+        ],
+    )
+    store.upsert_nodes(
+        "Person",
+        [
+            {"id": "person:eric-piolle", "name": "Eric Piolle", "sources": SRC},
+            {"id": "person:gregory-doucet", "name": "Grégory Doucet", "sources": SRC},
+            {"id": "person:christian-estrosi", "name": "Christian Estrosi", "sources": SRC},
+            {"id": "person:arnaud-murgia", "name": "Arnaud Murgia", "sources": SRC},
+        ],
+    )
+    mayors = [
+        ("person:eric-piolle", "insee:38185", "2014-04-04"),
+        ("person:gregory-doucet", "insee:69123", "2020-07-04"),
+        ("person:christian-estrosi", "insee:06088", "2017-05-29"),
+        ("person:arnaud-murgia", "insee:05023", "2020-07-03"),
+    ]
+    store.upsert_relationships(
+        "MAYOR_OF", [{"source": p, "target": c, "start": s, "sources": SRC} for p, c, s in mayors]
+    )
+    store.upsert_relationships(
+        "MEMBER_OF",
+        [
+            {"source": "person:eric-piolle", "target": "party:eelv", "sources": SRC},
+            {"source": "person:gregory-doucet", "target": "party:eelv", "sources": SRC},
+            {"source": "person:christian-estrosi", "target": "party:lr", "sources": SRC},
+            {"source": "insee:38185", "target": "net:anvita", "start": "2018-09-26",
+             "role": "founding", "sources": SRC},
+            {"source": "insee:69123", "target": "net:anvita", "start": "2020-12-01",
+             "role": "member", "sources": SRC},
+            {"source": "insee:05023", "target": "net:anvita", "start": "2018-09-26",
+             "end": "2020-12-31", "role": "founding", "sources": SRC},
+        ],
+    )  # fmt: skip
+
+
+class Case(NamedTuple):
+    statement: str
+    rows: list[dict[str, Any]]
+    params: dict[str, Any] | None = None
+    #: list values whose order neither engine defines: compared sorted
+    unordered: bool = False
+
+    def check(self, store: Store) -> None:
+        rows = store.query(self.statement, self.params)
+        if self.unordered:
+            rows = [
+                {k: sorted(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows
+            ]
+        assert rows == self.rows
+
+
+#: Neo4j 5 statements the bridge rewrites, with the rows Neo4j gives on the seed graph.
+REWRITES = {
+    "EXISTS {pattern} in WHERE": Case(
+        "MATCH (c:City) WHERE EXISTS { (c)-[:MEMBER_OF]->(:Network) } "
+        "RETURN c.name AS city ORDER BY city",
+        [{"city": "Briançon"}, {"city": "Grenoble"}, {"city": "Lyon"}],
+    ),
+    "EXISTS naming its own variables": Case(
+        "MATCH (c:City) WHERE EXISTS { (c)<-[r:MAYOR_OF]-(p:Person)-[:MEMBER_OF]->(:Party) } "
+        "RETURN c.name AS city ORDER BY city",
+        [{"city": "Grenoble"}, {"city": "Lyon"}, {"city": "Nice"}],
+    ),
+    "NOT EXISTS {MATCH … WHERE …}": Case(
+        "MATCH (c:City) WHERE NOT EXISTS { MATCH (c)-[m:MEMBER_OF]->(:Network) "
+        "WHERE m.role = 'founding' } RETURN c.name AS city ORDER BY city",
+        [{"city": "Lyon"}, {"city": "Nice"}],
+    ),
+    "EXISTS in RETURN": Case(
+        "MATCH (c:City) RETURN c.name AS city, EXISTS { (c)-[:MEMBER_OF]->(:Network) } AS member "
+        "ORDER BY city",
+        [
+            {"city": "Briançon", "member": True},
+            {"city": "Grenoble", "member": True},
+            {"city": "Lyon", "member": True},
+            {"city": "Nice", "member": False},
+        ],
+    ),
+    "EXISTS in a WITH's WHERE": Case(
+        "MATCH (c:City) WITH c, c.population AS pop WHERE pop > 100000 "
+        "AND EXISTS { (c)-[:MEMBER_OF]->(:Network) } RETURN c.name AS city ORDER BY city",
+        [{"city": "Grenoble"}, {"city": "Lyon"}],
+    ),
+    "EXISTS in an OPTIONAL MATCH's WHERE": Case(
+        "MATCH (c:City) OPTIONAL MATCH (c)<-[:MAYOR_OF]-(p:Person) "
+        "WHERE EXISTS { (p)-[:MEMBER_OF]->(:Party {short: 'EELV'}) } "
+        "RETURN c.name AS city, p.name AS green ORDER BY city",
+        [
+            {"city": "Briançon", "green": None},
+            {"city": "Grenoble", "green": "Eric Piolle"},
+            {"city": "Lyon", "green": "Grégory Doucet"},
+            {"city": "Nice", "green": None},
+        ],
+    ),
+    "COUNT {pattern} in RETURN": Case(
+        "MATCH (p:Party) RETURN p.short AS party, "
+        "COUNT { (p)<-[:MEMBER_OF]-(:Person) } AS members ORDER BY party",
+        [{"party": "EELV", "members": 2}, {"party": "LR", "members": 1}],
+    ),
+    "COUNT {pattern WHERE} in WHERE": Case(
+        "MATCH (n:Network) WHERE COUNT { (n)<-[m:MEMBER_OF]-(:City) WHERE m.role = 'founding' } "
+        "= 2 RETURN n.name AS network",
+        [{"network": "ANVITA"}],
+    ),
+    "COLLECT {MATCH … RETURN}": Case(
+        "MATCH (n:Network) RETURN n.name AS network, "
+        "COLLECT { MATCH (n)<-[:MEMBER_OF]-(c:City) WHERE c.population > 100000 RETURN c.name } "
+        "AS big",
+        [{"network": "ANVITA", "big": ["Grenoble", "Lyon"]}],
+        unordered=True,
+    ),
+    "MATCH p = shortestPath(…)": Case(
+        "MATCH p = shortestPath((a:City {id: 'insee:38185'})-[*..6]-(b:Party {id: 'party:eelv'})) "
+        "RETURN length(p) AS hops, [n IN nodes(p) | n.name] AS names",
+        [{"hops": 2, "names": ["Grenoble", "Eric Piolle", "Europe Écologie Les Verts"]}],
+    ),
+    "shortestPath beside other patterns, with a relationship variable": Case(
+        "MATCH (a:City {id: $city}), (b:Party), p = shortestPath((a)-[rs:MAYOR_OF|MEMBER_OF*]-(b)) "
+        "RETURN b.short AS party, length(p) AS hops, size(rs) AS rels ORDER BY party",
+        [{"party": "EELV", "hops": 2, "rels": 2}],
+        {"city": "insee:38185"},
+    ),
+    "shortestPath WHERE on its ends": Case(
+        "MATCH p = shortestPath((a:City)-[*..4]-(b:City)) WHERE a.name = 'Briançon' "
+        "AND b.name = 'Lyon' RETURN [n IN nodes(p) | n.name] AS names",
+        [{"names": ["Briançon", "ANVITA", "Lyon"]}],
+    ),
+    "OPTIONAL MATCH shortestPath, no path": Case(
+        "MATCH (a:City {id: 'insee:06088'}), (b:Network {id: 'net:anvita'}) "
+        "OPTIONAL MATCH p = shortestPath((a)-[*..3]-(b)) RETURN a.name AS city, length(p) AS hops",
+        [{"city": "Nice", "hops": None}],
+    ),
+    "allShortestPaths between labelled ends": Case(
+        "MATCH p = allShortestPaths((a:City {id: 'insee:05023'})-[*..6]-(b:Party {short: 'EELV'})) "
+        "RETURN [n IN nodes(p) | n.name][3] AS mayor ORDER BY mayor",
+        [{"mayor": "Eric Piolle"}, {"mayor": "Grégory Doucet"}],
+    ),
+    "elementId(x)": Case(
+        "MATCH (c:City {id: 'insee:38185'}) WITH elementId(c) AS eid "
+        "MATCH (x) WHERE elementId(x) = eid RETURN x.name AS name",
+        [{"name": "Grenoble"}],
+    ),
+    "=~ (whole string)": Case(
+        "MATCH (c:City) WHERE c.name =~ 'Gr.*' OR c.name =~ 'y' RETURN c.name AS city",
+        [{"city": "Grenoble"}],
+    ),
+    "=~ case-insensitive, a parameter": Case(
+        "MATCH (p:Person) WHERE toLower(p.name) =~ $re RETURN p.name AS name ORDER BY name",
+        [{"name": "Christian Estrosi"}, {"name": "Eric Piolle"}],
+        {"re": "(?i).*(rOs|piol).*"},
+    ),
+    "=~ with null": Case(
+        "RETURN 'Lyon' =~ 'L.*' AS a, 'Lyon' =~ 'L' AS b, null =~ 'L' AS c, 'Lyon' =~ null AS d",
+        [{"a": True, "b": False, "c": None, "d": None}],
+    ),
+    "point.distance": Case(
+        "RETURN round(point.distance(point({latitude: 45.1885, longitude: 5.7245}), "
+        "point({latitude: 45.7640, longitude: 4.8357})) / 1000) AS km",
+        [{"km": 94.0}],
+    ),
+    "CALL (x) { }": Case(
+        "MATCH (c:City) CALL (c) { MATCH (c)<-[:MAYOR_OF]-(p:Person) RETURN count(p) AS mayors } "
+        "RETURN c.name AS city, mayors ORDER BY city LIMIT 2",
+        [{"city": "Briançon", "mayors": 1}, {"city": "Grenoble", "mayors": 1}],
+    ),
+    "SHOW INDEXES": Case(
+        "SHOW INDEXES YIELD name, labelsOrTypes, properties, state "
+        "WHERE name IN ['civicgraph_city_id', 'civicgraph_party_id'] "
+        "RETURN name, labelsOrTypes, properties, state ORDER BY name",
+        [
+            {
+                "name": "civicgraph_city_id",
+                "labelsOrTypes": ["City"],
+                "properties": ["id"],
+                "state": "ONLINE",
+            },
+            {
+                "name": "civicgraph_party_id",
+                "labelsOrTypes": ["Party"],
+                "properties": ["id"],
+                "state": "ONLINE",
+            },
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = open_store(tmp_path_factory.mktemp("dialect") / "small.db")
+    try:
+        seed(store)
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("case", list(REWRITES.values()), ids=list(REWRITES))
+def test_rewrite_gives_neo4j_rows_on_the_embedded_engine(small: Store, case: Case) -> None:
+    assert to_falkordb(case.statement) != case.statement, "nothing was rewritten"
+    case.check(small)
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("case", list(REWRITES.values()), ids=list(REWRITES))
+def test_original_gives_the_same_rows_on_neo4j(neo4j_store: Store, case: Case) -> None:
+    seed(neo4j_store)
+    case.check(neo4j_store)
+
+
+def test_show_indexes_lists_every_index_by_label(small: Store) -> None:
+    rows = small.query("SHOW INDEXES")
+    assert list(rows[0]) == [
+        "name",
+        "state",
+        "populationPercent",
+        "type",
+        "entityType",
+        "labelsOrTypes",
+        "properties",
+    ]
+    assert {"civicgraph_entity_id", "civicgraph_city_id"} <= {r["name"] for r in rows}
+    assert small.query("SHOW RANGE INDEXES YIELD name WHERE name = 'civicgraph_city_id'") == [
+        {"name": "civicgraph_city_id"}
+    ]
+    assert small.query("SHOW FULLTEXT INDEXES") == []
+    assert small.query("SHOW CONSTRAINTS") == []
+
+
+# -- literals, comments and names are never rewritten --------------------------------------------
+UNTOUCHED = {
+    "string literal": (
+        "RETURN 'EXISTS { (c)-->() } =~ x' AS s",
+        [{"s": "EXISTS { (c)-->() } =~ x"}],
+    ),
+    "double-quoted string": ('RETURN "COUNT { (n) }" AS s', [{"s": "COUNT { (n) }"}]),
+    "escaped quote": (r"RETURN 'it\'s EXISTS {' AS s", [{"s": "it's EXISTS {"}]),
+    "line comment": ("RETURN 1 AS n // EXISTS { (c) } shortestPath(", [{"n": 1}]),
+    "block comment": ("RETURN /* SHOW INDEXES; elementId(x) */ 2 AS n", [{"n": 2}]),
+    "backquoted name": ("RETURN 3 AS `EXISTS { =~`", [{"EXISTS { =~": 3}]),
+    "parameter value": ("RETURN $q AS q", [{"q": "MATCH p = shortestPath((a)--(b))"}]),
+    "property named like a function": ("RETURN {elementId: 1}.elementId AS e", [{"e": 1}]),
+}
+
+
+@pytest.mark.parametrize(("statement", "rows"), UNTOUCHED.values(), ids=list(UNTOUCHED))
+def test_literals_and_comments_are_left_as_written(
+    small: Store, statement: str, rows: list[dict[str, Any]]
+) -> None:
+    assert to_falkordb(statement) == statement
+    params = {"q": "MATCH p = shortestPath((a)--(b))"} if "$q" in statement else None
+    assert small.query(statement, params) == rows
+
+
+def test_rewrite_keeps_literals_inside_rewritten_parts() -> None:
+    out = to_falkordb(
+        "MATCH (c:City) WHERE EXISTS { (c)-[:MEMBER_OF]->(n {note: 'EXISTS { x }'}) } "
+        "// EXISTS { (c) }\nRETURN c.name AS `COUNT {`"
+    )
+    assert "'EXISTS { x }'" in out and "// EXISTS { (c) }\n" in out and "`COUNT {`" in out
+    assert out.startswith("MATCH (c:City) WHERE (c)-[:MEMBER_OF]->")
+
+
+def test_tokens_render_back_to_the_text() -> None:
+    text = "MATCH (a)-[*1..3]->(b) /* c */ WHERE a.x = 1.5 AND $p <> 'q' // end\n"
+    toks, tail = tokenize(text)
+    assert "".join(t.lead + t.text for t in toks) + tail == text
+    assert [t.text for t in toks if t.text in ("1", "..", "3", "1.5")] == ["1", "..", "3", "1.5"]
+
+
+# -- constructs with no equivalent --------------------------------------------------------------
+REFUSED = {
+    "duration.between": (
+        "MATCH ()-[m:MEMBER_OF]->() RETURN duration.between(date(m.start), date()) AS d",
+        "duration.between() is not available on the embedded engine; compare ISO date strings",
+    ),
+    "datetime()": ("RETURN datetime() AS now", "datetime() is not available"),
+    "label expression": ("MATCH (n:Person|Party) RETURN count(n)", "a label expression (n:A|B"),
+    "negated label": ("MATCH (n:!Source) RETURN count(n)", "a label expression"),
+    "type predicate": ("MATCH (n) WHERE n.name IS :: STRING RETURN n", "a type predicate"),
+    "quantified path": ("MATCH (a)(()-[:MEMBER_OF]->()){1,3}(b) RETURN a", "quantified path"),
+    "in transactions": (
+        "UNWIND [1] AS x CALL { WITH x RETURN x AS y } IN TRANSACTIONS RETURN y",
+        "CALL { … } IN TRANSACTIONS",
+    ),
+    "COUNT in ORDER BY": (
+        "MATCH (n:Network) RETURN n.id ORDER BY COUNT { (n)<--() }",
+        "COUNT { … } in ORDER BY",
+    ),
+    "EXISTS with several clauses": (
+        "MATCH (c) WHERE EXISTS { MATCH (c)-->(x) WITH x MATCH (x)-->(y) } RETURN c",
+        "EXISTS { … } with WITH",
+    ),
+    "shortestPath filtered on its path": (
+        "MATCH p = shortestPath((a:City)-[*]-(b:Party)) WHERE length(p) > 2 RETURN p",
+        "a WHERE on a shortestPath's path",
+    ),
+    "SHOW DATABASES": ("SHOW DATABASES", "SHOW DATABASES is not available"),
+}
+
+
+@pytest.mark.parametrize(("statement", "message"), REFUSED.values(), ids=list(REFUSED))
+def test_constructs_without_equivalent_name_themselves(
+    small: Store, statement: str, message: str
+) -> None:
+    with pytest.raises(UnsupportedCypher) as exc:
+        small.query(statement)
+    text = str(exc.value)
+    assert message in text and "\n" not in text
+    assert text.endswith("or run on Neo4j (--db neo4j://…)")
+
+
+# -- the engine's own errors ---------------------------------------------------------------------
+def test_parser_dump_becomes_one_line(small: Store) -> None:
+    with pytest.raises(EngineError) as exc:
+        small.query("MATCH (c:City) WHERE c.name = 'x' RETRN c")
+    text = str(exc.value)
+    assert text.startswith("Cypher syntax error at line 1, column ")
+    assert "RETRN" in text and "errMsg" not in text and "errCtx" not in text
+    assert "\n" not in text
+
+
+def test_unknown_function_and_procedure_name_themselves(small: Store) -> None:
+    with pytest.raises(UnsupportedCypher, match=r"^apoc\.text\.join\(\) is not available"):
+        small.query("RETURN apoc.text.join(['a', 'b'], ',') AS s")
+    with pytest.raises(UnsupportedCypher, match=r"^procedure gds\.pageRank\.stream is not"):
+        small.query("CALL gds.pageRank.stream('g') YIELD nodeId RETURN nodeId")
+    with pytest.raises(UnsupportedCypher, match=r"dbms\.functions\(\)"):
+        small.query("RETURN nosuchfunction(1) AS x")
+
+
+def test_position_of_a_rewritten_statement_says_so() -> None:
+    dump = (
+        "errMsg: Invalid input 'X': expected RETURN line: 2, column: 1, offset: 40 "
+        "errCtx: WITH 1 AS x X errCtxOffset: 12"
+    )
+    assert "as rewritten for the embedded engine" in str(engine_error(dump, rewritten=True))
+    assert "as rewritten" not in str(engine_error(dump))
+
+
+def test_cli_prints_one_line_without_engine_dump(case_db: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["cypher", "MATCH (c:City) RETRN c", "--db", str(case_db)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Cypher syntax error at line 1, column ")
+    assert result.output.count("\n") == 1 and "errMsg" not in result.output
+
+
+def test_translated_statements_are_not_scanned_again(small: Store) -> None:
+    compiled, params = small.backend.compile("RETURN $x AS x", {"x": "EXISTS { (n) }"})
+    assert params is None and to_falkordb(compiled) is compiled
+    assert small.backend.run(compiled) == [{"x": "EXISTS { (n) }"}]
