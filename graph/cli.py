@@ -580,7 +580,10 @@ def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any
 
 @cli.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["graphml", "gexf", "jsonl", "csv"]), required=True
+    "--format",
+    "fmt",
+    type=click.Choice(["graphml", "gexf", "jsonl", "csv", "neo4j-admin"]),
+    required=True,
 )
 @click.option(
     "-o",
@@ -605,16 +608,21 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
     Example: civicgraph export --format gexf -o anvita.gexf
 
     jsonl is the exact backup: `civicgraph load FILE.jsonl` into an empty store rebuilds the
-    same graph.  gexf carries start/end spells for Gephi's timeline.
+    same graph.  gexf carries start/end spells for Gephi's timeline.  neo4j-admin writes a
+    folder for `neo4j-admin database import full` (run its import.sh), which
+    `civicgraph load --format neo4j-admin DIR/*.csv` also reads back.
     """
     from .export import export as do_export
 
     with _open(db) as store:
         result = do_export(store, fmt, path, as_of=as_of)
+    where = ", ".join(str(p) for p in result["paths"])
+    if fmt == "neo4j-admin":
+        where = f"{path} ({len(result['paths'])} files; import them with its import.sh)"
     if path != "-":
         click.echo(
             f"wrote {result['nodes']} nodes and {result['relationships']} relationships "
-            f"to {', '.join(str(p) for p in result['paths'])}",
+            f"to {where}",
             err=True,
         )
 

@@ -11,6 +11,7 @@ __all__ = [
     "ConfigurationError",
     "EngineError",
     "EngineNotFound",
+    "ExportError",
     "InvalidId",
     "InvalidModel",
     "InvalidParameter",
@@ -47,6 +48,10 @@ class EngineError(CivicgraphError):
 class UnsupportedCypher(EngineError):
     """A Neo4j Cypher construct the embedded engine has no equivalent for (the message names
     the construct and the portable alternative)."""
+
+
+class ExportError(CivicgraphError):
+    """An export cannot be written where it was asked to go."""
 
 
 class StoreInUse(CivicgraphError):

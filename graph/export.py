@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["export", "to_frames", "jsonl_lines", "FORMATS", "LIST_SEPARATOR"]
 
-FORMATS = ("csv", "gexf", "graphml", "jsonl")
+FORMATS = ("csv", "gexf", "graphml", "jsonl", "neo4j-admin")
 #: GraphML, GEXF and CSV cells cannot hold lists: their items are joined with this.
 LIST_SEPARATOR = "|"
 NODE_HEAD = ["id", "label", "name", "sources"]
@@ -390,6 +390,10 @@ def export(
         with _binary_out(path) as f:
             f.write(data)
         paths.append(os.fspath(path))
+    elif fmt == "neo4j-admin":  # its own module: graph/neo4j_admin.py
+        from .neo4j_admin import write_neo4j_admin
+
+        paths += write_neo4j_admin(nodes, rels, path)
     elif fmt == "csv":
         node_path, edge_path = _csv_paths(path)
         _write_csv(node_path, _node_rows(nodes), NODE_HEAD)

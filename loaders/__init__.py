@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (register readers)
     communes,
     councillors,
     mayors,
+    neo4j_admin,  # the neo4j-admin import CSV format
     nuances,
     resolution,
 )

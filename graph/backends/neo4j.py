@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
 from ..records import Node, Path, Relationship
 
-__all__ = ["Neo4jBackend"]
+__all__ = ["Neo4jBackend", "schema_statements"]
 
 # The driver logs "Unable to retrieve routing information" itself; with no handler, Python
 # prints it on stderr beside civicgraph's one-line error.
@@ -109,20 +109,8 @@ class Neo4jBackend:
         return query, params
 
     def setup_schema(self, labels: list[str]) -> None:
-        # Uniqueness on Entity.id (one constraint serves every label), an index per label.
-        self.run(
-            "CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS "
-            "FOR (n:Entity) REQUIRE n.id IS UNIQUE",
-            write=True,
-        )
-        for label in labels:  # from the schema allow-list only
-            if label == "Entity":
-                continue
-            self.run(
-                f"CREATE INDEX civicgraph_{label.lower()}_id IF NOT EXISTS "
-                f"FOR (n:{label}) ON (n.id)",
-                write=True,
-            )
+        for statement in schema_statements(labels):
+            self.run(statement, write=True)
 
     def version(self) -> str:
         info = self._driver.get_server_info()
@@ -130,6 +118,26 @@ class Neo4jBackend:
 
     def close(self) -> None:
         self._driver.close()
+
+
+def schema_statements(labels: list[str]) -> list[str]:
+    """The statements :meth:`Neo4jBackend.setup_schema` runs: uniqueness on ``Entity.id`` (one
+    constraint serves every label), an index on ``id`` per other label.
+
+    >>> for s in schema_statements(["City", "Entity"]):
+    ...     print(s)
+    CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE
+    CREATE INDEX civicgraph_city_id IF NOT EXISTS FOR (n:City) ON (n.id)
+    """
+    out = [
+        "CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE"
+    ]
+    for label in labels:  # from the schema allow-list only
+        if label != "Entity":
+            out.append(
+                f"CREATE INDEX civicgraph_{label.lower()}_id IF NOT EXISTS FOR (n:{label}) ON (n.id)"
+            )
+    return out
 
 
 def _translate(exc: Exception, backend: Neo4jBackend) -> Exception:
