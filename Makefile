@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DB ?= civicgraph.db
 
-.PHONY: demo test lint bench browser clean install
+.PHONY: demo test lint bench browser clean install cypher-lint
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,16 +28,25 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found and cannot install it: browser tests will be skipped"; fi; }
 
-test: $(STAMP) browser
+# Neo4j's own Cypher linter (tests/test_cypher_lint.py): installed from the lock file.
+CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
+$(CYPHER_LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tools/cypher-lint && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Neo4j Cypher linter test will be skipped"; fi
+
+cypher-lint: $(CYPHER_LINT)
+
+test: $(STAMP) browser cypher-lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph loaders queries tests bench
-	$(BIN)/ruff format --check graph loaders queries tests bench
+	$(BIN)/ruff check graph loaders queries tests bench tools
+	$(BIN)/ruff format --check graph loaders queries tests bench tools
 	$(BIN)/mypy graph loaders/__init__.py queries/__init__.py
 
 bench: $(STAMP) browser
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info civicgraph.db anvita.html .pytest_cache
+	rm -rf $(VENV) build *.egg-info civicgraph.db anvita.html .pytest_cache tools/cypher-lint/node_modules

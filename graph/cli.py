@@ -621,8 +621,7 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
         where = f"{path} ({len(result['paths'])} files; import them with its import.sh)"
     if path != "-":
         click.echo(
-            f"wrote {result['nodes']} nodes and {result['relationships']} relationships "
-            f"to {where}",
+            f"wrote {result['nodes']} nodes and {result['relationships']} relationships to {where}",
             err=True,
         )
 

@@ -288,9 +288,9 @@ def write_neo4j_admin(
     if schema is None:
         from .backends.neo4j import schema_statements
         from .model import load_model
+        from .store import indexed_labels
 
-        model = load_model()
-        schema = schema_statements([x for x in model.all_labels if x != "Actor"])
+        schema = schema_statements(indexed_labels(load_model()))
     (out / SCHEMA_SCRIPT).write_text("".join(s + ";\n" for s in schema), encoding="utf-8")
     return [str(p) for p in [*node_files, *rel_files, script, out / SCHEMA_SCRIPT]]
 

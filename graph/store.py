@@ -29,8 +29,12 @@ __all__ = [
     "WriteCounts",
     "chunks",
     "clean_props",
+    "indexed_labels",
     "label_clash",
+    "node_writes",
     "open_store",
+    "relationship_writes",
+    "statements",
 ]
 
 DEFAULT_DB = "civicgraph.db"
@@ -230,6 +234,89 @@ _VERDICT = (
 )
 
 
+#: What the pre-read of a node batch asks (see :meth:`Store.preread_nodes`).
+_PREREAD_NODES = (
+    "UNWIND $rows AS row MATCH (x:Entity {id: row.id}) "
+    + _DIFF
+    + "RETURN row.id AS id, $label IN labels(x) AS ok, labels(x) AS labels, "
+    + _VERDICT
+)
+#: Which of a batch's relationship ends the store holds.
+_ENDS = "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id"
+#: What :meth:`Store.counts`, :meth:`Store.totals` and :meth:`Store.dump` ask.
+_INSPECT = {
+    "count by label": "MATCH (n) UNWIND labels(n) AS l RETURN l AS label, count(*) AS n",
+    "count by type": "MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n",
+    "total nodes": "MATCH (n) RETURN count(n) AS n",
+    "total relationships": "MATCH ()-[r]->() RETURN count(r) AS n",
+    "dump nodes": "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
+    "dump relationships": (
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, a.id AS source, b.id AS target, "
+        "properties(r) AS props"
+    ),
+}
+
+
+def node_writes(labels: list[str]) -> tuple[str, str]:
+    """The statements writing a batch of nodes with *labels* (from the schema allow-list):
+    ``CREATE`` for ids known to be absent, ``MERGE`` on ``id`` for the rest."""
+    label_text = ":".join(labels)
+    return (
+        f"UNWIND $rows AS row CREATE (n:{label_text}) SET n = row",
+        f"UNWIND $rows AS row MERGE (n:{label_text} {{id: row.id}}) SET n += row.props",
+    )
+
+
+def relationship_writes(rel_type: str) -> tuple[str, str]:
+    """The statements writing a batch of *rel_type* relationships (``CREATE``, ``MERGE``)."""
+    both = (
+        "UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
+    )
+    return (
+        both + f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props",
+        both + f"MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b) SET r += row.props",
+    )
+
+
+def _preread_relationships(rel_type: str) -> str:
+    return (
+        "UNWIND $rows AS row "
+        f"MATCH (:Entity {{id: row.source}})-[x:{rel_type}]->"
+        "(:Entity {id: row.target}) WHERE x.id = row.id "
+        + _DIFF
+        + "RETURN row.id AS id, "
+        + _VERDICT
+    )
+
+
+def indexed_labels(model: Model) -> list[str]:
+    """The labels with an index on ``id``: every one but ``Actor`` (see :meth:`Store.setup_schema`)."""
+    return [x for x in model.all_labels if x != "Actor"]
+
+
+def statements(model: Model) -> list[tuple[str, str]]:
+    """Every statement the store sends, named: the writes and pre-reads of every label and
+    type of *model*, and what it asks to count and dump the graph.  With the backend's
+    schema statements, this is what a script checks (Neo4j's own linter, in the tests).
+
+    >>> names = [name for name, _ in statements(load_model())]
+    >>> "create City" in names and "merge MEMBER_OF" in names and "pre-read nodes" in names
+    True
+    """
+    out = [("pre-read nodes", _PREREAD_NODES), ("relationship ends", _ENDS)]
+    for label in model.labels:
+        create, merge = node_writes(model.labels_for(label))
+        out += [(f"create {label}", create), (f"merge {label}", merge)]
+    for rel_type in model.types:
+        create, merge = relationship_writes(rel_type)
+        out += [
+            (f"pre-read {rel_type}", _preread_relationships(rel_type)),
+            (f"create {rel_type}", create),
+            (f"merge {rel_type}", merge),
+        ]
+    return out + list(_INSPECT.items())
+
+
 @dataclass
 class Store:
     """A civicgraph graph store.
@@ -279,7 +366,7 @@ class Store:
         (486,721 Person writes: 61 s with it, 50 s without).
         """
         if not self._schema_ready:
-            self.backend.setup_schema([x for x in self.model.all_labels if x != "Actor"])
+            self.backend.setup_schema(indexed_labels(self.model))
             self._schema_ready = True
 
     # -- nodes --------------------------------------------------------------
@@ -359,14 +446,7 @@ class Store:
         if not rows:
             return {}
         return {
-            r["id"]: r
-            for r in self.backend.run(
-                "UNWIND $rows AS row MATCH (x:Entity {id: row.id}) "
-                + _DIFF
-                + "RETURN row.id AS id, $label IN labels(x) AS ok, labels(x) AS labels, "
-                + _VERDICT,
-                {"rows": rows, "label": label},
-            )
+            r["id"]: r for r in self.backend.run(_PREREAD_NODES, {"rows": rows, "label": label})
         }
 
     def preread_relationships(
@@ -378,16 +458,7 @@ class Store:
         if not rows:
             return {}
         return {
-            r["id"]: r
-            for r in self.backend.run(
-                "UNWIND $rows AS row "
-                f"MATCH (:Entity {{id: row.source}})-[x:{rel_type}]->"
-                "(:Entity {id: row.target}) WHERE x.id = row.id "
-                + _DIFF
-                + "RETURN row.id AS id, "
-                + _VERDICT,
-                {"rows": rows},
-            )
+            r["id"]: r for r in self.backend.run(_preread_relationships(rel_type), {"rows": rows})
         }
 
     def prepare_nodes(
@@ -433,17 +504,11 @@ class Store:
         counts, to_create, to_write = _sort_rows(
             rows, state, lambda row: create and row["id"] in new_ids
         )
-        label_text = ":".join(labels)  # checked against the allow-list in labels_for
+        create_text, merge_text = node_writes(labels)  # allow-listed in labels_for
         return _prepared(
             [
-                (
-                    f"UNWIND $rows AS row CREATE (n:{label_text}) SET n = row",
-                    {"rows": [r["props"] for r in to_create]},
-                ),
-                (
-                    f"UNWIND $rows AS row MERGE (n:{label_text} {{id: row.id}}) SET n += row.props",
-                    {"rows": to_write},
-                ),
+                (create_text, {"rows": [r["props"] for r in to_create]}),
+                (merge_text, {"rows": to_write}),
             ],
             counts,
         )
@@ -516,7 +581,7 @@ class Store:
             found = {
                 r["id"]
                 for r in self.backend.run(
-                    "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id",
+                    _ENDS,
                     {"ids": sorted(e for e in ends if e not in new_ids)},
                 )
             }
@@ -537,41 +602,32 @@ class Store:
         counts, to_create, to_write = _sort_rows(
             rows, state, lambda m: create and (m["source"] in new_ids or m["target"] in new_ids)
         )
-        both = "UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
+        create_text, merge_text = relationship_writes(rel_type)
         return _prepared(
-            [
-                (both + f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props", {"rows": to_create}),
-                (
-                    both + f"MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b) SET r += row.props",
-                    {"rows": to_write},
-                ),
-            ],
-            counts,
+            [(create_text, {"rows": to_create}), (merge_text, {"rows": to_write})], counts
         )
 
     # -- inspection -----------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
         """Node counts by label and relationship counts by type."""
         labels: dict[str, int] = {}
-        for row in self.query("MATCH (n) UNWIND labels(n) AS l RETURN l AS label, count(*) AS n"):
+        for row in self.query(_INSPECT["count by label"]):
             labels[row["label"]] = row["n"]
         types: dict[str, int] = {}
-        for row in self.query("MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"):
+        for row in self.query(_INSPECT["count by type"]):
             types[row["type"]] = row["n"]
         return {"labels": dict(sorted(labels.items())), "types": dict(sorted(types.items()))}
 
     def totals(self) -> tuple[int, int]:
-        nodes = self.query("MATCH (n) RETURN count(n) AS n")[0]["n"]
-        rels = self.query("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+        nodes = self.query(_INSPECT["total nodes"])[0]["n"]
+        rels = self.query(_INSPECT["total relationships"])[0]["n"]
         return nodes, rels
 
     def dump(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every node and relationship as plain dicts, sorted (the basis of export and digest)."""
         nodes = [
             {"id": r["id"], "labels": sorted(r["labels"]), "properties": _sorted(r["props"])}
-            for r in self.query(
-                "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props"
-            )
+            for r in self.query(_INSPECT["dump nodes"])
         ]
         rels = [
             {
@@ -580,10 +636,7 @@ class Store:
                 "target": r["target"],
                 "properties": _sorted(r["props"]),
             }
-            for r in self.query(
-                "MATCH (a)-[r]->(b) RETURN type(r) AS type, a.id AS source, b.id AS target, "
-                "properties(r) AS props"
-            )
+            for r in self.query(_INSPECT["dump relationships"])
         ]
         nodes.sort(key=lambda n: (str(n["id"]), n["labels"]))
         rels.sort(

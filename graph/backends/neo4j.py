@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigurationError, EngineError, ReadOnlyViolation
 from ..records import Node, Path, Relationship
 
-__all__ = ["Neo4jBackend", "schema_statements"]
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from ..model import Model
+
+__all__ = ["Neo4jBackend", "schema_statements", "sent_statements"]
 
 # The driver logs "Unable to retrieve routing information" itself; with no handler, Python
 # prints it on stderr beside civicgraph's one-line error.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+
+#: What a connection asks first when NEO4J_DATABASE is set (a wrong name fails here).
+_CHECK = "RETURN 1 AS ok"
 
 
 def _redact(uri: str) -> str:
@@ -69,7 +76,7 @@ class Neo4jBackend:
             try:
                 self._driver.verify_connectivity()
                 if self.database:
-                    self.run("RETURN 1 AS ok")
+                    self.run(_CHECK)
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 self._driver.close()
                 raise _translate(exc, self) from None
@@ -109,6 +116,7 @@ class Neo4jBackend:
         return query, params
 
     def setup_schema(self, labels: list[str]) -> None:
+        """Uniqueness on ``Entity.id`` and an index per label (:func:`schema_statements`)."""
         for statement in schema_statements(labels):
             self.run(statement, write=True)
 
@@ -138,6 +146,29 @@ def schema_statements(labels: list[str]) -> list[str]:
                 f"CREATE INDEX civicgraph_{label.lower()}_id IF NOT EXISTS FOR (n:{label}) ON (n.id)"
             )
     return out
+
+
+def sent_statements(model: Model | None = None) -> list[tuple[str, str]]:
+    """Every fixed statement civicgraph sends to Neo4j, named: the schema setup, then the
+    store's writes, pre-reads and inspection for each label and type of *model* (default: the
+    shipped schema).  The tests check them all with Neo4j's own linter.
+
+    >>> names = dict(sent_statements())
+    >>> names["schema Entity"]
+    'CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE'
+    """
+    from ..model import load_model
+    from ..store import indexed_labels, statements
+
+    model = model or load_model()
+    labels = indexed_labels(model)
+    schema = schema_statements(labels)
+    named = [("schema Entity", schema[0])]
+    named += [
+        (f"schema {label}", s)
+        for label, s in zip([x for x in labels if x != "Entity"], schema[1:], strict=True)
+    ]
+    return named + statements(model) + [("check the database", _CHECK)]
 
 
 def _translate(exc: Exception, backend: Neo4jBackend) -> Exception:
