@@ -11,6 +11,8 @@ csv       ``nodes.csv`` + ``edges.csv`` in the zero-config layout ``civicgraph l
           --nodes … --edges …`` reads; for spreadsheets
 graphml   networkx, igraph, yEd, Cytoscape, Gephi (static)
 gexf      Gephi, with ``start``/``end`` spells so its timeline plays the graph's history
+neo4j-    a folder for ``neo4j-admin database import`` (and ``civicgraph load``):
+admin     :mod:`civicgraph.graph.neo4j_admin`
 ========  ===========================================================================
 
 >>> from civicgraph.graph.export import export
@@ -335,7 +337,7 @@ def export(
     Parameters
     ----------
     store : Store
-    fmt : {"jsonl", "csv", "graphml", "gexf"}
+    fmt : {"jsonl", "csv", "graphml", "gexf", "neo4j-admin"}
     path : str or path
         The output file; ``-`` writes to standard output (not for CSV).  For ``csv``, a
         directory (created if needed) that receives ``nodes.csv`` and ``edges.csv``, or a

@@ -284,6 +284,16 @@ UNTOUCHED = {
     "backquoted name": ("RETURN 3 AS `EXISTS { =~`", [{"EXISTS { =~": 3}]),
     "parameter value": ("RETURN $q AS q", [{"q": "MATCH p = shortestPath((a)--(b))"}]),
     "property named like a function": ("RETURN {elementId: 1}.elementId AS e", [{"e": 1}]),
+    "list comprehension after a label test": (
+        "MATCH p = (:City {id: 'insee:38185'})<-[:MAYOR_OF]-(:Person) "
+        "RETURN [n IN nodes(p) WHERE n:Person | n.name] AS people",
+        [{"people": ["Eric Piolle"]}],
+    ),
+    "relationship type alternatives": (
+        "MATCH (:Person {id: 'person:eric-piolle'})-[r:MAYOR_OF|MEMBER_OF]->(x) "
+        "RETURN count(r) AS n",
+        [{"n": 2}],
+    ),
 }
 
 
@@ -321,6 +331,14 @@ REFUSED = {
     "datetime()": ("RETURN datetime() AS now", "datetime() is not available"),
     "label expression": ("MATCH (n:Person|Party) RETURN count(n)", "a label expression (n:A|B"),
     "negated label": ("MATCH (n:!Source) RETURN count(n)", "a label expression"),
+    "label alternative in WHERE": (
+        "MATCH (n) WHERE n:Person|Party RETURN count(n)",
+        "a label expression",
+    ),
+    "labels in a pattern comprehension": (
+        "MATCH (c:City) RETURN [(c)--(x:Person|Party) | x.name] AS names",
+        "a label expression",
+    ),
     "type predicate": ("MATCH (n) WHERE n.name IS :: STRING RETURN n", "a type predicate"),
     "quantified path": ("MATCH (a)(()-[:MEMBER_OF]->()){1,3}(b) RETURN a", "quantified path"),
     "in transactions": (

@@ -300,24 +300,30 @@ def _check(toks: list[Token]) -> None:
 def _label_expression(toks: list[Token], i: int) -> bool:
     """Is the ``|``/``&``/``!`` at *i* part of a label expression (``n:A|B``, ``n:!A``)?
 
-    Type alternatives in a relationship pattern (``-[:A|B]->``, ``-[:A|:B]->``) are fine on
-    both engines; a ``|`` in a list comprehension is not a label expression.
+    Not: type alternatives in a relationship pattern (``-[:A|B]->``, both engines run them),
+    nor the ``|`` of a list comprehension (``[n IN ns WHERE n:Person | n.name]``).  A ``|``
+    is taken for a label alternative only in a node pattern ``(n:A|B)`` or outside any
+    bracket (``WHERE n:A|B``).
     """
     t = toks[i].text
     if t == "!":
         return _is(toks, i - 1, ":")
     if not (i >= 2 and toks[i - 1].kind in ("name", "quoted") and _is(toks, i - 2, ":")):
         return False
-    # Inside a relationship pattern's brackets, ``|`` separates types.
+    if t == "&":
+        return True
     depth = 0
     for j in range(i - 1, -1, -1):
         u = toks[j]
         if u.kind == "op" and u.text in _CLOSE:
             depth += 1
         elif u.kind == "op" and u.text in _OPEN:
-            if depth == 0:
-                return not (u.text == "[" and (_is(toks, j - 1, "-") or _is(toks, j - 1, "<-")))
-            depth -= 1
+            if depth:
+                depth -= 1
+                continue
+            # ``(`` then at most a variable before the first ``:``: a node pattern.
+            colon = next(k for k in range(j + 1, i) if _is(toks, k, ":"))
+            return u.text == "(" and colon - j <= 2
     return True
 
 
@@ -393,7 +399,7 @@ def _show(toks: list[Token]) -> str | None:
     else:
         shown = " ".join(t.text for t in toks[: min(len(toks), 3)])
         raise _unsupported(
-            shown, "the embedded engine answers SHOW INDEXES, CONSTRAINTS, FUNCTIONS, PROCEDURES"
+            shown, "it answers SHOW INDEXES, CONSTRAINTS, FUNCTIONS and PROCEDURES"
         )
     rest = toks[i + 1 :]
     while rest and _is(rest, len(rest) - 1, ";"):
