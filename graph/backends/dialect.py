@@ -398,9 +398,7 @@ def _show(toks: list[Token]) -> str | None:
         base, columns = "CALL dbms.procedures() YIELD name, mode WITH name, mode", ("name", "mode")
     else:
         shown = " ".join(t.text for t in toks[: min(len(toks), 3)])
-        raise _unsupported(
-            shown, "it answers SHOW INDEXES, CONSTRAINTS, FUNCTIONS and PROCEDURES"
-        )
+        raise _unsupported(shown, "it answers SHOW INDEXES, CONSTRAINTS, FUNCTIONS and PROCEDURES")
     rest = toks[i + 1 :]
     while rest and _is(rest, len(rest) - 1, ";"):
         rest = rest[:-1]
