@@ -59,6 +59,7 @@ __all__ = [
     "Reject",
     "RelRecord",
     "run_load",
+    "specific_label",
 ]
 
 
@@ -145,6 +146,24 @@ class LoadSummary:
 
 
 _DATE_KEYS = frozenset(dates.DATE_KEYS)
+
+
+def specific_label(labels: list[str], *, file: str, line: int | None, field: str) -> str:
+    """The one label of *labels* besides ``Entity``/``Actor`` (civicgraph adds those itself),
+    or a LoadError naming *file*, *line* and *field*.
+
+    >>> specific_label(["Actor", "City", "Entity"], file="n.csv", line=2, field=":LABEL")
+    'City'
+    """
+    specific = [x.strip() for x in labels if x.strip() not in ("Entity", "Actor")]
+    if len(specific) != 1:
+        raise LoadError(
+            f"a node needs exactly one label besides Entity/Actor, got {labels!r}",
+            file=file,
+            line=line,
+            field=field,
+        )
+    return specific[0]
 
 
 def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord
+from .base import NodeRecord, RelRecord, specific_label
 from .files import read_csv_dicts
 from .register_common import header_fields
 
@@ -198,15 +198,8 @@ def read_neo4j_admin(
                 props[f.name] = _convert(f, text, array_delimiter, p, lineno)
         if node:
             labels = [x for x in special["LABEL"].split(array_delimiter) if x.strip()]
-            specific = [x.strip() for x in labels if x.strip() not in ("Entity", "Actor")]
-            if len(specific) != 1:
-                raise LoadError(
-                    f"a node needs exactly one label besides Entity/Actor, got {labels!r}",
-                    file=p,
-                    line=lineno,
-                    field=":LABEL",
-                )
-            yield NodeRecord(specific[0], {**props, "id": special["ID"]}, p, lineno)
+            label = specific_label(labels, file=p, line=lineno, field=":LABEL")
+            yield NodeRecord(label, {**props, "id": special["ID"]}, p, lineno)
         else:
             props.pop("id", None)  # derived from (type, ends, start) on every load
             yield RelRecord(
