@@ -395,7 +395,7 @@ def export(
     elif fmt == "neo4j-admin":  # its own module: graph/neo4j_admin.py
         from .neo4j_admin import write_neo4j_admin
 
-        paths += write_neo4j_admin(nodes, rels, path)
+        paths += write_neo4j_admin(*_without_derived(store, nodes, rels), path)
     elif fmt == "csv":
         node_path, edge_path = _csv_paths(path)
         _write_csv(node_path, _node_rows(nodes), NODE_HEAD)

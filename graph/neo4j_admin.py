@@ -22,7 +22,9 @@ One file per label (``nodes_City.csv``) and per type (``relationships_MEMBER_OF.
 column has one type; nodes whose property types clash with a file's go to the next one
 (``nodes_City_2.csv``).  Strings are always quoted, so leading and trailing spaces survive
 (the importer trims unquoted ones); dates stay ISO strings, as civicgraph stores and compares
-them on every engine.
+them on every engine.  Like the JSON Lines backup, the files hold facts: the derived
+properties (a term's ``party``, a city's ``size_class``…) are left out, and ``civicgraph
+derive`` (or any load) computes them again.
 
 >>> from civicgraph.graph.export import export
 >>> export(store, "neo4j-admin", "adm/")           # doctest: +SKIP
@@ -307,8 +309,10 @@ def _import_script(nodes: list[Path], rels: list[Path], delim: str, multiline: b
         "# Usage: ./import.sh [DATABASE]  (default neo4j; set NEO4J_ADMIN=/path/to/neo4j-admin)",
         "# The database must not exist yet (for `neo4j`: stop the server, and add",
         "# --overwrite-destination=true once you are sure).  Afterwards, start it (Enterprise:",
-        "# CREATE DATABASE name), then create civicgraph's constraint and indexes:",
+        "# CREATE DATABASE name), create civicgraph's constraint and indexes, and derive the",
+        "# facts civicgraph computes (a term's party, a city's size class; not in these files):",
         '#   cypher-shell -d "${1:-neo4j}" -f schema.cypher',
+        "#   NEO4J_URI=neo4j://host:7687 NEO4J_DATABASE=... civicgraph derive",
         "set -eu",
         'cd "$(dirname "$0")"',
         '"${NEO4J_ADMIN:-neo4j-admin}" database import full \\',
