@@ -494,7 +494,18 @@ def demo(db: str, html: str) -> None:
 @click.option("--labels", multiple=True, help="Keep only nodes with these labels (repeatable).")
 @click.option("--types", multiple=True, help="Keep only these relationship types (repeatable).")
 @click.option("--directed/--undirected", default=True, show_default=True)
-@click.option("--keep-zero", is_flag=True, help="Also list actors with a zero score.")
+@click.option(
+    "--keep-zero",
+    is_flag=True,
+    help="Also list actors whose score is 0 (a Gould-Fernandez total, a betweenness); "
+    "with it every method lists every actor.",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="betweenness: raw counts (igraph, R sna, UCINET) instead of normalised over all "
+    "n actors (networkx).",
+)
 @output_options
 @connection_options
 @handle_errors
@@ -509,20 +520,35 @@ def brokerage(
     types: tuple[str, ...],
     directed: bool,
     keep_zero: bool,
+    raw: bool,
     fmt: str,
     db: str,
 ) -> None:
     """Brokerage positions: Gould-Fernandez roles, betweenness, Burt's constraint.
 
-    Example: civicgraph brokerage --method gould-fernandez --group party --as-of 2022-09-01
+    Example: civicgraph brokerage --method betweenness --raw --keep-zero --format csv
 
-    Default projection: all nodes, all relationship types, directed as stored.  With
-    --every year --from D --to D the measure is taken on each date (a long table: who became
-    a broker when).  Betweenness is networkx's, normalised.  CSV columns: id and the five
-    roles plus total (gould-fernandez), or id,value; date comes second when slicing.
+    \b
+    Default projection: every actor (persons, parties, territories,
+    organisations, networks; --labels to choose), isolates included, every
+    relationship type, directed as stored.  Which value is which:
+      gould-fernandez  raw counts of open two-paths by role (R sna::brokerage)
+      betweenness      normalised over all n actors, isolates included
+                       (networkx betweenness_centrality); with --raw the raw
+                       counts (igraph Graph.betweenness, R sna, UCINET)
+      constraint       Burt's constraint (igraph); empty for an isolate
+      effective-size   Burt's effective size (networkx); empty for an isolate
+    An isolate's constraint and effective size are undefined, never 0.  Actors
+    with a 0 (Gould-Fernandez total, betweenness) are left out unless
+    --keep-zero.  --every year --from D --to D measures on each date (a long
+    table: who became a broker when; on a terminal a progress bar shows the
+    time taken).  CSV columns: id and the five roles plus total
+    (gould-fernandez), or id,value; date comes second when slicing.
     """
     from .analysis import measure_over_time, slices
 
+    if raw and method != "betweenness":
+        raise click.UsageError("--raw applies to --method betweenness only")
     dates: Sequence[str | None] = [as_of]
     if every:
         if not (from_ and to):
@@ -543,11 +569,15 @@ def brokerage(
             types=types or None,
             directed=directed,
             drop_zero=not keep_zero,
+            normalized=not raw,
+            progress=None,
         )
     click.echo(format_rows(_brokerage_rows(df, method, sliced=bool(every)), fmt), nl=False)
 
 
 def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any]]:
+    import math
+
     from .analysis.brokerage import ROLES
 
     rows: list[dict[str, Any]] = []
@@ -567,14 +597,25 @@ def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any
         rows = sorted(wide.values(), key=lambda x: (x.get("date", ""), -x["total"], x["id"]))
     else:
         for r in df.to_dict("records"):
+            value = float(r["value"])
             rows.append(
                 {
                     "id": r["actor"],
                     **({"date": r["date"]} if sliced else {}),
-                    "value": round(float(r["value"]), 6),
+                    # undefined (an isolate's constraint): an empty cell, null in JSON;
+                    # 12 significant digits drop float noise, yet a betweenness
+                    # normalised over 500,000 actors (1e-9) does not print as 0
+                    "value": None if math.isnan(value) else float(f"{value:.12g}"),
                 }
             )
-        rows.sort(key=lambda x: (x.get("date", ""), -x["value"], x["id"]))
+        rows.sort(
+            key=lambda x: (
+                x.get("date", ""),
+                x["value"] is None,
+                -(x["value"] or 0.0),
+                x["id"],
+            )
+        )
     return rows
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import networkx as nx
 import pytest
 from click.testing import CliRunner
 
 from civicgraph.graph import open_store
+from civicgraph.graph.analysis import ROLES
 from civicgraph.graph.cli import cli
 
 
@@ -201,6 +204,152 @@ def test_constraint_and_betweenness_in_the_cli_equal_networkx(tmp_path: Path) ->
         assert code == 0, out
         got = {r["id"]: r["value"] for r in json.loads(out)}
         assert got == pytest.approx({k: round(v, 6) for k, v in values.items()}, abs=1e-6)
+
+
+# The referral network of tests/data/referrals (README there): 17 actors, two isolates.
+REFERRALS = Path(__file__).parent / "data" / "referrals"
+ISOLATES = {"org:collectif-parrainage", "org:interpretes-benevoles"}
+METHODS = ("gould-fernandez", "betweenness", "constraint", "effective-size")
+
+
+def _referrals() -> nx.DiGraph:
+    """The referral network read straight from its CSV files, not through civicgraph."""
+    import csv
+
+    G = nx.DiGraph()
+    with open(REFERRALS / "referrals_nodes.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            G.add_node(row["id"], sector=row["sector"])
+    with open(REFERRALS / "referrals_edges.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            G.add_edge(row["source"], row["target"])
+    return G
+
+
+@pytest.fixture(scope="module")
+def referrals_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("referrals") / "g.db")
+    nodes, edges = REFERRALS / "referrals_nodes.csv", REFERRALS / "referrals_edges.csv"
+    code, out = run("load", "--nodes", str(nodes), "--edges", str(edges), "--db", db)
+    assert code == 0, out
+    return db
+
+
+def _measure(db: str, method: str, *extra: str) -> dict[str, Any]:
+    code, out = run(
+        "brokerage", "--method", method, "--group", "sector", *extra, "--format", "json", "--db", db
+    )
+    assert code == 0, out
+    rows = json.loads(out)
+    return {r["id"]: (r if method == "gould-fernandez" else r["value"]) for r in rows}
+
+
+def test_referrals_data_has_two_isolates() -> None:
+    G = _referrals()
+    assert len(G) == 17 and G.number_of_edges() == 27
+    assert {n for n in G if G.degree(n) == 0} == ISOLATES
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_keep_zero_lists_every_actor(referrals_db: str, method: str) -> None:
+    """Issue #12: isolates were missing even with --keep-zero; the file's Source nodes are
+    not actors and stay out."""
+    got = _measure(referrals_db, method, "--keep-zero")
+    assert set(got) == set(_referrals())
+    default = set(_measure(referrals_db, method))
+    if method == "gould-fernandez":
+        # without --keep-zero, actors on no open two-path are left out
+        brokers = set(_referrals()) - ISOLATES - {"net:plateforme-vallee", "org:france-travail"}
+        assert default == brokers
+    elif method != "betweenness":  # never 0: every actor, an isolate with an empty value
+        assert default == set(got)
+
+
+def test_raw_betweenness_equals_igraph(referrals_db: str) -> None:
+    import igraph as ig
+
+    G = _referrals()
+    g = ig.Graph.from_networkx(G)
+    expected = dict(zip(g.vs["_nx_name"], g.betweenness(directed=True), strict=True))
+    got = _measure(referrals_db, "betweenness", "--raw", "--keep-zero")
+    assert got == pytest.approx({k: round(v, 6) for k, v in expected.items()}, abs=1e-6)
+    assert got["org:ccas-amont"] > 1 and all(got[i] == 0 for i in ISOLATES)
+
+
+def test_default_betweenness_equals_networkx_on_the_whole_graph(referrals_db: str) -> None:
+    G = _referrals()
+    expected = nx.betweenness_centrality(G)  # normalised over all 17 actors
+    got = _measure(referrals_db, "betweenness", "--keep-zero")
+    assert got == pytest.approx({k: round(v, 6) for k, v in expected.items()}, abs=1e-6)
+    raw = _measure(referrals_db, "betweenness", "--raw")
+    # without --keep-zero, only the actors on some shortest path
+    assert set(raw) == {a for a, b in expected.items() if b > 0} and len(raw) == 13
+    assert got["org:ccas-amont"] == pytest.approx(raw["org:ccas-amont"] / (16 * 15), abs=1e-6)
+
+
+def test_constraint_equals_igraph_and_an_isolate_is_empty(referrals_db: str) -> None:
+    import igraph as ig
+
+    g = ig.Graph.from_networkx(_referrals())
+    expected = dict(zip(g.vs["_nx_name"], g.constraint(), strict=True))
+    got = _measure(referrals_db, "constraint")
+    assert set(got) == set(expected)  # every actor, without --keep-zero
+    for actor, value in expected.items():
+        if actor in ISOLATES:
+            assert value != value and got[actor] is None  # igraph: NaN; here: null
+        else:
+            assert got[actor] == pytest.approx(value, abs=1e-6), actor
+    code, out = run("brokerage", "--method", "constraint", "--format", "csv", "--db", referrals_db)
+    assert {line for line in out.splitlines() if line.endswith(",")} == {f"{i}," for i in ISOLATES}
+
+
+def test_effective_size_equals_networkx_and_an_isolate_is_empty(referrals_db: str) -> None:
+    G = _referrals()
+    expected = nx.effective_size(G)
+    # networkx's pure-Python path gives NaN to a node with in-arcs only (france-travail,
+    # the platform); Burt's measures use mutual ties, which reversing every arc keeps, and
+    # in the reversed graph those nodes have out-arcs
+    reverse = nx.effective_size(G.reverse())
+    got = _measure(referrals_db, "effective-size")
+    for actor, value in expected.items():
+        if actor in ISOLATES:
+            assert got[actor] is None
+            continue
+        if value != value:
+            value = reverse[actor]
+        assert got[actor] == pytest.approx(value, abs=1e-6), actor
+
+
+def test_gould_fernandez_equals_a_brute_force_count(referrals_db: str) -> None:
+    from itertools import permutations
+
+    G = _referrals()
+    g = nx.get_node_attributes(G, "sector")
+    expected = {n: dict.fromkeys(ROLES, 0) for n in G}
+    for i, j, k in permutations(G, 3):
+        if G.has_edge(i, j) and G.has_edge(j, k) and not G.has_edge(i, k):
+            if g[i] == g[j] == g[k]:
+                role = "coordinator"
+            elif g[i] == g[k]:
+                role = "itinerant"
+            elif g[i] == g[j]:
+                role = "representative"
+            elif g[j] == g[k]:
+                role = "gatekeeper"
+            else:
+                role = "liaison"
+            expected[j][role] += 1
+            expected[j]["total"] += 1
+    got = _measure(referrals_db, "gould-fernandez", "--keep-zero")
+    assert {a: {r: row[r] for r in ROLES} for a, row in got.items()} == expected
+    assert expected["org:ccas-amont"]["total"] == 7
+
+
+def test_raw_is_for_betweenness_only(referrals_db: str) -> None:
+    code, out = run("brokerage", "--method", "constraint", "--raw", "--db", referrals_db)
+    assert code == 2 and "--raw applies to --method betweenness only" in out
+    code, out = run("brokerage", "--help")
+    assert "--raw" in out and "igraph" in out and "empty for an isolate" in out
 
 
 def test_every_year_on_the_case_prints_2018_to_2026(case_db: Path) -> None:

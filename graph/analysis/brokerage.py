@@ -159,9 +159,10 @@ def brokerage_frame(
         by: ``party``, ``nuance``, ``kind``, ``label``, ``departement``, ``size_class`` or
         any stored property.
     as_of, labels, types, directed
-        Passed to :func:`~civicgraph.graph.analysis.projection.to_networkx`.
+        Passed to :func:`~civicgraph.graph.analysis.projection.to_networkx`; *labels*
+        defaults to ``["Actor"]`` (every actor, isolates included; no ``Source`` nodes).
     drop_zero : bool
-        Leave out actors whose ``total`` is 0 (default).
+        Leave out actors whose ``total`` is 0 (default); ``False`` lists every actor.
 
     Returns
     -------
@@ -177,7 +178,13 @@ def brokerage_frame(
 
     from .projection import to_networkx
 
-    G = to_networkx(store, labels=labels, types=types, as_of=as_of, directed=directed)
+    G = to_networkx(
+        store,
+        labels=["Actor"] if labels is None else labels,
+        types=types,
+        as_of=as_of,
+        directed=directed,
+    )
     counts = gould_fernandez(G, group)
     rows = [
         {"actor": n, "name": G.nodes[n].get("name"), "group": G.nodes[n].get(group), **c}

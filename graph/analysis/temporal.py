@@ -8,8 +8,10 @@ measure into a long table that pandas can pivot or plot.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
 
 from civicgraph.graph import dates
 
@@ -22,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from civicgraph.graph.store import Store
 
-__all__ = ["slices", "measure_over_time", "METHODS"]
+__all__ = ["slices", "measure_over_time", "METHODS", "DATED_ATTRIBUTES"]
 
 #: Measures :func:`measure_over_time` knows.
 METHODS = ("gould-fernandez", "betweenness", "constraint", "effective-size")
@@ -99,6 +101,8 @@ def measure_over_time(
     types: Sequence[str] | None = None,
     directed: bool = True,
     drop_zero: bool = True,
+    normalized: bool = True,
+    progress: bool | None = False,
 ) -> pd.DataFrame:
     """Compute one measure on the projection valid on each date, as a long table.
 
@@ -115,11 +119,21 @@ def measure_over_time(
         ``kind``, ``departement``… see
         :func:`~civicgraph.graph.analysis.projection.to_networkx`).  Party and nuance
         are those of the mandate valid on each date.
-    labels, types, directed
+    labels : sequence of str, optional
+        Node labels of the projection; default ``["Actor"]``: every person, party,
+        territory, organisation and network, and not the ``Source``, ``Statistic``,
+        ``Event`` or ``Nuance`` nodes (a file's ``Source`` is not an actor of its network).
+    types, directed
         Passed to :func:`~civicgraph.graph.analysis.projection.to_networkx`.
     drop_zero : bool
-        ``gould-fernandez`` only: leave out actors whose ``total`` is 0 on that date
-        (default).  Other measures keep every actor present.
+        Leave out actors whose value is 0 on that date (default): a Gould–Fernandez
+        ``total`` of 0, a betweenness of 0.  Constraint and effective size are never 0;
+        an isolate's are ``nan`` and keep their row.  ``False`` lists every actor.
+    normalized : bool
+        ``betweenness`` only: normalized over all n actors (default, networkx's
+        ``betweenness_centrality``), or the raw counts of igraph, ``sna`` and UCINET.
+    progress : bool or None
+        Show a progress bar over the dates on stderr (``None``: when it is a terminal).
 
     Returns
     -------
@@ -131,9 +145,11 @@ def measure_over_time(
 
     Notes
     -----
-    Every node of the projection is measured on every date, isolates included (no
-    relationship holding that day): normalised betweenness is relative to all of them, as
-    networkx computes it on the whole graph.
+    Every actor of the projection is measured on every date, isolates included (nodes
+    do not expire; only relationships do): an isolate's betweenness is 0 and counts in
+    the normalisation, as networkx computes it on the whole graph; its constraint and
+    effective size are ``nan`` (undefined); it has a row with ``drop_zero=False``
+    (DESIGN §4).
 
     Examples
     --------
@@ -155,11 +171,18 @@ def measure_over_time(
         if None in dates:  # None only makes sense alone; slices() words it so
             raise ValueError("bad date None (expected YYYY-MM-DD or YYYY)")
         on = list(slices([d for d in dates if d is not None]))
+    if labels is None:
+        labels = ["Actor"]
     rows: list[dict[str, object]] = []
-    for date in on:
-        # Every actor of the projection, isolates included (DESIGN §4): an actor with no
-        # relationship holding on that date scores zero, it does not vanish.
-        G = to_networkx(store, labels=labels, types=types, as_of=date, directed=directed)
+    graphs = _projections(
+        store,
+        on,
+        group=group if name == "gould-fernandez" else None,
+        labels=labels,
+        types=types,
+        directed=directed,
+    )
+    for date, G in _progress(graphs, len(on), name, progress):
         if name == "gould-fernandez":
             for actor, counts in sorted(gould_fernandez(G, group or "").items(), key=_first):
                 if drop_zero and counts["total"] == 0:
@@ -175,14 +198,17 @@ def measure_over_time(
                     }
                     for role in ROLES
                 )
+            del G  # one date's graph at a time: the next is built before the loop rebinds G
             continue
         if name == "betweenness":
-            values = betweenness(G)
+            values = betweenness(G, normalized=normalized)
         elif name == "constraint":
             values = constraint(G)
         else:
             values = effective_size(G)
         for actor in sorted(values, key=str):
+            if drop_zero and values[actor] == 0:
+                continue
             rows.append(
                 {
                     "actor": actor,
@@ -192,4 +218,109 @@ def measure_over_time(
                     "value": values[actor],
                 }
             )
+        del G
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+#: Node attributes :func:`~civicgraph.graph.analysis.projection.to_networkx` takes from
+#: the mandate valid on its date; every other attribute is the same on every date.
+DATED_ATTRIBUTES = frozenset({"party", "nuance", "departement"})
+
+
+def _projections(
+    store: Store,
+    days: list[str | None],
+    *,
+    group: str | None,
+    labels: Sequence[str],
+    types: Sequence[str] | None,
+    directed: bool,
+) -> Iterator[tuple[str | None, nx.Graph]]:
+    """(day, the projection on it) for each day: the nodes and edges of
+    ``to_networkx(store, as_of=day)``, with ``name`` and the *group* attribute.
+
+    Over several days the store is read once (every relationship, with its dates) and each
+    day keeps the relationships that hold on it (:func:`civicgraph.graph.dates.holds_on`,
+    the one "as of" rule) — reading the national store takes minutes, filtering it a
+    second.  A group that depends on the day (:data:`DATED_ATTRIBUTES`: a city's party is
+    its mayor's on that day) needs the projection of each day, read on each day.
+    """
+    if len(days) < 2 or (group is not None and group in DATED_ATTRIBUTES):
+        for day in days:
+            yield (
+                day,
+                to_networkx(store, labels=labels, types=types, as_of=day, directed=directed),
+            )
+        return
+    if group is None:
+        nodes, arcs = _lean_rows(store, labels, types)
+    else:  # the group comes from to_networkx's node attributes
+        M = to_networkx(store, labels=labels, types=types, directed=directed, multigraph=True)
+        nodes = [(n, {k: d[k] for k in ("name", group) if k in d}) for n, d in M.nodes(data=True)]
+        arcs = [
+            (u, v, {"start": d.get("start"), "end": d.get("end"), "type": d.get("type")})
+            for u, v, d in M.edges(data=True)
+        ]
+        del M
+    undated = set(store.model.undated_types)
+    for day in days:
+        G = nx.DiGraph() if directed else nx.Graph()
+        G.add_nodes_from(nodes)
+        G.add_edges_from(
+            (u, v) for u, v, d in arcs if dates.holds_on(d, day, dated=d["type"] not in undated)
+        )
+        yield day, G
+
+
+def _lean_rows(
+    store: Store, labels: Sequence[str], types: Sequence[str] | None
+) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, str, dict[str, Any]]]]:
+    """The nodes (id, name) and relationships (ends, type, start, end) of the projection that
+    :func:`~civicgraph.graph.analysis.projection.to_networkx` reads, without their other
+    properties: on the national store, reading every property takes about ten times longer
+    and several GB (a test checks that the graphs are the same)."""
+    params: dict[str, Any] = {"labels": sorted({store.model.check_label(x) for x in labels})}
+    conds = ["any(l IN labels(a) WHERE l IN $labels)", "any(l IN labels(b) WHERE l IN $labels)"]
+    if types is not None:
+        params["types"] = sorted({store.model.check_type(x) for x in types})
+        conds.append("type(r) IN $types")
+    nodes = [
+        (r["id"], {"name": r["name"]} if r["name"] is not None else {})
+        for r in store.query(
+            "MATCH (n) WHERE any(l IN labels(n) WHERE l IN $labels) "
+            "RETURN n.id AS id, n.name AS name",
+            params,
+        )
+    ]
+    nodes.sort(key=lambda n: str(n[0]))  # to_networkx's node order
+    arcs = [
+        (r["s"], r["t"], {"start": r["start"], "end": r["end"], "type": r["type"]})
+        for r in store.query(
+            "MATCH (a)-[r]->(b) WHERE " + " AND ".join(conds) + " RETURN a.id AS s, "
+            "b.id AS t, type(r) AS type, r.start AS start, r.`end` AS `end`",
+            params,
+        )
+    ]
+    return nodes, arcs
+
+
+def _progress(
+    graphs: Iterator[tuple[str | None, nx.Graph]], total: int, name: str, enabled: bool | None
+) -> Iterable[tuple[str | None, nx.Graph]]:
+    """*graphs*, behind a progress bar on stderr when there are several dates (counts,
+    s/date and the elapsed time stay on the terminal when done)."""
+    if total < 2 or enabled is False:
+        return graphs
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(
+        graphs,
+        total=total,
+        desc=name,
+        unit="date",
+        file=sys.stderr,
+        disable=None if enabled is None else not enabled,
+        dynamic_ncols=True,
+    )

@@ -102,3 +102,77 @@ def test_multigraph_is_collapsed():
     S.add_edge("a", "c", w=1)
     assert constraint(W, weight="w") == pytest.approx(nx.constraint(S, weight="w"))
     assert betweenness(M) == nx.betweenness_centrality(nx.Graph(M))
+
+
+# -- igraph (the default engine) against networkx (the reference) ------------------------
+def _with_isolates(seed: int, directed: bool) -> nx.Graph:
+    G = nx.gnp_random_graph(40, 0.08, directed=directed, seed=seed)
+    G.add_nodes_from(["iso-1", "iso-2"])  # two isolates, as in the referral network
+    rng = __import__("random").Random(seed)
+    for u, v in G.edges():
+        G[u][v]["w"] = rng.randint(1, 4)
+    return G
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("directed", [True, False])
+def test_igraph_engine_equals_networkx_engine(seed, directed):
+    G = _with_isolates(seed, directed)
+    for normalized in (True, False):
+        for weight in (None, "w"):
+            ig_ = betweenness(G, normalized=normalized, weight=weight, engine="igraph")
+            nx_ = betweenness(G, normalized=normalized, weight=weight, engine="networkx")
+            assert same(ig_, nx_), (normalized, weight)
+    assert same(betweenness(G), nx.betweenness_centrality(G))  # default: over all n nodes
+    for weight in (None, "w"):
+        assert same(
+            constraint(G, weight=weight, engine="igraph"),
+            constraint(G, weight=weight, engine="networkx"),
+        )
+    c = constraint(G)
+    assert math.isnan(c["iso-1"]) and math.isnan(c["iso-2"])
+    assert betweenness(G)["iso-1"] == 0.0 and len(betweenness(G)) == 42
+
+
+def test_raw_betweenness_equals_igraph_and_normalized_counts_isolates():
+    import igraph as ig
+
+    G = _with_isolates(4, True)
+    g = ig.Graph.from_networkx(G)
+    expected = dict(zip(g.vs["_nx_name"], g.betweenness(directed=True), strict=True))
+    assert same(betweenness(G, normalized=False, engine="networkx"), expected)
+    n = len(G)  # 42, isolates included
+    norm = betweenness(G, engine="networkx")
+    assert same(norm, {v: b / ((n - 1) * (n - 2)) for v, b in expected.items()})
+
+
+@pytest.mark.parametrize("engine", ["igraph", "networkx"])
+def test_engines_agree_on_multigraphs_self_loops_and_undirected_views(engine):
+    M = nx.MultiDiGraph([("a", "b"), ("a", "b"), ("b", "c"), ("c", "c"), ("c", "a"), ("d", "c")])
+    M.add_node("z")
+    S = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a"), ("d", "c")])
+    S.add_node("z")
+    # parallel arcs and self-loops add no path and no tie
+    assert same(betweenness(M, engine=engine), nx.betweenness_centrality(S))
+    assert same(constraint(M, engine=engine), constraint(S, engine="networkx"))
+    U = S.to_undirected()
+    assert same(betweenness(S, directed=False, engine=engine), nx.betweenness_centrality(U))
+    assert same(
+        betweenness(U, directed=True, normalized=False, engine=engine),
+        nx.betweenness_centrality(U.to_directed(), normalized=False),
+    )
+    # weighted multigraph: the shortest parallel arc is the distance (2, not 5), which
+    # ties with a → c → b: c lies on one of the two shortest paths
+    W = nx.MultiDiGraph()
+    W.add_edge("a", "b", w=5)
+    W.add_edge("a", "b", w=2)
+    W.add_edge("a", "c", w=1)
+    W.add_edge("c", "b", w=1)
+    got = betweenness(W, weight="w", normalized=False, engine=engine)
+    assert same(got, nx.betweenness_centrality(W, weight="w", normalized=False))
+    assert got["c"] == 0.5
+
+
+def test_unknown_engine():
+    with pytest.raises(ValueError, match="engine must be one of auto, igraph, networkx"):
+        betweenness(nx.path_graph(3), engine="graph-tool")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import networkx as nx
 import pytest
@@ -98,16 +99,44 @@ def test_gould_fernandez_by_party_of_the_day(small_case):
 @pytest.mark.parametrize("method", ["betweenness", "constraint", "effective-size"])
 def test_centrality_over_time(small_case, method):
     dates = slices(2019, 2020)
-    df = measure_over_time(small_case, method, dates, types=["PARTNER_OF", "MEMBER_OF"])
+    df = measure_over_time(
+        small_case, method, dates, types=["PARTNER_OF", "MEMBER_OF"], drop_zero=False
+    )
     assert set(df["measure"]) == {method}
     assert set(df["date"]) == set(dates)
+    G = to_networkx(
+        small_case, labels=["Actor"], types=["PARTNER_OF", "MEMBER_OF"], as_of="2020-01-01"
+    )
+    got = df[df["date"] == "2020-01-01"].set_index("actor")["value"].to_dict()
+    # every actor of the store, isolates included (the mayors and Bourg-en-Bresse have no
+    # relationship of these types), on every date
+    assert set(got) == set(G) and len(G) == 10
+    for date in dates:
+        assert len(df[df["date"] == date]) == 10
     if method == "betweenness":
-        # the whole graph, isolates included: normalised over all n actors, as networkx
-        G = to_networkx(small_case, types=["PARTNER_OF", "MEMBER_OF"], as_of="2020-01-01")
-        got = df[df["date"] == "2020-01-01"].set_index("actor")["value"].to_dict()
         assert got == pytest.approx(betweenness(G))
-        assert got == pytest.approx(nx.betweenness_centrality(G))
-        assert got["rne:111"] == 0  # no relationship of these types: an isolate, still listed
+        assert got == pytest.approx(nx.betweenness_centrality(G))  # normalised over all 10
+        assert got["rne:111"] == 0.0
+        raw = measure_over_time(
+            small_case, method, ["2020-01-01"], types=["PARTNER_OF", "MEMBER_OF"], normalized=False
+        ).set_index("actor")["value"]
+        expected = nx.betweenness_centrality(G, normalized=False)
+        # drop_zero (the default) leaves out the zeros
+        assert raw.to_dict() == pytest.approx({a: b for a, b in expected.items() if b})
+    else:
+        assert math.isnan(got["rne:111"]) and math.isnan(got["insee:01053"])  # undefined
+
+
+def test_every_actor_has_a_row_for_each_method(small_case):
+    """With drop_zero=False every method lists every actor (not Source nodes), isolates
+    included (issue #12)."""
+    small_case.upsert_node("Source", {"id": "src:file", "name": "a file", "title": "a file"})
+    actors = {r["id"] for r in small_case.query("MATCH (n:Actor) RETURN n.id AS id")}
+    for method in ("gould-fernandez", "betweenness", "constraint", "effective-size"):
+        df = measure_over_time(
+            small_case, method, ["2020-01-01"], group="group", types=["PARTNER_OF"], drop_zero=False
+        )
+        assert set(df["actor"]) == actors and "src:file" not in set(df["actor"]), method
 
 
 def test_unknown_method(small_case):
@@ -115,3 +144,28 @@ def test_unknown_method(small_case):
         measure_over_time(small_case, "pagerank", ["2020-01-01"])
     with pytest.raises(ValueError):
         measure_over_time(small_case, "gould-fernandez", ["2020-01-01"])
+
+
+@pytest.mark.parametrize("directed", [True, False])
+@pytest.mark.parametrize("group", [None, "group"])
+def test_projections_over_several_dates_equal_to_networkx_on_each(small_case, directed, group):
+    """Several dates read the store once; each graph is still ``to_networkx(as_of=date)``."""
+    from civicgraph.graph.analysis.temporal import _projections
+
+    dates = ["2018-03-01", "2018-12-31", "2019-01-01", "2019-06-01", "2020-07-03", "2021-01-01"]
+    got = list(
+        _projections(
+            small_case, dates, group=group, labels=["Actor"], types=None, directed=directed
+        )
+    )
+    assert [d for d, _ in got] == dates
+    for date, G in got:
+        ref = to_networkx(small_case, labels=["Actor"], as_of=date, directed=directed)
+        assert set(G.nodes) == set(ref.nodes), date
+        assert set(map(frozenset, G.edges)) == set(map(frozenset, ref.edges)), date
+        if directed:
+            assert set(G.edges) == set(ref.edges), date
+        for n in G:
+            assert G.nodes[n].get("name") == ref.nodes[n].get("name")
+            if group:
+                assert G.nodes[n].get(group) == ref.nodes[n].get(group)
