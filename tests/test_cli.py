@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from civicgraph.graph import open_store
-from civicgraph.graph.analysis import ROLES
 from civicgraph.graph.cli import cli
 
 
@@ -318,31 +317,6 @@ def test_effective_size_equals_networkx_and_an_isolate_is_empty(referrals_db: st
         if value != value:
             value = reverse[actor]
         assert got[actor] == pytest.approx(value, abs=1e-6), actor
-
-
-def test_gould_fernandez_equals_a_brute_force_count(referrals_db: str) -> None:
-    from itertools import permutations
-
-    G = _referrals()
-    g = nx.get_node_attributes(G, "sector")
-    expected = {n: dict.fromkeys(ROLES, 0) for n in G}
-    for i, j, k in permutations(G, 3):
-        if G.has_edge(i, j) and G.has_edge(j, k) and not G.has_edge(i, k):
-            if g[i] == g[j] == g[k]:
-                role = "coordinator"
-            elif g[i] == g[k]:
-                role = "itinerant"
-            elif g[i] == g[j]:
-                role = "representative"
-            elif g[j] == g[k]:
-                role = "gatekeeper"
-            else:
-                role = "liaison"
-            expected[j][role] += 1
-            expected[j]["total"] += 1
-    got = _measure(referrals_db, "gould-fernandez", "--keep-zero")
-    assert {a: {r: row[r] for r in ROLES} for a, row in got.items()} == expected
-    assert expected["org:ccas-amont"]["total"] == 7
 
 
 def test_raw_is_for_betweenness_only(referrals_db: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from itertools import permutations
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -234,3 +235,37 @@ def test_agrees_with_the_stored_cypher_query(store, as_of):
     ours = {r["actor"]: {role: r[role] for role in ROLES} for r in df.to_dict("records")}
     assert ours == cypher
     assert ours  # the graph has brokers at all
+
+
+def test_cli_on_the_referral_network_equals_a_brute_force_count(tmp_path):
+    """``brokerage --keep-zero`` on the referral network of ``tests/data/referrals`` (two
+    isolates), loaded with ``civicgraph load --nodes --edges``: every actor, each with the
+    brute-force counts of the CSV files read without civicgraph."""
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from civicgraph.graph.cli import cli
+
+    data = Path(__file__).parents[1] / "data" / "referrals"
+    G = nx.DiGraph()
+    with open(data / "referrals_nodes.csv", encoding="utf-8") as f:
+        G.add_nodes_from((r["id"], {"sector": r["sector"]}) for r in csv.DictReader(f))
+    with open(data / "referrals_edges.csv", encoding="utf-8") as f:
+        G.add_edges_from((r["source"], r["target"]) for r in csv.DictReader(f))
+    db = str(tmp_path / "g.db")
+    nodes, edges = str(data / "referrals_nodes.csv"), str(data / "referrals_edges.csv")
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["load", "--nodes", nodes, "--edges", edges, "--db", db]).exit_code == 0
+    )
+    result = runner.invoke(
+        cli,
+        ["brokerage", "--group", "sector", "--keep-zero", "--format", "json", "--db", db],
+    )
+    assert result.exit_code == 0, result.output
+    got = {r.pop("id"): r for r in json.loads(result.output)}
+    assert got == brute_force(G, "sector")
+    assert got["org:ccas-amont"]["total"] == 7
+    assert got["org:collectif-parrainage"] == counts()  # an isolate has its row
