@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import typing
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ import click
 
 from . import dates
 from .errors import CivicgraphError
+from .outfile import check_writable, os_error_line
 from .output import FORMATS, format_rows
 from .store import DEFAULT_DB, Store, open_store
 
@@ -82,7 +84,8 @@ def _key_value(item: str, hint: str) -> tuple[str, str]:
 
 
 def parse_params(items: tuple[str, ...]) -> dict[str, str]:
-    return dict(_key_value(item, "-p") for item in items)
+    """``-p KEY=VALUE`` pairs; values in Unicode NFC, the form ids are stored in."""
+    return {k: unicodedata.normalize("NFC", v) for k, v in (_key_value(i, "-p") for i in items)}
 
 
 #: Reader keywords that ``load()`` itself passes; not user options.
@@ -186,18 +189,40 @@ def _one_char(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn what can go wrong on a user's input into one line on stderr and exit code 1:
+    civicgraph's own errors, and the operating system's (a path that cannot be read or
+    written, a full disk), text that cannot be decoded or printed, input nested too deeply."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except CivicgraphError as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:  # `civicgraph … | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
+        except OSError as exc:
+            raise click.ClickException(os_error_line(exc)) from None
+        except UnicodeError as exc:
+            verb = "decoded" if isinstance(exc, UnicodeDecodeError) else "encoded"
+            raise click.ClickException(
+                f"text that cannot be {verb} ({getattr(exc, 'reason', exc)}): files must be "
+                "UTF-8, and the terminal's encoding must hold the output (set "
+                "PYTHONIOENCODING=utf-8)"
+            ) from None
+        except RecursionError:
+            raise click.ClickException(
+                "the input is nested too deeply to be read (properties are flat values or lists)"
+            ) from None
 
     return wrapper
 
 
-def _open(db: str) -> Store:
-    return open_store(db)
+def _open(db: str, *, create: bool = False) -> Store:
+    """Open the store of a command; only commands that write (``load``, ``demo``,
+    ``cypher --write``) may create one."""
+    return open_store(db, create=create)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,7 +254,14 @@ def info(db: str, fmt: str) -> None:
         click.echo(format_rows(rows, "csv"), nl=False)
         return
     click.echo(f"engine:        {data['engine']} ({data['version']})")
-    click.echo(f"store:         {data['location']}")
+    click.echo(
+        f"store:         {data['location']}"
+        + (
+            f" (read-only: {data['read_only']}; read from a private copy)"
+            if "read_only" in data
+            else ""
+        )
+    )
     click.echo(f"nodes:         {data['nodes']}")
     click.echo(f"relationships: {data['relationships']}")
     if rows:
@@ -316,7 +348,9 @@ def load(
     if not (paths or nodes or edges):
         raise click.UsageError("give files to load, or --nodes/--edges")
     reader_opts = parse_options(options, paths, fmt, mapping)
-    with _open(db) as store:
+    if report is not None:
+        check_writable(report)  # before anything is written to the store
+    with _open(db, create=True) as store:
         summary = do_load(
             store,
             paths,
@@ -433,7 +467,7 @@ def cypher(statement: str, params: tuple[str, ...], write: bool, fmt: str, db: s
     Parameters are passed as strings: -p id=insee:38185 makes $id available.
     """
     values: dict[str, Any] = dict(parse_params(params))
-    with _open(db) as store:
+    with _open(db, create=write) as store:
         rows = store.execute(statement, values) if write else store.query(statement, values)
     click.echo(format_rows(rows, fmt), nl=False)
 
@@ -458,6 +492,7 @@ def demo(db: str, html: str) -> None:
     """
     from .demo import run_demo
 
+    check_writable(html)
     run_demo(db, html=html, echo=click.echo)
 
 
@@ -653,8 +688,10 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
     folder for `neo4j-admin database import full` (run its import.sh), which
     `civicgraph load --format neo4j-admin DIR/*.csv` also reads back.
     """
+    from .export import check_export_path
     from .export import export as do_export
 
+    check_export_path(fmt, path)  # before the store is opened
     with _open(db) as store:
         result = do_export(store, fmt, path, as_of=as_of)
     where = ", ".join(str(p) for p in result["paths"])
@@ -725,6 +762,7 @@ def explore(
         from civicgraph.queries.registry import Param
 
         as_of = Param("as_of", "date").convert(as_of)
+    check_writable(output)
     with _open(db) as store:
         result = do_explore(
             store,
@@ -747,3 +785,12 @@ def main() -> None:
     except KeyboardInterrupt:  # the engine is closed by the store's context manager/atexit
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: still one line for the user (no traceback)
+        if os.environ.get("CIVICGRAPH_DEBUG"):
+            raise
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc} — this is a civicgraph bug; "
+            "please report it (CIVICGRAPH_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(1)

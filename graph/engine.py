@@ -177,14 +177,26 @@ class EmbeddedEngine:
     # -- lifecycle --------------------------------------------------------
     def start(self) -> EmbeddedEngine:
         self._prepare_dir()
-        self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-            self._join_running()
-            return self
+        # Own the store (its lock is free) or join its owner's engine; and again, until one
+        # works: an owner that is stopping its engine still holds the lock for a moment
+        # after its engine stopped answering, then frees it — the next try then owns.
+        deadline = time.monotonic() + self.join_timeout
+        while True:
+            self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+            if self._join_running():
+                return self
+            if time.monotonic() > deadline:
+                raise StoreInUse(
+                    f"{self.path} is locked by another process whose engine does not answer; "
+                    "close that process (or wait for it) and try again"
+                )
+            time.sleep(0.05)
         self.owner = True
         try:
             self._clean_stale()
@@ -353,28 +365,25 @@ class EmbeddedEngine:
             f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
         )
 
-    def _join_running(self) -> None:
-        """Another live process owns the store: reuse its server through the socket."""
+    def _join_running(self) -> bool:
+        """Another live process owns the store: reuse its server through the socket (True),
+        unless it does not answer now (False)."""
         import redis
 
-        deadline = time.monotonic() + self.join_timeout
-        while time.monotonic() < deadline:
+        try:
+            info = json.loads(self.server_file.read_text())
+            sock = info["socket"]
+            client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
             try:
-                info = json.loads(self.server_file.read_text())
-                sock = info["socket"]
-                client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
                 client.ping()
+            finally:
                 client.close()
-                self.socket = sock
-                self.pid = info.get("pid")
-                self.owner = False
-                return
-            except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
-                time.sleep(0.05)
-        raise StoreInUse(
-            f"{self.path} is locked by another process whose engine does not answer; "
-            "close that process (or wait for it) and try again"
-        )
+        except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
+            return False
+        self.socket = sock
+        self.pid = info.get("pid")
+        self.owner = False
+        return True
 
     def _compact(self) -> None:
         """Rewrite the AOF as an RDB snapshot when it holds more than 64 KiB of statements.

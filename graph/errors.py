@@ -19,13 +19,18 @@ __all__ = [
     "InvalidQueryFile",
     "LoadError",
     "MissingParameter",
+    "OutputNotWritable",
+    "PartialLoad",
     "QueryNotFound",
+    "ReadOnlyStore",
     "ReadOnlyViolation",
     "StoreInUse",
+    "StoreNotFound",
     "UnknownLabel",
     "UnknownParameter",
     "UnknownRelationshipType",
     "UnsupportedCypher",
+    "WorkFileError",
 ]
 
 
@@ -56,6 +61,22 @@ class ExportError(CivicgraphError):
 
 class StoreInUse(CivicgraphError):
     """Another process holds the embedded store and it cannot be shared."""
+
+
+class StoreNotFound(CivicgraphError):
+    """A command that only reads was given a path where no store is (it never creates one)."""
+
+
+class ReadOnlyStore(CivicgraphError):
+    """The store's directory cannot be written: it can be read, not loaded into."""
+
+
+class OutputNotWritable(CivicgraphError):
+    """An output file (``-o``, ``--report``) cannot be written; names the path and the fix."""
+
+
+class WorkFileError(CivicgraphError):
+    """A working file civicgraph needs (a load's spool or journal) cannot be written."""
 
 
 class InvalidModel(CivicgraphError):
@@ -100,6 +121,16 @@ class InvalidParameter(CivicgraphError):
 
 class ReadOnlyViolation(CivicgraphError):
     """A statement tried to write through a read-only call."""
+
+
+class PartialLoad(CivicgraphError):
+    """A load failed after some of its batches were committed: the message says which, and
+    that running the same load with ``resume`` finishes it (:attr:`summary` holds the counts
+    of what was committed)."""
+
+    def __init__(self, message: str, summary: object = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class LoadError(CivicgraphError):

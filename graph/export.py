@@ -22,9 +22,9 @@ admin     :mod:`civicgraph.graph.neo4j_admin`
 
 from __future__ import annotations
 
-import csv
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -36,13 +36,24 @@ import networkx as nx
 
 from . import dates
 from .analysis.projection import _check_date, _specific_label
+from .errors import OutputNotWritable
+from .outfile import atomic_output, check_writable
+from .output import CsvLines, spreadsheet_cell
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
     from .store import Store
 
-__all__ = ["export", "to_frames", "jsonl_lines", "FORMATS", "LIST_SEPARATOR"]
+__all__ = [
+    "FORMATS",
+    "LIST_SEPARATOR",
+    "check_export_path",
+    "csv_paths",
+    "export",
+    "jsonl_lines",
+    "to_frames",
+]
 
 FORMATS = ("csv", "gexf", "graphml", "jsonl", "neo4j-admin")
 #: GraphML, GEXF and CSV cells cannot hold lists: their items are joined with this.
@@ -208,24 +219,50 @@ def to_frames(store: Store, *, as_of: str | None = None) -> tuple[pd.DataFrame, 
     )
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]], head: list[str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        columns = _columns(rows, head)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+def _write_csv(f: IO[str], rows: list[dict[str, Any]], head: list[str]) -> None:
+    """One CSV table; every text cell made safe for spreadsheets (``graph.output``), which
+    civicgraph's CSV readers undo, so the file loads back to the same values."""
+    line = CsvLines()
+    columns = _columns(rows, head)
+    f.write(line(columns))
+    for row in rows:
+        f.write(line([spreadsheet_cell(row.get(c), _cell(row.get(c))) for c in columns]))
 
 
-def _csv_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+def csv_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The two files of a CSV export to *path*: a directory, or a prefix ending ``-_.``."""
     text = os.fspath(path)
     if text == "-":
-        raise ValueError("the CSV export writes two files: give a directory or a prefix")
+        raise OutputNotWritable(
+            "the CSV export writes two files (nodes.csv and edges.csv), not standard output: "
+            "give a directory or a prefix with -o"
+        )
     if text.endswith(("-", "_", ".")):
         return Path(text + "nodes.csv"), Path(text + "edges.csv")
     folder = Path(text)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise OutputNotWritable(
+            f"cannot write the CSV export to {text}: it is a file, and the CSV export writes "
+            "two files; give a directory, or a prefix ending in '-', '_' or '.'"
+        )
     return folder / "nodes.csv", folder / "edges.csv"
+
+
+def check_export_path(fmt: str, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`OutputNotWritable` unless an export in *fmt* can be written to *path*
+    (checked before the store is read)."""
+    if fmt == "neo4j-admin":  # a folder (graph/neo4j_admin.py says which folders it takes)
+        folder = Path(os.fspath(path))
+        if folder.exists() and not folder.is_dir():
+            raise OutputNotWritable(
+                f"cannot write the neo4j-admin export to {folder}: it is a file, and the export "
+                "writes a folder"
+            )
+        targets: tuple[Path, ...] = (folder / "import.sh",)
+    else:
+        targets = csv_paths(path) if fmt == "csv" else (Path(os.fspath(path)),)
+    for target in targets:
+        check_writable(target)
 
 
 # -- GraphML / GEXF ---------------------------------------------------------------------------
@@ -299,7 +336,7 @@ def _graph(
             node_spells = _merge_spells(spans.get(n["id"], []))
             if node_spells:
                 data["spells"] = node_spells
-        G.add_node(n["id"], **data)
+        G.add_node(_xml(n["id"]), **{k: _xml(v) for k, v in data.items()})
     for r, rel in zip(rels, rel_props, strict=True):
         props = dict(rel)
         edge_key = props.get("id")
@@ -314,19 +351,36 @@ def _graph(
                 data["spells"] = [(start, end)]
         else:
             data = {**props, "type": r["type"]}
-        G.add_edge(r["source"], r["target"], key=edge_key, **data)
+        G.add_edge(
+            _xml(r["source"]),
+            _xml(r["target"]),
+            key=_xml(edge_key),
+            **{k: _xml(v) for k, v in data.items()},
+        )
     return G
 
 
 @contextmanager
 def _binary_out(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Standard output for ``-``, else the file, replaced only once it is whole."""
     if os.fspath(path) == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
+    with atomic_output(path) as f:
         yield f
+
+
+#: What XML 1.0 forbids in a document: C0 controls but tab, LF and CR; lone surrogates;
+#: U+FFFE and U+FFFF.  No escape can write them, so GraphML and GEXF show U+FFFD instead.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(value: Any) -> Any:
+    """*value* with what XML 1.0 cannot hold replaced by U+FFFD (text only)."""
+    if isinstance(value, str) and _NOT_XML.search(value):
+        return _NOT_XML.sub("\ufffd", value)
+    return value
 
 
 def export(
@@ -353,6 +407,10 @@ def export(
 
     Notes
     -----
+    * Every file is checked writable before the store is read, written to a temporary file
+      in its directory, fsynced and renamed: a failure leaves an earlier export as it was
+      (:mod:`civicgraph.graph.outfile`).  A path that cannot be written raises
+      :class:`~civicgraph.graph.errors.OutputNotWritable`.
     * **jsonl** -- first one line per node,
       ``{"kind":"node","id":…,"labels":[…all labels, sorted],"properties":{…}}``, then one
       per relationship, ``{"kind":"relationship","type":…,"source":…,"target":…,
@@ -363,12 +421,16 @@ def export(
     * **csv** -- ``nodes.csv``: ``id, label`` (the specific label), ``name, sources``, then
       the other properties; ``edges.csv``: ``source, target, type, start, end, sources``,
       then the other properties (not the derived relationship ``id``).  Lists are joined
-      with ``|``, booleans written ``true``/``false``, missing values left empty.
+      with ``|``, booleans written ``true``/``false``, missing values left empty.  A text
+      cell a spreadsheet would evaluate gets a leading ``'``
+      (:func:`~civicgraph.graph.output.spreadsheet_safe`), which ``civicgraph load`` removes.
     * **graphml** and **gexf** -- a multigraph: one edge per relationship, keyed by its
       ``id``.  Lists are joined with ``|``.  A node's ``label`` is its ``name`` (what
       Gephi shows); ``category`` is its specific label and ``labels`` all of them.
       GraphML edges carry ``type``; GEXF edges carry it as ``label`` and ``rel_type``,
-      because GEXF reserves ``type`` for directed/undirected.
+      because GEXF reserves ``type`` for directed/undirected.  A character XML 1.0 cannot
+      hold (a control character other than tab and line breaks, U+FFFE, U+FFFF) is written
+      as U+FFFD, so the file always parses; the JSON Lines export keeps it.
     * **gexf** only -- the graph is dynamic (``timeformat="date"``): each edge has one
       spell from its relationship's ``start`` to its ``end`` (either may be open); each
       node has the union of its relationships' spells, or none (always present) when it
@@ -384,6 +446,7 @@ def export(
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     as_of = _check_date(as_of)
+    check_export_path(fmt, path)
     nodes, rels = _dump(store, as_of)
     paths: list[str] = []
     if fmt == "jsonl":
@@ -397,9 +460,14 @@ def export(
 
         paths += write_neo4j_admin(*_without_derived(store, nodes, rels), path)
     elif fmt == "csv":
-        node_path, edge_path = _csv_paths(path)
-        _write_csv(node_path, _node_rows(nodes), NODE_HEAD)
-        _write_csv(edge_path, _edge_rows(rels), EDGE_HEAD)
+        node_path, edge_path = csv_paths(path)
+        # Both files are written whole before either replaces an earlier export.
+        with (
+            atomic_output(node_path, text=True, newline="") as nf,
+            atomic_output(edge_path, text=True, newline="") as ef,
+        ):
+            _write_csv(nf, _node_rows(nodes), NODE_HEAD)
+            _write_csv(ef, _edge_rows(rels), EDGE_HEAD)
         paths += [str(node_path), str(edge_path)]
     else:
         G = _graph(nodes, rels, fmt, as_of)

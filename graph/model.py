@@ -13,6 +13,8 @@ statement after :meth:`Model.check_label` / :meth:`Model.check_type` accepted th
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,10 +33,16 @@ from .paths import schema_path
 
 __all__ = [
     "PROPERTY_KEY",
+    "PROPERTY_TYPES",
     "RELATIONSHIP_PROPERTIES",
+    "RESERVED_NAMES",
     "Model",
     "NodeSchema",
     "RelSchema",
+    "check_id",
+    "check_keys",
+    "check_reserved",
+    "known_name",
     "load_model",
     "relationship_id",
 ]
@@ -46,6 +54,23 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 #: What every relationship carries besides its type file's ``properties``: its identity
 #: (:func:`relationship_id`) and its sources (nodes get theirs from ``Entity.yaml``).
 RELATIONSHIP_PROPERTIES = ("id", "sources")
+
+#: Names that mean one thing wherever they are written: a record's own fields (its id,
+#: label, type, ends, dates and sources).  A property may hold one only where it *is* that
+#: field (:data:`_OWN_FIELDS`); anything else would let data move or hide structure (a
+#: ``target`` property that re-points a relationship, a ``label`` a CSV export drops).
+RESERVED_NAMES = ("id", "label", "labels", "type", "source", "target", "start", "end", "sources")
+_RESERVED = frozenset(RESERVED_NAMES)
+#: The reserved names each kind of record keeps among its properties, spelled so.  A
+#: relationship's ``id`` is derived (:func:`relationship_id`), set by the store itself.
+_OWN_FIELDS = {False: frozenset({"id", "sources"}), True: frozenset({"start", "end", "sources"})}
+#: ``types:`` values a schema file may declare for a property.
+PROPERTY_TYPES = {
+    "string": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,9 @@ class NodeSchema:
         prefix = self.bare_id_prefix or (self.id_prefix[0] if len(self.id_prefix) == 1 else None)
         return None if prefix is None else prefix + bare
 
+    #: declared property types (``types:`` in the YAML): property → a PROPERTY_TYPES key
+    types: Mapping[str, str] = field(default_factory=dict)
+
 
 @dataclass(frozen=True)
 class RelSchema:
@@ -91,6 +119,8 @@ class RelSchema:
         """Whether the relationship holds for a period (its schema declares ``start``)."""
         return "start" in self.properties
 
+    types: Mapping[str, str] = field(default_factory=dict)
+
 
 @dataclass
 class Model:
@@ -103,6 +133,7 @@ class Model:
 
     nodes: dict[str, NodeSchema] = field(default_factory=dict)
     relationships: dict[str, RelSchema] = field(default_factory=dict)
+    _types: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     # -- allow-list -------------------------------------------------------
     @property
@@ -186,9 +217,36 @@ class Model:
             out.update(s.required, s.properties, s.derived)
         return frozenset(out)
 
+    def property_types(self, name: str) -> Mapping[str, str]:
+        """The property types the schema declares for a label (with ``Entity``'s and
+        ``Actor``'s) or a relationship type; properties it does not declare are absent.
+
+        A declared type decides how text formats read the property (a ``siren`` stays
+        text, whatever its column holds) and which values a record may give it.
+
+        >>> load_model().property_types("City")["siren"]
+        'string'
+        """
+        cached = self._types.get(name)
+        if cached is None:
+            if name in self.relationships:
+                cached = dict(self.relationships[name].types)
+            else:
+                schema = self.nodes[self.check_label(name)]
+                cached = {}
+                for parent in ("Entity", "Actor"):
+                    if parent in self.nodes and (parent == "Entity" or schema.actor):
+                        cached.update(self.nodes[parent].types)
+                cached.update(schema.types)
+            self._types[name] = cached
+        return cached
+
     # -- validation -------------------------------------------------------
     def validate_node(self, label: str, props: dict[str, Any]) -> None:
-        """Check a node's required properties, id prefix and property keys."""
+        """Check a node's required properties, id prefix, property keys and declared types.
+
+        The id itself (Unicode form, forbidden characters) is checked by :func:`check_id`.
+        """
         schema = self.nodes[self.check_label(label)]
         if schema.abstract:
             raise UnknownLabel(f"label {label!r} is abstract; use one of {', '.join(self.labels)}")
@@ -208,17 +266,19 @@ class Model:
             value = props.get(key)
             if value is None or value == "":
                 raise InvalidProperty(f"{label} {node_id!r} lacks required property {key!r}")
-        for key in props:
-            check_property_key(key)
+        check_keys(props, relationship=False)
         if schema.derived:
             _refuse_derived(label, schema.derived, props)
+        _check_types(self.property_types(label), props)
 
     def validate_relationship(self, rel_type: str, props: dict[str, Any]) -> None:
+        """Check a relationship's property keys (never one of its own fields' names but
+        ``start``, ``end`` and ``sources``), derived properties and declared types."""
         schema = self.relationships[self.check_type(rel_type)]
-        for key in props:
-            check_property_key(key)
+        check_keys(props, relationship=True)
         if schema.derived:
             _refuse_derived(rel_type, schema.derived, props)
+        _check_types(self.property_types(rel_type), props)
 
 
 #: What to load instead of a derived property, where there is an input for it.
@@ -232,6 +292,131 @@ def _refuse_derived(name: str, derived: tuple[str, ...], props: dict[str, Any]) 
             raise InvalidProperty(
                 f"{name} property {key!r} is derived by civicgraph, not loaded: {hint}"
             )
+
+
+def check_keys(props: dict[str, Any], *, relationship: bool) -> None:
+    """Check every key of *props*: an identifier (:func:`check_property_key`), and not a
+    reserved name this kind of record cannot hold (:func:`check_reserved`)."""
+    good = _GOOD_FOR[relationship]
+    for key in props:
+        if key not in good:  # loads check the same few names millions of times
+            check_property_key(key)
+            check_reserved(key, relationship=relationship)
+            if len(good) < 10_000:
+                good.add(key)
+
+
+_GOOD_FOR: dict[bool, set[str]] = {False: set(), True: set()}
+
+
+def _check_types(types: Mapping[str, str], props: dict[str, Any]) -> None:
+    for key, kind in types.items():
+        value = props.get(key)
+        if value is None:
+            continue
+        ok = (
+            isinstance(value, str)
+            if kind == "string"
+            else isinstance(value, bool)
+            if kind == "bool"
+            else not isinstance(value, bool)
+            and isinstance(value, int | float if kind == "float" else int)
+        )
+        if not ok:
+            raise InvalidProperty(
+                f"property {key!r} must be {PROPERTY_TYPES[kind]} (the schema says {kind}), "
+                f"not {value!r}"
+            )
+
+
+def known_name(key: str, *, relationship: bool) -> str:
+    """*key* spelled as civicgraph spells it when it names one of the record's own fields in
+    another case (``Start``, ``END``, ``Sources``); any other key unchanged.
+
+    Columns of tabular files (CSV headers, GraphML attributes, mapping properties) go
+    through this, so ``Start`` is the relationship's start, not a property beside it.
+
+    >>> known_name("Start", relationship=True), known_name("Sources", relationship=False)
+    ('start', 'sources')
+    >>> known_name("Name", relationship=False)
+    'Name'
+    """
+    low = key.lower()
+    return low if low != key and low in _OWN_FIELDS[relationship] else key
+
+
+def check_reserved(key: str, *, relationship: bool) -> str:
+    """Return *key* unless it is a reserved name (:data:`RESERVED_NAMES`, in any case) that a
+    property of this kind of record cannot hold; then raise :class:`InvalidProperty`.
+
+    >>> check_reserved("start", relationship=True)
+    'start'
+    >>> check_reserved("Target", relationship=True)
+    Traceback (most recent call last):
+    ...
+    civicgraph.graph.errors.InvalidProperty: property 'Target' is reserved: a relationship's ends come only from its own source and target fields; rename the property
+    """
+    low = key.lower()
+    if low not in _RESERVED or key in _OWN_FIELDS[relationship]:
+        return key
+    if low in _OWN_FIELDS[relationship]:
+        why = f"write it {low!r}"
+    elif relationship and low in ("source", "target"):
+        why = "a relationship's ends come only from its own source and target fields"
+    elif relationship and low == "id":
+        why = "a relationship's id is derived from its type, ends and start"
+    elif low in ("label", "labels", "type"):
+        what = "relationship's type" if relationship else "node's label"
+        why = f"a {what} comes only from its own field"
+    elif low == "id":
+        why = "write the node's id as 'id'"
+    else:
+        why = f"{low!r} is a field of relationships, not of nodes"
+    if low not in _OWN_FIELDS[relationship]:
+        why += "; rename the property"
+    raise InvalidProperty(f"property {key!r} is reserved: {why}")
+
+
+#: What an id may not hold: the list separator ``|`` (lists are joined with it in CSV,
+#: GraphML and GEXF, and a relationship's identity joins its ends with it), C0 and C1
+#: control characters, and invisible format characters (bidirectional overrides,
+#: zero-width spaces, the byte-order mark).
+_ID_FORBIDDEN = re.compile(
+    "[|\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def check_id(value: str, *, what: str = "id") -> str:
+    """Return the id *value* in Unicode NFC, or raise :class:`InvalidId` if it holds ``|`` or
+    a control or format character.
+
+    Ids are compared as strings: ``person:carême`` typed with a combining accent (NFD)
+    would be another node, so every id is stored, and looked up, in NFC.
+
+    >>> check_id("person:care\u0302me") == "person:car\u00eame"
+    True
+    >>> check_id("org:a|b")
+    Traceback (most recent call last):
+    ...
+    civicgraph.graph.errors.InvalidId: id 'org:a|b' contains '|': an id cannot hold '|' (the list separator) or control characters
+    """
+    if value.isascii() and value.isprintable() and "|" not in value:
+        return value  # most ids: nothing to normalise, nothing forbidden
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    found = _ID_FORBIDDEN.search(value)
+    char = found.group() if found else None
+    if char is None and not value.isascii():
+        char = next(
+            (c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")), None
+        )
+    if char is not None:
+        raise InvalidId(
+            f"{what} {value!r} contains {char!r}: an id cannot hold '|' (the list separator) "
+            "or control characters"
+        )
+    return value
 
 
 def check_property_key(key: str) -> str:
@@ -281,6 +466,18 @@ def _pattern(value: Any, file: Path) -> str | None:
     return str(value)
 
 
+def _types(value: Any, file: Path) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and v in PROPERTY_TYPES for k, v in value.items()
+    ):
+        raise InvalidModel(
+            f"{file.name}: 'types' must map property names to one of {', '.join(PROPERTY_TYPES)}"
+        )
+    return dict(value)
+
+
 @lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> Model:
     """Load the schema folder once (cached) and return the :class:`Model`."""
@@ -314,6 +511,7 @@ def load_model(path: str | None = None) -> Model:
                 id_rule=data.get("id_rule"),
                 id_example=data.get("id_example"),
                 bare_id_prefix=data.get("bare_id_prefix"),
+                types=_types(data.get("types"), file),
             )
         elif "type" in data:
             raw_edges.append((file, data))
@@ -337,5 +535,6 @@ def load_model(path: str | None = None) -> Model:
             target=target,
             properties=_tuple(data.get("properties"), file, "properties"),
             derived=_tuple(data.get("derived"), file, "derived"),
+            types=_types(data.get("types"), file),
         )
     return model

@@ -1,19 +1,133 @@
-"""Formatting rows for people (a table that fits the terminal) and for scripts (CSV, JSON)."""
+"""Formatting rows for people (a table that fits the terminal) and for scripts (CSV, JSON).
+
+Two rules protect whoever reads the output (:func:`spreadsheet_safe`, :func:`terminal_safe`):
+every CSV cell civicgraph writes that a spreadsheet would evaluate as a formula is written
+as text, and a table on the terminal carries no terminal control sequence from the data.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from typing import Any
 
 from .records import to_plain
 
-__all__ = ["format_rows", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "CsvLines",
+    "format_rows",
+    "from_spreadsheet_safe",
+    "spreadsheet_cell",
+    "spreadsheet_safe",
+    "terminal_safe",
+]
 
 FORMATS = ("table", "csv", "json")
+
+
+# -- CSV for spreadsheets ------------------------------------------------------------------
+#: What makes a spreadsheet evaluate a cell (OWASP, "CSV Injection"): a leading ``=``,
+#: ``+``, ``-`` or ``@`` starts a formula; a leading tab or carriage return hides one.
+SPREADSHEET_ACTIVE = frozenset("=+-@\t\r")
+#: A cell that reads back with one ``'`` less: ``'`` (one or more) then an active character.
+_QUOTED_ACTIVE = re.compile(r"'+[=+\-@\t\r]")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """*text* as a CSV cell no spreadsheet evaluates: OWASP's leading ``'`` when needed.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'`` (Excel and LibreOffice then show it as text, without the quote).  So that
+    :func:`from_spreadsheet_safe` can always undo it, a cell that already starts with
+    ``'`` followed (after more quotes) by one of those characters gets one more ``'``.
+    Every other cell is unchanged.  Numbers are not text: write them as they are.
+
+    >>> print(spreadsheet_safe('=HYPERLINK("http://evil.example")'))
+    '=HYPERLINK("http://evil.example")
+    >>> spreadsheet_safe("'=1"), spreadsheet_safe("'s-Hertogenbosch"), spreadsheet_safe("Lyon")
+    ("''=1", "'s-Hertogenbosch", 'Lyon')
+    """
+    if text and (text[0] in SPREADSHEET_ACTIVE or _QUOTED_ACTIVE.match(text)):
+        return "'" + text
+    return text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """The value :func:`spreadsheet_safe` was given: one leading ``'`` fewer on a cell that
+    starts with ``'`` (one or more) then ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return; any other cell unchanged.  civicgraph's CSV readers read every cell this way.
+
+    >>> cells = ["=1", "'=1", "''+", "'a", "-", "a=b"]
+    >>> all(from_spreadsheet_safe(spreadsheet_safe(v)) == v for v in cells)
+    True
+    """
+    return text[1:] if text[:1] == "'" and _QUOTED_ACTIVE.match(text) else text
+
+
+def spreadsheet_cell(value: Any, text: str) -> str:
+    """*text*, the CSV rendering of *value*, made safe unless *value* is a number.
+
+    >>> spreadsheet_cell(-5, "-5"), spreadsheet_cell("-5", "-5")
+    ('-5', "'-5")
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return text
+    return spreadsheet_safe(text)
+
+
+class CsvLines:
+    r"""Format CSV rows ending in ``\n``, quoting every field that holds ``\r`` or ``\n``.
+
+    Python 3.11's ``csv.writer`` with ``lineterminator="\n"`` leaves a field holding a lone
+    ``\r`` unquoted, and such a row splits in two when read back; rows ended with ``\r\n``
+    quote both characters, so each row is formatted that way and its ending replaced.
+
+    >>> CsvLines()(["a\rb", "c"])
+    '"a\rb",c\n'
+    """
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def __call__(self, cells: Sequence[str]) -> str:
+        self._buf.seek(0)
+        self._buf.truncate(0)
+        self._writer.writerow(cells)
+        return self._buf.getvalue()[:-2] + "\n"
+
+
+# -- the terminal ---------------------------------------------------------------------------
+#: Terminal control sequences (ECMA-48): CSI (colours, cursor moves, screen clearing), OSC
+#: (window titles, hyperlinks, clipboard writes), DCS/SOS/PM/APC strings, other escapes, in
+#: their 7-bit (ESC …) and 8-bit (C1) forms; then any control character left, and the
+#: bidirectional overrides, which reorder what is shown.
+_TERMINAL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC…
+    r"|\x1b[ -/]*[0-~]?"  # other escapes
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+_SPACES = re.compile(r"[\t\n\r]+")
+
+
+def terminal_safe(text: str) -> str:
+    r"""*text* without terminal control sequences: shown, never obeyed, by a terminal.
+
+    Escape sequences are removed whole and other control characters dropped; tabs and line
+    breaks become a space, so a value stays on its row.
+
+    >>> terminal_safe("Lyon\x1b]0;pwned\x07\x1b[31m red\x1b[0m\nnext")
+    'Lyon red next'
+    """
+    if text.isprintable():
+        return text
+    return _TERMINAL.sub("", _SPACES.sub(" ", text))
 
 
 def _cell(value: Any) -> str:
@@ -48,12 +162,11 @@ def format_rows(
             + "\n"
         )
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
+        line = CsvLines()
+        out = [line([spreadsheet_safe(c) for c in cols])]
         for r in rows:
-            w.writerow([_cell(r.get(c)) for c in cols])
-        return buf.getvalue()
+            out.append(line([spreadsheet_cell(to_plain(r.get(c)), _cell(r.get(c))) for c in cols]))
+        return "".join(out)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     from tabulate import tabulate
@@ -61,7 +174,8 @@ def format_rows(
     if not rows:
         return "(no rows)\n"
     width = width or shutil.get_terminal_size((120, 24)).columns
-    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    cells = [[terminal_safe(_cell(r.get(c))) for c in cols] for r in rows]
+    cols = [terminal_safe(c) for c in cols]
     # Share the width among columns: narrow ones keep their size, wide ones are cut.
     budget = max(width - 3 * len(cols), 10 * len(cols))
     natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]

@@ -13,20 +13,30 @@ import hashlib
 import json
 import math
 import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .backends.base import GraphBackend
-from .errors import ConfigurationError, InvalidProperty, LoadError
-from .model import Model, load_model, relationship_id
+from .errors import (
+    ConfigurationError,
+    InvalidProperty,
+    LoadError,
+    ReadOnlyStore,
+    StoreNotFound,
+)
+from .model import Model, check_id, check_reserved, load_model, relationship_id
 
 __all__ = [
     "DEFAULT_DB",
     "PreparedWrite",
     "Store",
     "WriteCounts",
+    "check_row_ids",
     "chunks",
     "clean_props",
     "indexed_labels",
@@ -140,6 +150,16 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
         else:
             raise InvalidProperty(f"property {key!r}: cannot store a {type(value).__name__}")
     return out
+
+
+def check_row_ids(props: dict[str, Any]) -> None:
+    """A row's ``id`` and ``sources`` as :func:`~civicgraph.graph.model.check_id` wants them
+    (NFC; no ``|``, no control characters), in place."""
+    if type(props.get("id")) is str:
+        props["id"] = check_id(props["id"])
+    sources = props.get("sources")
+    if type(sources) is list:
+        props["sources"] = [check_id(x, what="source id") if type(x) is str else x for x in sources]
 
 
 def label_clash(
@@ -327,9 +347,14 @@ class Store:
 
     backend: GraphBackend
     model: Model = field(default_factory=load_model)
+    #: why the store cannot be written (its directory is read-only), else None
+    read_only: str | None = None
+    #: the store directory a read-only store was copied from (see :func:`open_store`)
+    origin: str | None = None
     _schema_ready: bool = False
     _lock_fd: int | None = field(default=None, repr=False)
     _lock_depth: int = field(default=0, repr=False)
+    _cleanup: Callable[[], None] | None = field(default=None, repr=False)
 
     # -- context ----------------------------------------------------------
     def __enter__(self) -> Store:
@@ -339,7 +364,37 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.backend.close()
+        """Close the store; the engine stops if this process started it.
+
+        Another process may be writing through this process's embedded engine (it joined
+        it, and holds the store's write lock): the engine ends with this process, so closing
+        first waits for that write to finish — holding the write lock while the engine
+        stops, so that no later writer starts on it.  The next writer then starts its own.
+        """
+        try:
+            if self._lock_fd is None and self._owns_engine():
+                fd = os.open(Path(self.location) / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    _flock(
+                        fd,
+                        "another process is writing to this store through this one's engine; waiting for it to finish…",
+                    )
+                    self.backend.close()
+                finally:
+                    os.close(fd)  # releases the lock
+        finally:
+            self.backend.close()
+            if self._cleanup is not None:
+                self._cleanup()
+                self._cleanup = None
+
+    def _owns_engine(self) -> bool:
+        return (
+            self.read_only is None
+            and getattr(self.backend, "engine_pid", None) is not None
+            and not getattr(self.backend, "shared", True)
+            and Path(self.location).is_dir()
+        )
 
     @property
     def engine(self) -> str:
@@ -347,7 +402,14 @@ class Store:
 
     @property
     def location(self) -> str:
-        return self.backend.location
+        return self.origin or self.backend.location
+
+    def _check_writable(self) -> None:
+        if self.read_only is not None:
+            raise ReadOnlyStore(
+                f"the store {self.location} is read-only ({self.read_only}): civicgraph can "
+                "read it but not write to it; copy it somewhere writable to load into it"
+            )
 
     # -- running Cypher ----------------------------------------------------
     def query(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -356,6 +418,7 @@ class Store:
 
     def execute(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a statement that may write."""
+        self._check_writable()
         return self.backend.run(cypher, params, write=True)
 
     def setup_schema(self) -> None:
@@ -410,12 +473,14 @@ class Store:
         """Hold the store's write lock (re-entrant); yield whether it is exclusive.
 
         On the embedded engine this is an ``flock`` on ``write.lock`` in the store directory,
-        which every civicgraph writer (loads, ``upsert_*``) takes.  While a process holds it,
+        which every civicgraph writer (loads, ``upsert_*``) takes; a writer that must wait
+        says so on stderr (``another load is writing to this store; waiting…``).  While a process holds it,
         an id it has checked is absent stays absent, so it may ``CREATE`` those nodes and
         their relationships instead of ``MERGE``-ing them: half the engine's time for a new
         register (486,721 councillors: 78 s → 39 s).  Elsewhere (Neo4j, a FalkorDB server)
         nothing is locked and every write is a ``MERGE``.
         """
+        self._check_writable()
         loc = Path(self.location)
         if self.engine != "falkordb" or not loc.is_dir():
             yield False
@@ -423,7 +488,12 @@ class Store:
         if self._lock_fd is None:
             fd = os.open(loc / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                _flock(fd, "another load is writing to this store; waiting…")
+                # The engine this process joined may have stopped while it waited: its owner
+                # holds the write lock while stopping it.  Start or join the current one.
+                rejoin = getattr(self.backend, "rejoin", None)
+                if rejoin is not None:
+                    rejoin()
             except BaseException:
                 os.close(fd)
                 raise
@@ -485,6 +555,7 @@ class Store:
         for row in batch:
             props = row if validated else clean_props(row)
             if not validated:
+                check_row_ids(props)
                 self.model.validate_node(label, props)
             prev = merged.get(props["id"])
             if prev is None:
@@ -517,9 +588,16 @@ class Store:
     def upsert_relationship(
         self, rel_type: str, source: str, target: str, props: dict[str, Any] | None = None
     ) -> WriteCounts:
-        """Create or update one relationship; see :meth:`upsert_relationships`."""
+        """Create or update one relationship; see :meth:`upsert_relationships`.
+
+        Its ends are *source* and *target*: a property named like them is refused, never
+        used as an end.
+        """
+        for key in props or {}:
+            if key != "id":  # checked against the derived id
+                check_reserved(key, relationship=True)
         return self.upsert_relationships(
-            rel_type, [{"source": source, "target": target, **(props or {})}]
+            rel_type, [{**(props or {}), "source": source, "target": target}]
         )
 
     def upsert_relationships(
@@ -565,10 +643,19 @@ class Store:
                 raise LoadError("relationship without a source id", field="source")
             if not isinstance(target, str) or not target:
                 raise LoadError("relationship without a target id", field="target")
+            given = None
             if not validated:
+                source, target = check_id(source, what="source"), check_id(target, what="target")
                 props = clean_props(props)
+                given = props.pop("id", None)  # derived: only its own value is accepted
+                check_row_ids(props)
                 self.model.validate_relationship(rel_type, props)
             rid = relationship_id(rel_type, source, target, props.get("start"))
+            if given is not None and given != rid:
+                raise InvalidProperty(
+                    f"property 'id' is reserved: a relationship's id is derived from its type, "
+                    f"ends and start ({rid!r}), not {given!r}"
+                )
             props["id"] = rid
             prev = merged.get(rid)
             if prev is None:
@@ -665,17 +752,30 @@ class Store:
             "engine": self.engine,
             "version": self.backend.version(),
             "location": self.location,
+            **({"read_only": self.read_only} if self.read_only else {}),
             "nodes": nodes,
             "relationships": rels,
             **counts,
         }
 
 
+def _flock(fd: int, waiting: str) -> None:
+    """Take an exclusive ``flock`` on *fd*; if another process holds it, say *waiting* on
+    stderr first, then wait."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"civicgraph: {waiting}", file=sys.stderr, flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
 def _sorted(d: dict[str, Any] | None) -> dict[str, Any]:
     return {k: d[k] for k in sorted(d)} if d else {}
 
 
-def open_store(target: str | os.PathLike[str] | None = None, **options: Any) -> Store:
+def open_store(
+    target: str | os.PathLike[str] | None = None, *, create: bool = True, **options: Any
+) -> Store:
     """Open a store from a path or URI.
 
     * ``neo4j://…``, ``neo4j+s://…``, ``bolt://…`` → Neo4j (credentials from ``NEO4J_*``);
@@ -683,6 +783,14 @@ def open_store(target: str | os.PathLike[str] | None = None, **options: Any) -> 
     * anything else → the embedded engine on that directory (default ``civicgraph.db``).
 
     With *target* ``None``: ``CIVICGRAPH_DB``, then ``NEO4J_URI``, then ``civicgraph.db``.
+
+    ``create=False`` (what every command that only reads passes) never makes a store: a
+    path with no store raises :class:`StoreNotFound`, and nothing is created.
+
+    A store whose directory cannot be written (a read-only mount, another user's files)
+    opens *read-only*: the engine runs on a private copy of its data in a temporary
+    directory (removed on close), so reads answer as usual, and every write raises
+    :class:`ReadOnlyStore` (see :attr:`Store.read_only`).
     """
     if target is None:
         target = os.environ.get("CIVICGRAPH_DB") or os.environ.get("NEO4J_URI") or DEFAULT_DB
@@ -708,6 +816,69 @@ def open_store(target: str | os.PathLike[str] | None = None, **options: Any) -> 
         )
     else:
         from .backends.falkordb import FalkorDBBackend
+        from .engine import MARKER
 
-        backend = FalkorDBBackend.embedded(Path(text), **options)
+        path = Path(text)
+        if not (path / MARKER).is_file():
+            if not create:
+                raise StoreNotFound(
+                    f"no civicgraph store at {text} (create one with civicgraph load or "
+                    "civicgraph demo)"
+                    if not path.exists() or (path.is_dir() and not any(path.iterdir()))
+                    else f"{text} is not a civicgraph store (it has no {MARKER}): give a "
+                    "store directory with --db"
+                )
+        elif not _writable(path):
+            return _open_read_only(path, options)
+        backend = FalkorDBBackend.embedded(path, **options)
     return Store(backend)
+
+
+def _writable(path: Path) -> bool:
+    """Can the engine write in the store directory (``access(2)`` also sees read-only
+    mounts, which permission bits do not show to root)?"""
+    data = path / "data"
+    return os.access(path, os.W_OK) and (not data.exists() or os.access(data, os.W_OK))
+
+
+def _open_read_only(path: Path, options: dict[str, Any]) -> Store:
+    """A read-only store directory, read through an engine on a private copy of its data.
+
+    The embedded engine writes beside its data (its append-only file, its log) even to
+    answer reads, so it cannot run on a read-only directory itself.  Copying costs the
+    store's size in temporary space and time once per open (about 0.1 s for the demo).
+    """
+    from .backends.falkordb import FalkorDBBackend
+    from .engine import MARKER
+
+    try:
+        read_only = os.statvfs(path).f_flag & os.ST_RDONLY
+    except OSError:
+        read_only = 0
+    why = "its file system is mounted read-only" if read_only else "its directory is not writable"
+    tmp = Path(tempfile.mkdtemp(prefix="civicgraph-ro-"))
+    try:
+        copy = tmp / path.name
+        copy.mkdir()
+        shutil.copy2(path / MARKER, copy / MARKER)
+        if (path / "data").is_dir():
+            shutil.copytree(
+                path / "data", copy / "data", ignore=shutil.ignore_patterns("engine.log")
+            )
+        backend = FalkorDBBackend.embedded(copy, **options)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ReadOnlyStore(
+            f"the store {path} is read-only ({why}) and could not be copied to read it: "
+            f"{exc.strerror or exc} ({exc.filename or tmp}); set TMPDIR to a directory with "
+            "room for a copy"
+        ) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Store(
+        backend,
+        read_only=why,
+        origin=str(path),
+        _cleanup=lambda: shutil.rmtree(tmp, ignore_errors=True),
+    )

@@ -34,6 +34,7 @@ import numpy as np
 
 from . import dates
 from .model import load_model
+from .outfile import atomic_output
 from .records import Node, Relationship
 from .records import Path as GraphPath
 
@@ -539,8 +540,8 @@ def render(
     )
     page = _page(net, meta, title)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    with atomic_output(out) as f:  # an earlier page survives a failed write
+        f.write(page.encode("utf-8"))
     return out
 
 

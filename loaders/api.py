@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from civicgraph.graph.derive import derive, needed_after
-from civicgraph.graph.errors import LoadError
+from civicgraph.graph.errors import LoadError, OutputNotWritable
+from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
 from .base import LoadSummary, NodeRecord, RelRecord, run_load, write_report
@@ -105,6 +106,8 @@ def load(
     for f in files:
         if not f.exists():
             raise LoadError("file not found", file=str(f))
+    if report is not None:
+        check_writable(report)  # before anything is written to the store
     sources: list[dict[str, Any]] = []
     bare = BareIds()
 
@@ -173,5 +176,13 @@ def load(
     summary.derived = derive(store, only=needed_after(written)).as_dict()
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
-        write_report(report, summary.rejects, review)
+        try:
+            write_report(report, summary.rejects, review)
+        except OutputNotWritable as exc:  # checked before the load, but a disk can fill up
+            t = summary.totals()
+            raise OutputNotWritable(
+                f"the load was committed (read {summary.read}, created {t.created}, updated "
+                f"{t.updated}, unchanged {t.unchanged}, rejected {summary.rejected}), but its "
+                f"report was not written: {exc}"
+            ) from None
     return summary

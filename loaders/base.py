@@ -26,6 +26,7 @@ How a load keeps the graph whole
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import hashlib
 import json
@@ -34,6 +35,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,13 +43,22 @@ from pathlib import Path
 from typing import Any
 
 from civicgraph.graph import dates
-from civicgraph.graph.errors import CivicgraphError, LoadError
-from civicgraph.graph.model import relationship_id
+from civicgraph.graph.errors import (
+    CivicgraphError,
+    InvalidId,
+    LoadError,
+    PartialLoad,
+    WorkFileError,
+)
+from civicgraph.graph.model import check_id, check_keys, relationship_id
+from civicgraph.graph.outfile import atomic_output
+from civicgraph.graph.output import spreadsheet_cell
 from civicgraph.graph.store import (
     PreparedWrite,
     Store,
     WriteCounts,
     _merge_props,
+    check_row_ids,
     chunks,
     clean_props,
     label_clash,
@@ -190,6 +201,11 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
                     break
     except CivicgraphError as exc:
         raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
+    _check_ids(rec)
+    try:  # names before values: a reserved name is refused whatever it holds
+        check_keys(rec.props, relationship=isinstance(rec, RelRecord))
+    except CivicgraphError as exc:
+        raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
     if not _DATE_KEYS.isdisjoint(rec.props):
         # One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored
         # as the first day with its precision beside it.
@@ -238,6 +254,36 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
         if quoted is not None:
             fld = quoted
         raise LoadError(msg, field=fld, **_where(rec)) from None
+
+
+def _check_ids(rec: NodeRecord | RelRecord) -> None:
+    """Ids in NFC, without ``|`` or control characters (:func:`check_id`): a relationship's
+    ends, the node's id and the source ids.  Ids of other types are left to validation."""
+    props = rec.props
+    if isinstance(rec, NodeRecord):  # the common case, inline: plain printable ASCII ids
+        ends: tuple[Any, ...] = (props.get("id"),)
+    else:
+        ends = (rec.source, rec.target)
+    sources = props.get("sources")
+    if all(type(x) is str and x.isascii() and x.isprintable() and "|" not in x for x in ends) and (
+        type(sources) is not list
+        or all(type(x) is str and x.isascii() and x.isprintable() and "|" not in x for x in sources)
+    ):
+        return
+    fld: str | None = None
+    try:
+        if isinstance(rec, RelRecord):
+            fld = "source"
+            if type(rec.source) is str:
+                rec.source = check_id(rec.source, what="source")
+            fld = "target"
+            if type(rec.target) is str:
+                rec.target = check_id(rec.target, what="target")
+            fld = None
+        check_row_ids(rec.props)
+    except InvalidId as exc:
+        fld = fld or ("sources" if str(exc).startswith("source id") else "id")
+        raise LoadError(str(exc), field=fld, **_where(rec)) from None
 
 
 class Journal:
@@ -392,25 +438,44 @@ class _Spool:
     writing, 0.7 GB as dicts in memory."""
 
     def __init__(self, folder: Path | None) -> None:
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        self.file = tempfile.TemporaryFile(dir=folder)  # closed by close()
+        self.folder = folder if folder is not None else Path(tempfile.gettempdir())
+        try:
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            self.file = tempfile.TemporaryFile(dir=folder)  # closed by close()
+        except OSError as exc:
+            raise self._error(exc) from None
         self.size = 0
+
+    def _error(self, exc: OSError) -> WorkFileError:
+        return WorkFileError(
+            f"cannot write the load's validation spool in {self.folder}: "
+            f"{exc.strerror or exc}; free some space there and run the load again "
+            "(nothing was written to the store)"
+        )
 
     def put(self, props: dict[str, Any]) -> tuple[int, int]:
         data = marshal.dumps(props)
-        self.file.write(data)
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            raise self._error(exc) from None
         where = (self.size, len(data))
         self.size += len(data)
         return where
 
     def get(self, offset: int, length: int) -> dict[str, Any]:
-        self.file.flush()
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
         props: dict[str, Any] = marshal.loads(os.pread(self.file.fileno(), length, offset))
         return props
 
     def close(self) -> None:
-        self.file.close()
+        # A temporary, dropped on close: a flush failing now (a full disk) loses nothing.
+        with contextlib.suppress(OSError):
+            self.file.close()
 
 
 class _Table:
@@ -704,11 +769,17 @@ def _write(
     """Phase 3: journal and write the planned batches in order (see the module docstring)."""
     plan, name = staged.plan, summary.name
     key = _fingerprint(name, plan, batch_size)
-    journal = Journal(journal_dir(store), key)
-    if resume:
-        journal.read()
-    else:
-        journal.reset()
+    try:
+        journal = Journal(journal_dir(store), key)
+        if resume:
+            journal.read()
+        else:
+            journal.reset()
+    except OSError as exc:
+        raise WorkFileError(
+            f"cannot write the load journal in {journal_dir(store)}: {exc.strerror or exc}; "
+            "free some space there and run the load again (nothing was written to the store)"
+        ) from None
     total_rows = sum(len(b) for _, _, b in plan)
     bar = _progress(total_rows, name, progress)
     # The engine writes batch k while this thread plans batch k+1 (pre-read, merging,
@@ -719,11 +790,26 @@ def _write(
     from concurrent.futures import Future, ThreadPoolExecutor
 
     pending: list[tuple[Future[WriteCounts], WriteCounts, int, int]] = []
+    committed = [summary.resumed_batches, 0]  # batches, rows whose commit is journalled
+    failed = threading.Event()
+
+    def write(prepared: PreparedWrite, index: int) -> WriteCounts:
+        # Nothing after a failed batch: a relationship batch would find its ends missing,
+        # write nothing, and be journalled as done.
+        if failed.is_set():
+            raise _NotWritten
+        try:
+            return _write_batch(store, prepared, journal, index)
+        except BaseException:
+            failed.set()
+            raise
 
     def settle(keep: int) -> None:
         while len(pending) > keep:
             future, counts, index, rows = pending.pop(0)
             counts += future.result()
+            committed[0] += 1
+            committed[1] += rows
             bar.update(rows)
             if on_batch is not None:
                 on_batch(index)
@@ -738,17 +824,65 @@ def _write(
                 c = journal.planned.get(index, {})
                 counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
                 summary.resumed_batches += 1
+                committed[0] += 1
+                committed[1] += len(batch)
                 bar.update(len(batch))
                 continue
             prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
             settle(1)  # at most one batch in the engine while the next one is planned
-            future = writer.submit(_write_batch, store, prepared, journal, index)
+            future = writer.submit(write, prepared, index)
             pending.append((future, counts, index, len(batch)))
         settle(0)
         journal.append({"event": "finished", "summary": summary.as_dict()})
+    except Exception as exc:
+        writer.shutdown(wait=True)
+        for future, counts, _, rows in pending:  # batches that committed after the failure
+            if future.exception() is None:
+                counts += future.result()
+                committed[0] += 1
+                committed[1] += rows
+        raise _stopped(summary, committed, len(plan), total_rows, exc, store.location) from exc
     finally:
         writer.shutdown(wait=True)  # never leave a write running behind an error
         bar.close()
+
+
+class _NotWritten(Exception):
+    """A batch not sent because an earlier one failed."""
+
+
+def _stopped(
+    summary: LoadSummary,
+    committed: list[int],
+    batches: int,
+    rows: int,
+    exc: Exception,
+    location: str,
+) -> PartialLoad:
+    """The one-line error of a load that failed while writing: what it committed (batches,
+    rows, per label and type), the cause, and how to finish it."""
+    cause = str(exc) if isinstance(exc, CivicgraphError) else type(exc).__name__
+    if str(exc) and not isinstance(exc, CivicgraphError):
+        cause += f": {exc}"
+    if isinstance(exc, OSError):
+        cause = f"{exc.filename or 'a file'}: {exc.strerror or exc}"
+    done = [
+        f"{what} {c.created + c.updated + c.unchanged:,}"
+        for table in (summary.nodes, summary.relationships)
+        for what, c in sorted(table.items())
+        if c.created + c.updated + c.unchanged
+    ]
+    what = (
+        f"after committing {committed[0]} of {batches} batches ({committed[1]:,} of {rows:,} "
+        f"rows: {', '.join(done)})"
+        if committed[0]
+        else f"before any of its {batches} batches ({rows:,} rows) was fully committed"
+    )
+    return PartialLoad(
+        f"the load into {location} stopped {what}: {cause} — what was committed stays in the "
+        "store; run the same load again with --resume to finish it",
+        summary,
+    )
 
 
 def _prepare_batch(
@@ -769,7 +903,8 @@ def _prepare_batch(
     rows = []
     for k in batch:
         source, target = table.rows[k][:2]
-        rows.append({"source": source, "target": target, **table.props(k)})
+        # The ends last: they come from the record's own fields, never from a property.
+        rows.append({**table.props(k), "source": source, "target": target})
     return store.prepare_relationships(
         what, rows, validated=True, new_ids=staged.new_ids, ends_checked=True, known=staged.known
     )
@@ -814,29 +949,33 @@ def _short(rec: NodeRecord | RelRecord) -> str:
 def write_report(
     path: str | os.PathLike[str], rejects: Iterable[Reject], extra: Iterable[dict[str, Any]] = ()
 ) -> int:
-    """Write rejected and review rows to a CSV report; return how many rows."""
-    n = 0
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["kind", "file", "line", "field", "error", "record"])
-        w.writeheader()
-        for r in rejects:
+    """Write rejected and review rows to a CSV report; return how many rows.
+
+    The file is replaced only once written whole, and its text cells are safe to open in a
+    spreadsheet (:func:`~civicgraph.graph.output.spreadsheet_safe`): rejected rows hold
+    whatever the input held, formulas included.
+    """
+    head = ["kind", "file", "line", "field", "error", "record"]
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": "rejected",
+            "file": r.file,
+            "line": r.line,
+            "field": r.field,
+            "error": r.error,
+            "record": r.record,
+        }
+        for r in rejects
+    ]
+    rows += [{k: row.get(k) for k in head} for row in extra]
+    with atomic_output(path, text=True, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(head)
+        for row in rows:
             w.writerow(
-                {
-                    "kind": "rejected",
-                    "file": r.file,
-                    "line": r.line,
-                    "field": r.field,
-                    "error": r.error,
-                    "record": r.record,
-                }
+                ["" if row[k] is None else spreadsheet_cell(row[k], str(row[k])) for k in head]
             )
-            n += 1
-        for row in extra:
-            w.writerow(
-                {k: row.get(k) for k in ["kind", "file", "line", "field", "error", "record"]}
-            )
-            n += 1
-    return n
+    return len(rows)
 
 
 def iter_records(*sources: Iterable[NodeRecord | RelRecord]) -> Iterator[NodeRecord | RelRecord]:

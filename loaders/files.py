@@ -13,6 +13,25 @@ JSON Lines is civicgraph's own exchange format (``civicgraph export --format jso
 object per line, ``{"kind": "node", "id", "labels", "properties"}`` or
 ``{"kind": "relationship", "type", "source", "target", "properties"}``.  It round-trips
 exactly, so it is also the backup format.
+
+Rules every reader here follows (issue 19):
+
+* **Known columns in any case.**  ``Start``, ``END``, ``Sources``, ``ID`` are the columns
+  ``start``, ``end``, ``sources``, ``id`` (:func:`~civicgraph.graph.model.known_name`).
+* **Reserved names.**  A relationship's ends, type and id, and a node's label, come only from
+  their own fields; a property, column or attribute named ``id``, ``label``, ``labels``,
+  ``type``, ``source``, ``target``, ``start``, ``end`` or ``sources`` (any case) where it is
+  not that field is refused with one line (:func:`~civicgraph.graph.model.check_reserved`).
+  JSON Lines carries a node's id again in ``properties.id`` (it must be the same) and a
+  relationship's derived id there (recomputed from type, ends and ``start``, so ignored).
+* **One type per column.**  In text formats (CSV, a mapping's CSV) a property's type is the
+  schema's, when it declares one (``types:`` in ``graph/schema``: a ``siren`` is text), else
+  the whole column's: whole numbers only if every cell is one written plainly (no ``007``,
+  no ``+5``), numbers if every cell is a number, ``true``/``false`` if every cell is, else
+  text — never decided cell by cell.  JSON Lines and GraphML values keep their own types.
+* **Spreadsheet-safe cells.**  A cell that civicgraph's CSV writers protected with a leading
+  ``'`` (``'=1``) reads back as it was (``=1``), and counts as text
+  (:func:`~civicgraph.graph.output.from_spreadsheet_safe`).
 """
 
 from __future__ import annotations
@@ -25,14 +44,16 @@ import json
 import re
 import string
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
-from civicgraph.graph.errors import LoadError
-from civicgraph.graph.model import load_model
+from civicgraph.graph import dates
+from civicgraph.graph.errors import CivicgraphError, InvalidProperty, LoadError
+from civicgraph.graph.model import check_reserved, known_name, load_model
+from civicgraph.graph.output import from_spreadsheet_safe
 
 from .base import NodeRecord, RelRecord
 
@@ -47,10 +68,16 @@ __all__ = [
     "read_nodes_csv",
 ]
 
-_INT = re.compile(r"^-?(0|[1-9]\d{0,15})$")
+_INT = re.compile(r"^-?(0|[1-9]\d{0,18})$")
 _FLOAT = re.compile(r"^-?(0|[1-9]\d*)\.\d+$")
 RESERVED_NODE = ("id", "label")
 RESERVED_EDGE = ("source", "target", "type")
+#: The columns of the zero-configuration files that are the record's own fields (any case).
+NODE_COLUMNS = ("id", "label", "sources")
+EDGE_COLUMNS = ("source", "target", "type", "start", "end", "sources")
+#: Columns read as text whatever their cells hold: names, and dates (``2020`` is a year,
+#: for civicgraph.graph.dates, not a number).
+TEXT_COLUMNS = ("name", *(k for k in dates.DATE_KEYS if k not in EDGE_COLUMNS))
 
 
 def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
@@ -90,8 +117,13 @@ def read_csv_dicts(
     encoding: str = "utf-8",
     required: Iterable[str] = (),
     skip_lines: int = 0,
+    known: Collection[str] = (),
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) from a CSV file, checking the header first."""
+    """Yield (line number, row) from a CSV file, checking the header first.
+
+    A header cell that is one of *known* in another case (``Start`` for ``start``) is read
+    as that column; two cells naming one column are a duplicate column.
+    """
     p = str(path)
     lines = iter_text_lines(path, encoding)
     for _ in range(skip_lines):
@@ -113,6 +145,8 @@ def read_csv_dicts(
     if header is None:
         raise LoadError("empty file (no header)", file=p, line=1)
     header = [h.strip().lstrip("\ufeff") for h in header]
+    if known:
+        header = [h.lower() if h.lower() in known else h for h in header]
     missing = [c for c in required if c not in header]
     if missing:
         hint = ""
@@ -149,15 +183,111 @@ def read_csv_dicts(
         yield lineno, dict(zip(header, row, strict=True))
 
 
-def _value(text: str) -> Any:
-    t = text.strip()
-    if _INT.match(t):
-        return int(t)
-    if _FLOAT.match(t):
-        return float(t)
-    if t.lower() in ("true", "false"):
-        return t.lower() == "true"
-    return t
+# -- one type per column -------------------------------------------------------------------
+#: Cell kinds, and the kind of a column holding two kinds (anything else mixed is text).
+_WIDER = {frozenset({"int", "float"}): "float"}
+
+
+def _kind(text: str) -> str:
+    """The kind a cell (already stripped, not empty) would have alone: int, float, bool, text.
+
+    Only a number written as Python writes it back counts (``12``, ``-3``, ``0.5``; not
+    ``007``, ``+5``, ``1.50``, ``1e3``), so a typed value is written out as it was read.
+    """
+    if _INT.match(text) and text != "-0" and -(2**63) <= int(text) < 2**63:
+        return "int"
+    if _FLOAT.match(text) and repr(float(text)) == text:
+        return "float"
+    if text.lower() in ("true", "false"):
+        return "bool"
+    return "text"
+
+
+def _widen(a: str | None, b: str) -> str:
+    if a is None or a == b:
+        return b
+    return _WIDER.get(frozenset({a, b}), "text")
+
+
+def _typed(text: str, kind: str | None) -> Any:
+    """A stripped cell as its column's kind (None: text); a cell that does not fit stays
+    text, for validation to report against a declared type."""
+    if kind == "int" and _kind(text) == "int":
+        return int(text)
+    if kind == "float" and _kind(text) in ("int", "float"):
+        return float(text)
+    if kind == "bool" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _cell(raw: str) -> tuple[str, bool]:
+    """A CSV cell as read and whether it was protected for spreadsheets (``'=…``).
+
+    A plain cell is stripped of surrounding spaces; a protected one is exactly what a
+    civicgraph writer was given (a leading tab included), and text whatever it looks like.
+    """
+    if raw[:1] == "'":
+        text = from_spreadsheet_safe(raw)
+        if len(text) != len(raw):
+            return text, True
+    return raw.strip(), False
+
+
+def _column_kinds(rows: Iterable[dict[str, str]], columns: Collection[str]) -> dict[str, str]:
+    """Pass 1 over a text file: the kind of each of *columns* over all its cells."""
+    kinds: dict[str, str | None] = dict.fromkeys(columns)
+    open_cols = set(columns)  # columns not already text
+    for row in rows:
+        for col in list(open_cols):
+            text, protected = _cell(row.get(col) or "")
+            if not text:
+                continue
+            kinds[col] = k = _widen(kinds[col], "text" if protected else _kind(text))
+            if k == "text":
+                open_cols.discard(col)
+        if not open_cols:
+            break
+    return {c: k or "text" for c, k in kinds.items()}
+
+
+class _Types:
+    """The type of each property a text file gives: the schema's, else its column's."""
+
+    def __init__(self, column_kinds: dict[str, str]) -> None:
+        self.columns = column_kinds
+        self.model = load_model()
+
+    def declared(self, owner: str, key: str) -> str | None:
+        """The type the schema declares for *key* of a label or relationship type."""
+        try:
+            return self.model.property_types(owner).get(key)
+        except CivicgraphError:  # an unknown label or type: validation names it
+            return None
+
+    def kind(self, owner: str, key: str, column: str | None) -> str | None:
+        """How to read a text cell of *key*: the declared type, else the column's (None:
+        text)."""
+        declared = self.declared(owner, key)
+        if declared is not None:
+            return None if declared == "string" else declared
+        return self.columns.get(column) if column is not None else None
+
+
+def _header_check(
+    header: Iterable[str], own: Collection[str], *, relationship: bool, file: str, line: int = 1
+) -> None:
+    """Refuse a column named after a field it is not (``type`` in a nodes file, ``id`` in an
+    edges file, ``Target`` beside ``target``) before any row is read."""
+    for col in header:
+        if col in own:
+            continue
+        try:
+            check_reserved(col, relationship=relationship)
+        except InvalidProperty as exc:
+            raise LoadError(
+                str(exc).replace("property", "column", 1), file=file, line=line, field=col
+            ) from None
 
 
 def _split_sources(text: Any) -> list[str]:
@@ -218,6 +348,56 @@ class BareIds:
         return full
 
 
+def _zero_config_rows(
+    path: str | Path,
+    delimiter: str,
+    encoding: str,
+    required: tuple[str, ...],
+    own: tuple[str, ...],
+    *,
+    relationship: bool,
+    text_columns: tuple[str, ...],
+) -> tuple[Callable[[], Iterator[tuple[int, dict[str, str]]]], dict[str, str]]:
+    """The rows of a zero-configuration CSV (a function: each call reads the file again) and
+    the kinds of its property columns, from a first pass over the whole file.
+
+    Header cells naming *own* fields or *text_columns* in another case are those columns.
+    """
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        return read_csv_dicts(
+            path,
+            delimiter=delimiter,
+            encoding=encoding,
+            required=required,
+            known=own + text_columns,
+        )
+
+    header: list[str] = []
+
+    def cells() -> Generator[dict[str, str], None, None]:
+        for _, row in rows():
+            if not header:
+                header.extend(row)
+                _header_check(row, own, relationship=relationship, file=str(path))
+            yield row
+
+    it: Generator[dict[str, str], None, None] = cells()
+    try:
+        first = next(it, None)
+        candidates = [c for c in header if c not in own and c not in text_columns]
+        if first is None or not candidates:
+            return rows, {}
+        return rows, _column_kinds(_chain(first, it), candidates)
+    finally:
+        it.close()
+
+
+def _chain(first: dict[str, str], rest: Iterator[dict[str, str]]) -> Iterator[dict[str, str]]:
+    yield first
+    yield from rest
+
+
 def read_nodes_csv(
     path: str | Path,
     *,
@@ -229,21 +409,30 @@ def read_nodes_csv(
     """Records from a zero-configuration nodes CSV (``id,label,...``).
 
     An id without a prefix gets its label's (``ocu`` + Organization → ``org:ocu``), noted
-    in *bare* for the edges files of the same load.
+    in *bare* for the edges files of the same load.  Every other column is a property, typed
+    per column (see the module docstring); ``name`` is always text and ``sources`` a
+    ``|``-separated list of source ids.
     """
     bare = bare if bare is not None else BareIds()
-    for lineno, row in read_csv_dicts(
-        path, delimiter=delimiter, encoding=encoding, required=RESERVED_NODE
-    ):
-        label = row.pop("label").strip()
-        props: dict[str, Any] = {"id": bare.node(row.pop("id").strip(), label)}
+    rows, kinds = _zero_config_rows(
+        path,
+        delimiter,
+        encoding,
+        RESERVED_NODE,
+        NODE_COLUMNS,
+        relationship=False,
+        text_columns=TEXT_COLUMNS,
+    )
+    types = _Types(kinds)
+    for lineno, row in rows():
+        label = _cell(row.pop("label"))[0]
+        props: dict[str, Any] = {"id": bare.node(_cell(row.pop("id"))[0], label)}
         for k, v in row.items():
-            if v.strip() == "":
+            text, _ = _cell(v)
+            if text == "":
                 continue
             props[k] = (
-                _split_sources(v)
-                if k == "sources"
-                else (v.strip() if k in ("name",) else _value(v))
+                _split_sources(text) if k == "sources" else _typed(text, types.kind(label, k, k))
             )
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
@@ -261,25 +450,35 @@ def read_edges_csv(
     """Records from a zero-configuration edges CSV (``source,target,type,...``).
 
     An end written without a prefix takes the one the nodes files of the same load gave
-    it (*bare*).
+    it (*bare*).  ``start`` and ``end`` are dates, ``sources`` a ``|``-separated list; every
+    other column is a property, typed per column (see the module docstring).
     """
     bare = bare if bare is not None else BareIds()
-    for lineno, row in read_csv_dicts(
-        path, delimiter=delimiter, encoding=encoding, required=RESERVED_EDGE
-    ):
-        source = bare.end(row.pop("source").strip())
-        target = bare.end(row.pop("target").strip())
-        rtype = row.pop("type").strip()
+    rows, kinds = _zero_config_rows(
+        path,
+        delimiter,
+        encoding,
+        RESERVED_EDGE,
+        EDGE_COLUMNS,
+        relationship=True,
+        text_columns=TEXT_COLUMNS,
+    )
+    types = _Types(kinds)
+    for lineno, row in rows():
+        source = bare.end(_cell(row.pop("source"))[0])
+        target = bare.end(_cell(row.pop("target"))[0])
+        rtype = _cell(row.pop("type"))[0]
         props: dict[str, Any] = {}
         for k, v in row.items():
-            if v.strip() == "":
+            text, _ = _cell(v)
+            if text == "":
                 continue
             if k == "sources":
-                props[k] = _split_sources(v)
-            elif k in ("start", "end"):
-                props[k] = v.strip()
+                props[k] = _split_sources(text)
+            elif k in TEXT_COLUMNS or k in ("start", "end"):
+                props[k] = text
             else:
-                props[k] = _value(v)
+                props[k] = _typed(text, types.kind(rtype, k, k))
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
         yield RelRecord(rtype, source, target, props, str(path), lineno)
@@ -291,12 +490,7 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRec
     for lineno, text in iter_text_lines(path, encoding):
         if not text.strip():
             continue
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            raise LoadError(f"not valid JSON: {exc}", file=p, line=lineno) from None
-        if not isinstance(obj, dict):
-            raise LoadError("each line must be a JSON object", file=p, line=lineno)
+        obj = _json_line(text, p, lineno)
         kind = obj.get("kind")
         props = obj.get("properties", {})
         if not isinstance(props, dict):
@@ -318,8 +512,17 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRec
                     field="labels",
                 )
             node_id = obj.get("id", props.get("id"))
+            if "id" in props and props["id"] != node_id:
+                raise LoadError(
+                    f"properties.id {props['id']!r} is not the node's id {node_id!r}",
+                    file=p,
+                    line=lineno,
+                    field="id",
+                )
             yield NodeRecord(specific[0], {**props, "id": node_id}, p, lineno)
         elif kind == "relationship":
+            # properties.id is the identity the export wrote (type, ends, start): derived,
+            # so recomputed from the record's own fields, never taken from here.
             rprops = {k: v for k, v in props.items() if k != "id"}
             # Ends go on as read: loaders.base's validation rejects a missing or non-string
             # one ("missing source id").  RelRecord declares str, hence the casts.
@@ -362,9 +565,9 @@ def read_graphml(
     except FileNotFoundError:
         raise LoadError("file not found", file=p) from None
     idmap = {}
-    for n, (node, data) in enumerate(G.nodes(data=True), start=1):
-        data = dict(data)
-        label = data.pop("label", None) or data.pop("labels", None)
+    for n, (node, raw) in enumerate(G.nodes(data=True), start=1):
+        data = _attributes(raw, relationship=False, file=p, line=n)
+        label = _pop_any(data, "label", "labels")
         if isinstance(label, str) and "|" in label:
             label = next((x for x in label.split("|") if x not in ("Entity", "Actor")), label)
         node_id = str(data.pop("id", node))
@@ -377,16 +580,46 @@ def read_graphml(
         elif default_source:
             props["sources"] = [default_source]
         yield NodeRecord(str(label) if label is not None else "", props, p, n)
-    for n, (u, v, data) in enumerate(G.edges(data=True), start=1):
-        data = dict(data)
-        rtype = str(data.pop("type", data.pop("label", "")))
-        data.pop("id", None)
+    for n, (u, v, raw) in enumerate(G.edges(data=True), start=1):
+        data = _attributes(raw, relationship=True, file=f"{p} (edge)", line=n)
+        rtype = str(_pop_any(data, "type", "label") or "")
+        data.pop("id", None)  # the GraphML edge id: a relationship's id is derived
         props = {k: val for k, val in data.items() if k != "sources"}
         if "sources" in data:
             props["sources"] = _split_sources(data["sources"])
         elif default_source:
             props["sources"] = [default_source]
         yield RelRecord(rtype, idmap.get(u, str(u)), idmap.get(v, str(v)), props, f"{p} (edge)", n)
+
+
+def _attributes(
+    data: dict[str, Any], *, relationship: bool, file: str, line: int
+) -> dict[str, Any]:
+    """GraphML attributes with the known ones spelled civicgraph's way (``Start`` → ``start``;
+    for nodes also ``ID``, ``Label``); the same name twice is an error."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        low = key.lower()
+        name = (
+            low
+            if low in ("id", "label", "labels", "type")
+            else known_name(key, relationship=relationship)
+        )
+        if name in out:
+            raise LoadError(
+                f"attributes {name!r} and {key!r} name the same field",
+                file=file,
+                line=line,
+                field=key,
+            )
+        out[name] = value
+    return out
+
+
+def _pop_any(data: dict[str, Any], *names: str) -> Any:
+    """Pop every one of *names*; the first that holds a value wins."""
+    found = [data.pop(name, None) for name in names]
+    return next((x for x in found if x is not None and x != ""), None)
 
 
 # -- mapping-driven loads ----------------------------------------------------------------
@@ -447,12 +680,34 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     p = str(path)
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise LoadError(
+            f"not valid YAML: {exc.problem or exc.context}"
+            + (f" (column {mark.column + 1})" if mark is not None else ""),
+            file=p,
+            line=mark.line + 1 if mark is not None else None,
+        ) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise LoadError(f"not valid YAML: {exc}", file=p) from None
+        raise LoadError(f"not valid YAML: {' '.join(str(exc).split())}", file=p) from None
     except FileNotFoundError:
         raise LoadError("file not found", file=p) from None
     if not isinstance(data, dict):
         raise LoadError("a mapping file must be a YAML mapping", file=p)
+    return check_mapping(data, p)
+
+
+def check_mapping(data: dict[str, Any], p: str = "the mapping") -> dict[str, Any]:
+    """Check a mapping (read from the YAML file *p*); return it with its properties' names
+    spelled civicgraph's way."""
+    data = {
+        **data,
+        **{
+            key: [dict(spec) if isinstance(spec, dict) else spec for spec in data[key]]
+            for key in ("nodes", "relationships")
+            if isinstance(data.get(key), list)
+        },
+    }
     unknown = set(data) - _MAPPING_KEYS
     if unknown:
         raise LoadError(
@@ -470,6 +725,7 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
                 raise LoadError(f"nodes[{i}] lacks {k!r}", file=p, field=k)
         if not isinstance(spec.get("properties", {}), dict):
             raise LoadError(f"nodes[{i}].properties must be a mapping", file=p, field="properties")
+        spec["properties"] = _mapped_keys(spec, f"nodes[{i}]", relationship=False, file=p)
     for i, spec in enumerate(data.get("relationships", []), 1):
         for k in ("type", "source", "target"):
             if k not in spec:
@@ -478,6 +734,7 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
             raise LoadError(
                 f"relationships[{i}].properties must be a mapping", file=p, field="properties"
             )
+        spec["properties"] = _mapped_keys(spec, f"relationships[{i}]", relationship=True, file=p)
     if not data.get("nodes") and not data.get("relationships"):
         raise LoadError("the mapping declares no nodes and no relationships", file=p)
     delimiter = data.get("delimiter", ",")
@@ -497,6 +754,28 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
             f"skip_lines must be a whole number, not {skip!r}", file=p, field="skip_lines"
         )
     return data
+
+
+def _mapped_keys(
+    spec: dict[str, Any], where: str, *, relationship: bool, file: str
+) -> dict[str, Any]:
+    """A mapping's ``properties`` with known names spelled civicgraph's way; a reserved
+    name is refused (a node's id comes from its ``id:``, not from a property)."""
+    out: dict[str, Any] = {}
+    for key, column in (spec.get("properties") or {}).items():
+        name = known_name(str(key), relationship=relationship)
+        try:
+            check_reserved(name, relationship=relationship)
+            if name == "id":
+                raise InvalidProperty(
+                    f"property {key!r} is reserved: the node's id comes from {where}.id"
+                )
+        except InvalidProperty as exc:
+            raise LoadError(f"{where}.properties: {exc}", file=file, field=str(key)) from None
+        if name in out:
+            raise LoadError(f"{where}.properties names {name!r} twice", file=file, field=str(key))
+        out[name] = column
+    return out
 
 
 def read_mapped(
@@ -519,62 +798,106 @@ def read_mapped(
         source: "insee:{code}"
         target: "dep:{dep}"
     """
-    if not isinstance(mapping, dict):
-        mapping = load_mapping(mapping)
+    mapping = load_mapping(mapping) if not isinstance(mapping, dict) else check_mapping(mapping)
     p = str(path)
     fmt = fmt or mapping.get("format") or ("jsonl" if p.endswith((".jsonl", ".ndjson")) else "csv")
-    rows: Iterable[tuple[int, dict[str, Any]]]
+    text = fmt == "csv"
     if fmt == "csv":
-        rows = read_csv_dicts(
-            path,
-            delimiter=mapping.get("delimiter", ","),
-            encoding=mapping.get("encoding", "utf-8"),
-            skip_lines=int(mapping.get("skip_lines", 0)),
-        )
+
+        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+            return read_csv_dicts(
+                path,
+                delimiter=mapping.get("delimiter", ","),
+                encoding=mapping.get("encoding", "utf-8"),
+                skip_lines=int(mapping.get("skip_lines", 0)),
+            )
+
     elif fmt == "jsonl":
-        rows = _jsonl_rows(path, mapping.get("encoding", "utf-8"))
+
+        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+            return _jsonl_rows(path, mapping.get("encoding", "utf-8"))
+
     else:
         raise LoadError(f"unknown format {fmt!r} (csv or jsonl)", file=p, field="format")
-    for lineno, row in rows:
+    columns = {
+        col
+        for spec in [*mapping.get("nodes", []), *mapping.get("relationships", [])]
+        for key, col in (spec.get("properties") or {}).items()
+        if isinstance(col, str)
+        and not col.startswith("=")
+        and "{" not in col
+        and key not in TEXT_COLUMNS
+        and key != "sources"
+    }
+    # A CSV is text: one type per column, from a first pass (JSON values keep their type).
+    kinds = _column_kinds((r for _, r in rows()), columns) if text and columns else {}
+    types = _Types(kinds)
+
+    def value(owner: str, key: str, col: Any, val: Any) -> Any:
+        """A mapped property's value, typed as the schema or its column says."""
+        if key in dates.DATE_KEYS:
+            return val
+        if key == "sources":
+            return _split_sources(val)
+        if isinstance(val, str):
+            column = col if isinstance(col, str) else None
+            return val if key == "name" else _typed(val, types.kind(owner, key, column))
+        if types.declared(owner, key) == "string" and type(val) in (int, float):
+            return str(val)  # a JSON number where the schema wants text (a code)
+        return val
+
+    for lineno, raw in rows():
+        row = {k: _cell(v)[0] if isinstance(v, str) else v for k, v in raw.items()} if text else raw
         for spec in mapping.get("nodes", []):
             node_id = _template(spec["id"], row, file=p, line=lineno, field="id")
             if node_id in (None, ""):
                 continue
+            label = str(spec["label"])
             props: dict[str, Any] = {"id": str(node_id)}
-            for key, col in (spec.get("properties") or {}).items():
+            for key, col in spec["properties"].items():
                 val = _template(col, row, file=p, line=lineno, field=str(key))
                 if val not in (None, ""):
-                    props[key] = _value(val) if isinstance(val, str) and key != "name" else val
-            srcs = spec.get("sources") or ([default_source] if default_source else [])
-            props["sources"] = _split_sources(srcs)
-            yield NodeRecord(str(spec["label"]), props, p, lineno)
+                    props[key] = value(label, key, col, val)
+            if "sources" not in props:
+                srcs = spec.get("sources") or ([default_source] if default_source else [])
+                props["sources"] = _split_sources(srcs)
+            yield NodeRecord(label, props, p, lineno)
         for spec in mapping.get("relationships", []):
             s = _template(spec["source"], row, file=p, line=lineno, field="source")
             t = _template(spec["target"], row, file=p, line=lineno, field="target")
             if s in (None, "") or t in (None, ""):
                 continue
+            rtype = str(spec["type"])
             rprops: dict[str, Any] = {}
-            for key, col in (spec.get("properties") or {}).items():
+            for key, col in spec["properties"].items():
                 val = _template(col, row, file=p, line=lineno, field=str(key))
                 if val not in (None, ""):
-                    rprops[key] = (
-                        val
-                        if key in ("start", "end")
-                        else (_value(val) if isinstance(val, str) else val)
-                    )
-            srcs = spec.get("sources") or ([default_source] if default_source else [])
-            rprops["sources"] = _split_sources(srcs)
-            yield RelRecord(str(spec["type"]), str(s), str(t), rprops, p, lineno)
+                    rprops[key] = value(rtype, key, col, val)
+            if "sources" not in rprops:
+                srcs = spec.get("sources") or ([default_source] if default_source else [])
+                rprops["sources"] = _split_sources(srcs)
+            yield RelRecord(rtype, str(s), str(t), rprops, p, lineno)
 
 
 def _jsonl_rows(path: str | Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for lineno, text in iter_text_lines(path, encoding):
         if not text.strip():
             continue
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            raise LoadError(f"not valid JSON: {exc}", file=str(path), line=lineno) from None
-        if not isinstance(obj, dict):
-            raise LoadError("each line must be a JSON object", file=str(path), line=lineno)
-        yield lineno, obj
+        yield lineno, _json_line(text, str(path), lineno)
+
+
+def _json_line(text: str, file: str, line: int) -> dict[str, Any]:
+    """One JSON Lines object, or a LoadError (also for values nested too deeply to parse)."""
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise LoadError(f"not valid JSON: {exc}", file=file, line=line) from None
+    except RecursionError:
+        raise LoadError(
+            "a JSON value is nested too deeply (properties are flat values or lists)",
+            file=file,
+            line=line,
+        ) from None
+    if not isinstance(obj, dict):
+        raise LoadError("each line must be a JSON object", file=file, line=line)
+    return obj

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString, cast
@@ -92,6 +93,10 @@ def named_parameters(text: str) -> set[str]:
     return set(_PARAM_USE.findall(" ".join(out)))
 
 
+def _nfc(value: Any) -> Any:
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -118,7 +123,8 @@ class Param:
             if t == "string":
                 if not isinstance(value, str):
                     raise ValueError("expected a string")
-                return value
+                # NFC, as ids are stored: person:carême typed either way finds the node
+                return unicodedata.normalize("NFC", value)
             if t == "int":
                 if isinstance(value, bool):
                     raise ValueError("expected an integer")
@@ -141,15 +147,15 @@ class Param:
                 return dates.check_day(value, name="")
             if t == "list":
                 if isinstance(value, list | tuple):
-                    return list(value)
+                    return [_nfc(v) for v in value]
                 if isinstance(value, str):
                     text = value.strip()
                     if text.startswith("["):
                         parsed = json.loads(text)
                         if not isinstance(parsed, list):
                             raise ValueError("expected a list")
-                        return parsed
-                    return [v.strip() for v in text.split(",") if v.strip()]
+                        return [_nfc(v) for v in parsed]
+                    return [_nfc(v.strip()) for v in text.split(",") if v.strip()]
                 raise ValueError("expected a list")
         except (ValueError, TypeError) as exc:
             raise InvalidParameter(

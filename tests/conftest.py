@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,27 @@ def _no_engine_left_behind() -> Iterator[None]:
     yield
     left = running_engines()
     assert not left, f"embedded engines still running after the tests: {left}"
+
+
+#: Probes of data integrity (issue 19), by class and outcome; printed at the end of the run.
+PROBES: pytest.StashKey[defaultdict[str, Counter[str]]] = pytest.StashKey()
+
+
+@pytest.fixture(scope="session")
+def probes(request: pytest.FixtureRequest) -> defaultdict[str, Counter[str]]:
+    """``probes[cls][outcome] += 1`` for each hostile or ordinary input a test tries."""
+    return request.config.stash.setdefault(PROBES, defaultdict(Counter))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    found = terminalreporter.config.stash.get(PROBES, None)
+    if not found:
+        return
+    total = sum(sum(c.values()) for c in found.values())
+    parts = [
+        f"{cls} {sum(c.values())} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))})"
+        for cls, c in sorted(found.items())
+    ]
+    terminalreporter.write_line(
+        f"[fuzz] {total} integrity probes tried, per class and outcome: " + "; ".join(parts)
+    )

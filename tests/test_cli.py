@@ -30,6 +30,8 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_info_on_an_empty_and_a_loaded_store(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
+    with open_store(db):
+        pass
     code, out = run("info", "--db", db)
     assert code == 0 and "nodes:         0" in out and "falkordb" in out
     with open_store(db) as s:
@@ -42,6 +44,8 @@ def test_info_on_an_empty_and_a_loaded_store(tmp_path: Path) -> None:
 
 def test_cypher_is_read_only_without_write(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
+    with open_store(db):
+        pass
     code, out = run("cypher", "CREATE (n:City {id:'x'})", "--db", db)
     assert code == 1 and "read-only" in out and "Traceback" not in out
     assert out.count("\n") == 1

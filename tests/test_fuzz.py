@@ -41,8 +41,10 @@ from civicgraph.graph.derive import derive
 from civicgraph.graph.paths import data_path
 from civicgraph.loaders import READERS, load
 
-#: Inputs tried, by format group (checked by the last test of the module).
+#: Inputs tried, by format group (checked by the last test of the module), and their
+#: outcomes by group (refused with a clear error / accepted and stored verbatim).
 TRIED: Counter[str] = Counter()
+OUTCOMES: dict[str, Counter[str]] = {}
 MIN_INPUTS = 200
 MB = 1 << 20
 
@@ -1344,6 +1346,7 @@ def test_malformed_input(case: Case, seeded: Seeded, tmp_path: Path) -> None:
                 assert case.match in message, message
             assert store.digest() == seeded.digest, "a refused input changed the store"
             refused_cleanly = True
+            OUTCOMES.setdefault(case.group, Counter())["refused"] += 1
             return
         assert case.expect in ("accept", "reject-or-data"), "malformed input was accepted"
         nodes, rels = store.dump()
@@ -1361,6 +1364,7 @@ def test_malformed_input(case: Case, seeded: Seeded, tmp_path: Path) -> None:
             assert value in stored or value in by_id, f"{value[:80]!r} was not stored verbatim"
         if case.check is not None:
             case.check(store)
+        OUTCOMES.setdefault(case.group, Counter())["accepted"] += 1
     finally:
         if not refused_cleanly:
             seeded.restore()
@@ -1519,6 +1523,11 @@ def test_zz_at_least_200_malformed_inputs_were_tried(
     with capsys.disabled():
         groups = ", ".join(f"{k} {v}" for k, v in sorted(TRIED.items()))
         print(f"\n[fuzz] {total} malformed inputs tried ({groups})")
+        outcomes = "; ".join(
+            f"{k}: " + ", ".join(f"{o} {n}" for o, n in sorted(c.items()))
+            for k, c in sorted(OUTCOMES.items())
+        )
+        print(f"[fuzz] outcomes by group: {outcomes}")
     if selected < len(CASES):
         pytest.skip("only part of the fuzz cases were selected")
     assert len(CASES) >= MIN_INPUTS

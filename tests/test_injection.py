@@ -152,7 +152,7 @@ MAP_CSV = "code,nom\n38185,Grenoble\n"
 
 
 def _mapping(
-    label: str = "City", rtype: str = "PART_OF", key: str = "label", prefix: str = "insee:"
+    label: str = "City", rtype: str = "PART_OF", key: str = "short", prefix: str = "insee:"
 ) -> str:
     return (
         "nodes:\n"

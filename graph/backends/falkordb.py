@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -118,6 +119,30 @@ class FalkorDBBackend:
     @property
     def engine_pid(self) -> int | None:
         return self._engine.pid if self._engine else None
+
+    def rejoin(self) -> bool:
+        """(A guest) If the engine this process joined has stopped — its owner closed the
+        store — start or join the one serving the store now, and say so (True).
+
+        Only safe between statements: the store calls it when it takes its write lock,
+        which an owner takes before it stops its engine, so no write is ever cut short.
+        """
+        import redis
+
+        if self._engine is None or self._engine.owner:
+            return False
+        try:
+            with self._lock:
+                self._client.connection.ping()
+            return False
+        except redis.exceptions.RedisError:
+            pass
+        with contextlib.suppress(Exception):
+            self._client.connection.close()
+        self._engine.start()
+        self._client = _client(self.timeout, unix_socket_path=self._engine.socket)
+        self._graph = self._client.select_graph(self.graph_name)
+        return True
 
     # -- running ----------------------------------------------------------
     def run(

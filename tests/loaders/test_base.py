@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from civicgraph.graph import Store, open_store
-from civicgraph.graph.errors import LoadError
+from civicgraph.graph.errors import LoadError, PartialLoad
 from civicgraph.loaders.base import NodeRecord, RelRecord, run_load
 
 
@@ -171,8 +171,9 @@ def test_a_batch_interrupted_between_create_and_merge_resumes_without_duplicates
             return real_run(query, params, write=write)
 
         store.backend.run = run  # type: ignore[method-assign]
-        with pytest.raises(Interrupted):
+        with pytest.raises(PartialLoad, match="--resume") as stopped:
             run_load(store, second, progress=False, name="second")
+        assert isinstance(stopped.value.__cause__, Interrupted)
         store.backend.run = real_run  # type: ignore[method-assign]
         assert seen, "the batch was not split into CREATE and MERGE"
         assert node_count(store, "org:4") == 1  # the CREATE committed
