@@ -118,6 +118,7 @@ def atomic_output(
     try:
         if kept and not stat.S_ISREG(p.stat().st_mode):
             # A device, a pipe: there is nothing to keep, and nothing to rename over.
+            kept = False
             with _open(p, text, newline) as f:
                 yield f
             return

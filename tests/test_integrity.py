@@ -1115,9 +1115,7 @@ def test_a_report_that_fails_after_the_commit_says_what_was_committed(
 ) -> None:
     nodes = tmp_path / "n.csv"
     nodes.write_text(
-        _csv(
-            [["id", "label", "name"], ["org:r", "Organization", "R"], ["bad", "Organization", "B"]]
-        )
+        _csv([["id", "label", "name"], ["org:r", "Organization", "R"], ["org:b", "Nope", "B"]])
     )
     proc = _cli(
         "load",
