@@ -164,6 +164,16 @@ def _in_namespace(script: str, cwd: Path, timeout: float = 300) -> subprocess.Co
     )
 
 
+def _paths(name: str, text: str) -> Callable[[Path], dict[str, Any]]:
+    """A writer of one input file *name* holding *text*, loaded as ``paths``."""
+
+    def write(d: Path) -> dict[str, Any]:
+        (d / name).write_text(text, encoding="utf-8")
+        return {"paths": [d / name]}
+
+    return write
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -237,11 +247,7 @@ def _reserved_cases() -> list[tuple[str, str, Callable[[Path], dict[str, Any]]]]
     cases: list[tuple[str, str, Callable[[Path], dict[str, Any]]]] = []
 
     def jsonl(text: str) -> Callable[[Path], dict[str, Any]]:
-        def write(d: Path) -> dict[str, Any]:
-            (d / "r.jsonl").write_text(text, encoding="utf-8")
-            return {"paths": [d / "r.jsonl"]}
-
-        return write
+        return _paths("r.jsonl", text)
 
     # JSON Lines relationship properties: the issue's case points target at a node that is
     # nowhere ("created 1", nothing written) or at another one (the relationship moves).
@@ -275,11 +281,7 @@ def _reserved_cases() -> list[tuple[str, str, Callable[[Path], dict[str, Any]]]]
     # GraphML: an edge attribute named like the edge's ends (the issue's case: a Person
     # MEMBER_OF a City, one more copy per reload), a node attribute named like a field.
     def graphml(text: str) -> Callable[[Path], dict[str, Any]]:
-        def write(d: Path) -> dict[str, Any]:
-            (d / "g.graphml").write_text(text, encoding="utf-8")
-            return {"paths": [d / "g.graphml"]}
-
-        return write
+        return _paths("g.graphml", text)
 
     for key, value in [
         ("target", "insee:38185"),
