@@ -231,9 +231,9 @@ def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> N
 
 
 def _page(store: Store, path: Path, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
-    from . import viz
+    from .explore import render_case
 
-    written = viz.render_case(store, path, network=CASE_NETWORK)
+    written = render_case(store, path, network=CASE_NETWORK)
     out["html"] = str(written)
     _section(echo, "Interactive page")
     echo(f"  wrote {written} (open it in a browser; works offline)")

@@ -1,80 +1,26 @@
-"""``explore``: turn a stored query, an ad-hoc statement or the whole graph into a pyvis page.
+"""``explore``: turn a stored query, an ad-hoc statement or the whole graph into a pyvis page;
+``render_case``: the page of a city network, from the stored query ``network_graph``.
 
 Stored queries often return ids and names rather than nodes (``network_members`` returns one
 row per member).  The page still needs nodes and relationships, so ids found in the rows —
 and node ids given as parameters, such as the network — are looked up, with the
-relationships among them; ``neighbours`` adds their N-hop context.
+relationships among them (:func:`civicgraph.graph.viz.rows_to_graph`); ``neighbours`` adds
+their N-hop context.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .viz import ColorBy, SizeBy
 
-__all__ = ["explore", "rows_to_graph"]
-
-_ID_PREFIXES = (
-    "insee:",
-    "dep:",
-    "reg:",
-    "rne:",
-    "person:",
-    "wd:",
-    "party:",
-    "org:",
-    "net:",
-    "event:",
-    "src:",
-    "stat:",
-    "nuance:",
-)
-
-
-def _ids_in(value: Any, out: set[str]) -> None:
-    if isinstance(value, str):
-        if value.startswith(_ID_PREFIXES) and not value.startswith("src:"):
-            out.add(value)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _ids_in(v, out)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _ids_in(v, out)
-
-
-def rows_to_graph(
-    store: Store, rows: Iterable[dict[str, Any]], params: dict[str, Any] | None = None
-) -> Any:
-    """A networkx graph of the nodes and relationships in *rows* (or named by their ids)."""
-    from . import viz
-
-    rows = list(rows)
-    G = viz.build_graph(rows)
-    ids: set[str] = set()
-    for row in rows:
-        for key, value in row.items():
-            if key in ("id", "ids", "path", "networks", "person") or key.endswith("_id"):
-                _ids_in(value, ids)
-    _ids_in(list((params or {}).values()), ids)
-    ids -= set(G)
-    if ids:
-        found = store.query("MATCH (n:Entity) WHERE n.id IN $ids RETURN n", {"ids": sorted(ids)})
-        viz_rows = list(found)
-        every = sorted(ids | {n for n in G if isinstance(n, str)})
-        viz_rows += store.query(
-            "MATCH (a:Entity)-[r]->(b:Entity) WHERE a.id IN $ids AND b.id IN $ids RETURN a, r, b",
-            {"ids": every},
-        )
-        for row in viz_rows:
-            viz._collect(G, row)
-    return G
+__all__ = ["explore", "render_case"]
 
 
 def explore(
@@ -111,7 +57,7 @@ def explore(
     else:
         rows = store.query("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN n, r, m")
         title = title or "civicgraph: the whole graph"
-    G = rows_to_graph(store, rows, params)
+    G = viz.rows_to_graph(store, rows, params)
     if neighbours:
         viz.expand_neighbours(store, G, hops=neighbours)
     path = viz.render(
@@ -124,3 +70,72 @@ def explore(
         sources=viz.fetch_sources(store, G),
     )
     return {"path": str(path), "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
+
+
+def render_case(
+    store: Store,
+    path: str | os.PathLike[str],
+    *,
+    network: str,
+    as_of: str | date | None = None,
+    color_by: ColorBy | None = None,
+    size_by: SizeBy | Literal["auto"] = "auto",
+    title: str | None = None,
+) -> Path:
+    """Render a city network's members, their mayors over time, its alliances and partners
+    (CSOs included), the mayors' parties, and the cited sources.
+
+    Parameters
+    ----------
+    store : Store
+        The store to read from.
+    path : str or os.PathLike
+        Where to write the page.
+    network : str
+        The ``Network`` node's id, e.g. ``"net:anvita"``.
+    as_of : str or datetime.date, optional
+        Initial date of the page (default: all dates).
+    color_by : {"kind", "party", "nuance"}, optional
+        As in :func:`render`.  By default ``party`` when the page shows mayoral terms (each
+        city takes the colour of its mayor's party attribution on the slider's date, the
+        latest with no date), else ``kind``.
+    size_by : {"degree", "population", None, "auto"}, default "auto"
+        As in :func:`render`; ``auto`` is ``population`` when some node has one, else
+        ``degree``.
+    title : str, optional
+        Defaults to ``"<network name>: members, mayors and sources"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> render_case(store, "anvita.html", network="net:anvita")       # doctest: +SKIP
+    """
+    from civicgraph.queries import load_catalogue
+
+    from . import viz
+    from .viz.page import _number
+    from .viz.style import _NUANCE_TYPES
+
+    G = viz.build_graph(load_catalogue().run(store, "network_graph", {"network": network}))
+    if color_by is None:
+        offices = [d for *_, d in G.edges(data=True) if d.get("type") in _NUANCE_TYPES]
+        color_by = "party" if offices else "kind"
+    if size_by == "auto":
+        has_population = any(_number(p) for _, p in G.nodes(data="population"))
+        size_by = "population" if has_population else "degree"
+    if title is None:
+        name = G.nodes[network].get("name", network) if network in G else network
+        title = f"{name}: members, mayors and sources"
+    return viz.render(
+        G,
+        path,
+        title=title,
+        as_of=as_of,
+        color_by=color_by,
+        size_by=size_by,
+        sources=viz.fetch_sources(store, G),
+    )

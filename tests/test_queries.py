@@ -324,3 +324,17 @@ def test_brokerage_roles_match_hand_counts(store: Store) -> None:
         if r["total"]
     }
     assert got == HAND_ROLES
+
+
+def test_network_graph_holds_the_case_page(case_store: Store) -> None:
+    """The rows the ANVITA page is drawn from: memberships, every mayoral term of member
+    cities, the network's ties, its alliance's members and the people's parties."""
+    rows = load_catalogue().run(case_store, "network_graph", {"network": "net:anvita"})
+    triples = {(r["a"].id, r["r"].type, r["b"].id) for r in rows}
+    assert ("insee:59271", "MEMBER_OF", "net:anvita") in triples  # Grande-Synthe, a founder
+    assert ("rne:1181058", "MAYOR_OF", "insee:38185") in triples  # Eric Piolle, Grenoble
+    assert ("org:ocu", "MEMBER_OF", "net:alliance-migrations") in triples  # through the alliance
+    assert {t for t in triples if t[1] == "MEMBER_OF" and t[2].startswith("party:")}
+    assert not any(
+        t[1] == "MAYOR_OF" and t[2] == "insee:75056" for t in triples
+    )  # Paris: no member

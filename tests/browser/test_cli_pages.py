@@ -71,10 +71,10 @@ def test_explore_network_members_offline_with_expected_counts(
 def test_demo_page_shows_founders_members_parties_and_csos(
     case_db: Path, tmp_path: Path, offline_page: Any
 ) -> None:
-    from civicgraph.graph import viz
+    from civicgraph.graph.explore import render_case
 
     with open_store(case_db) as s:
-        path = viz.render_case(s, tmp_path / "anvita.html", network="net:anvita")
+        path = render_case(s, tmp_path / "anvita.html", network="net:anvita")
     assert _remote_refs(path) == []
     offline_page.open(path)
     ids = set(offline_page.js("() => window.civicgraph.nodes.getIds()"))
@@ -105,13 +105,13 @@ def test_demo_page_colours_follow_the_date_slider(
 ) -> None:
     """Each city takes the colour of its mayor's party attribution on the slider's date —
     the same attribution `mayors_of` shows — and the latest one with no date."""
-    from civicgraph.graph import viz
+    from civicgraph.graph.explore import render_case
 
     cities = ["insee:13055", "insee:93048", "insee:44109", "insee:38185", "insee:59271"]
     days = ["2010-06-01", "2015-01-01", "2022-09-01"]
     cat = load_catalogue()
     with open_store(case_db) as s:
-        path = viz.render_case(s, tmp_path / "anvita.html", network="net:anvita")
+        path = render_case(s, tmp_path / "anvita.html", network="net:anvita")
         terms = {c: cat.run(s, "mayors_of", {"city": c}) for c in cities}
 
     def expected(city: str, day: str | None) -> str | None:
