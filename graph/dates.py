@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, Literal
 
+from .errors import CivicgraphError
+
 __all__ = [
     "AS_OF",
     "DATE_KEYS",
@@ -63,8 +65,9 @@ _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 _WIDTH = {"year": 4, "month": 7, "day": 10}
 
 
-class DateError(ValueError):
-    """A date that is not valid; the message says what was expected."""
+class DateError(CivicgraphError, ValueError):
+    """A date that is not valid; the message says what was expected (``field``: the
+    property, when one is known)."""
 
 
 def precision_key(key: str) -> str:
@@ -349,14 +352,14 @@ def normalise_props(props: MutableMapping[str, Any], keys: Iterable[str] = DATE_
         try:
             iso, precision = parse(value)
         except DateError as exc:
-            raise DateError(f"{key}: {exc}") from None
+            raise DateError(exc.message, field=key) from None
         if given is not None:
             if given not in PRECISIONS:
-                raise DateError(f"{pkey}: {given!r} is not one of {', '.join(PRECISIONS)}")
+                raise DateError(f"{given!r} is not one of {', '.join(PRECISIONS)}", field=pkey)
             if PRECISIONS.index(given) > PRECISIONS.index(precision):
-                raise DateError(f"{key}: {value!r} is a {precision}, not a {given}")
+                raise DateError(f"{value!r} is a {precision}, not a {given}", field=key)
             if iso[_WIDTH[given] :] not in ("", "-01", "-01-01"):
-                raise DateError(f"{key}: {value!r} is not the first day of a {given}")
+                raise DateError(f"{value!r} is not the first day of a {given}", field=key)
             precision = given
         props[key] = iso
         if precision == "day":

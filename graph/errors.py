@@ -35,7 +35,49 @@ __all__ = [
 
 
 class CivicgraphError(Exception):
-    """Base class of every error civicgraph raises on purpose."""
+    """Base class of every error civicgraph raises on purpose.
+
+    Where it is known, an error carries what it is about as attributes — ``field`` (the
+    property, column or parameter), and for bad input ``file`` and ``line`` — so that code
+    reads them instead of parsing messages.  The message names the place only when a file
+    or line is known (:class:`LoadError`'s form).
+
+    Examples
+    --------
+    >>> err = InvalidProperty("property 'x': not valid Unicode", field="x")
+    >>> err.field, str(err)
+    ('x', "property 'x': not valid Unicode")
+    >>> str(err.at(file="m.csv", line=3))
+    "m.csv, line 3, field 'x': property 'x': not valid Unicode"
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field and where:
+            where.append(f"field '{self.field}'")
+        return (", ".join(where) + ": " if where else "") + self.message
+
+    def at(self, *, file: str | None, line: int | None) -> LoadError:
+        """This error as bad input at *file*, *line* (same message and field)."""
+        return LoadError(self.message, file=file, line=line, field=self.field)
 
 
 class ConfigurationError(CivicgraphError):
@@ -141,20 +183,6 @@ class LoadError(CivicgraphError):
     >>> str(LoadError("bad date '2019-13-45'", file="m.csv", line=3, field="start"))
     "m.csv, line 3, field 'start': bad date '2019-13-45'"
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.message = message
-        self.file = file
-        self.line = line
-        self.field = field
-        super().__init__(self.__str__())
 
     def __str__(self) -> str:
         where = []

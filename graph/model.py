@@ -152,14 +152,17 @@ class Model:
     def check_label(self, label: str) -> str:
         """Return *label* if the schema allows it, else raise :class:`UnknownLabel`."""
         if not isinstance(label, str) or label not in self.nodes:
-            raise UnknownLabel(f"unknown label {label!r}; allowed: {', '.join(self.labels)}")
+            raise UnknownLabel(
+                f"unknown label {label!r}; allowed: {', '.join(self.labels)}", field="label"
+            )
         return label
 
     def check_type(self, rel_type: str) -> str:
         """Return *rel_type* if the schema allows it, else raise :class:`UnknownRelationshipType`."""
         if not isinstance(rel_type, str) or rel_type not in self.relationships:
             raise UnknownRelationshipType(
-                f"unknown relationship type {rel_type!r}; allowed: {', '.join(self.types)}"
+                f"unknown relationship type {rel_type!r}; allowed: {', '.join(self.types)}",
+                field="type",
             )
         return rel_type
 
@@ -249,23 +252,29 @@ class Model:
         """
         schema = self.nodes[self.check_label(label)]
         if schema.abstract:
-            raise UnknownLabel(f"label {label!r} is abstract; use one of {', '.join(self.labels)}")
+            raise UnknownLabel(
+                f"label {label!r} is abstract; use one of {', '.join(self.labels)}", field="label"
+            )
         node_id = props.get("id")
         if not isinstance(node_id, str) or not node_id.strip():
-            raise InvalidId(f"{label} node without an id")
+            raise InvalidId(f"{label} node without an id", field="id")
         if schema.id_prefix and not node_id.startswith(schema.id_prefix):
             raise InvalidId(
-                f"{label} id {node_id!r} must start with {' or '.join(schema.id_prefix)}"
+                f"{label} id {node_id!r} must start with {' or '.join(schema.id_prefix)}",
+                field="id",
             )
         if schema.id_pattern is not None and not re.match(schema.id_pattern, node_id):
             raise InvalidId(
                 f"{label} id {node_id!r} is not {schema.id_rule or 'valid: ' + schema.id_pattern}"
-                + (f" (e.g. {schema.id_example})" if schema.id_example else "")
+                + (f" (e.g. {schema.id_example})" if schema.id_example else ""),
+                field="id",
             )
         for key in schema.required:
             value = props.get(key)
             if value is None or value == "":
-                raise InvalidProperty(f"{label} {node_id!r} lacks required property {key!r}")
+                raise InvalidProperty(
+                    f"{label} {node_id!r} lacks required property {key!r}", field=key
+                )
         check_keys(props, relationship=False)
         if schema.derived:
             _refuse_derived(label, schema.derived, props)
@@ -290,7 +299,8 @@ def _refuse_derived(name: str, derived: tuple[str, ...], props: dict[str, Any]) 
         if key in props:
             hint = _INSTEAD.get(key, "it is recomputed after every load")
             raise InvalidProperty(
-                f"{name} property {key!r} is derived by civicgraph, not loaded: {hint}"
+                f"{name} property {key!r} is derived by civicgraph, not loaded: {hint}",
+                field=key,
             )
 
 
@@ -325,7 +335,8 @@ def _check_types(types: Mapping[str, str], props: dict[str, Any]) -> None:
         if not ok:
             raise InvalidProperty(
                 f"property {key!r} must be {PROPERTY_TYPES[kind]} (the schema says {kind}), "
-                f"not {value!r}"
+                f"not {value!r}",
+                field=key,
             )
 
 
@@ -374,7 +385,7 @@ def check_reserved(key: str, *, relationship: bool) -> str:
         why = f"{low!r} is a field of relationships, not of nodes"
     if low not in _OWN_FIELDS[relationship]:
         why += "; rename the property"
-    raise InvalidProperty(f"property {key!r} is reserved: {why}")
+    raise InvalidProperty(f"property {key!r} is reserved: {why}", field=key)
 
 
 #: What an id may not hold: the list separator ``|`` (lists are joined with it in CSV,
@@ -414,7 +425,8 @@ def check_id(value: str, *, what: str = "id") -> str:
     if char is not None:
         raise InvalidId(
             f"{what} {value!r} contains {char!r}: an id cannot hold '|' (the list separator) "
-            "or control characters"
+            "or control characters",
+            field={"source id": "sources"}.get(what, what),
         )
     return value
 
@@ -424,7 +436,7 @@ def check_property_key(key: str) -> str:
     if key in _GOOD_KEYS:  # loads check the same few names millions of times
         return key
     if not isinstance(key, str) or not PROPERTY_KEY.match(key):
-        raise InvalidProperty(f"property name {key!r} is not an identifier")
+        raise InvalidProperty(f"property name {key!r} is not an identifier", field=str(key))
     if len(_GOOD_KEYS) < 10_000:
         _GOOD_KEYS.add(key)
     return key

@@ -99,17 +99,17 @@ def _check_scalar(key: str, value: Any) -> None:
     """Refuse what the engines cannot store (FalkorDB fails on these, or clamps the int)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise InvalidProperty(f"property {key!r}: contains a NUL character")
+            raise InvalidProperty(f"property {key!r}: contains a NUL character", field=key)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidProperty(f"property {key!r}: not valid Unicode") from None
+            raise InvalidProperty(f"property {key!r}: not valid Unicode", field=key) from None
     elif isinstance(value, bool):
         return
     elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
-        raise InvalidProperty(f"property {key!r}: {value} does not fit in 64 bits")
+        raise InvalidProperty(f"property {key!r}: {value} does not fit in 64 bits", field=key)
     elif isinstance(value, float) and not math.isfinite(value):
-        raise InvalidProperty(f"property {key!r}: {value} is not a finite number")
+        raise InvalidProperty(f"property {key!r}: {value} is not a finite number", field=key)
 
 
 def clean_props(props: dict[str, Any]) -> dict[str, Any]:
@@ -142,13 +142,13 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
             kinds = {type(v) for v in items}
             if len(kinds) > 1 or not all(isinstance(v, _PRIMITIVES) for v in items):
                 raise InvalidProperty(
-                    f"property {key!r}: a list must hold values of one simple type"
+                    f"property {key!r}: a list must hold values of one simple type", field=key
                 )
             for item in items:
                 _check_scalar(key, item)
             out[key] = items
         else:
-            raise InvalidProperty(f"property {key!r}: cannot store a {type(value).__name__}")
+            raise InvalidProperty(f"property {key!r}: cannot store a {type(value).__name__}", field=key)
     return out
 
 
@@ -654,7 +654,8 @@ class Store:
             if given is not None and given != rid:
                 raise InvalidProperty(
                     f"property 'id' is reserved: a relationship's id is derived from its type, "
-                    f"ends and start ({rid!r}), not {given!r}"
+                    f"ends and start ({rid!r}), not {given!r}",
+                    field="id",
                 )
             props["id"] = rid
             prev = merged.get(rid)

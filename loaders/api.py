@@ -13,7 +13,7 @@ from civicgraph.graph.errors import LoadError, OutputNotWritable
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
-from .base import LoadSummary, NodeRecord, RelRecord, run_load, write_report
+from .base import LoadSummary, NodeRecord, Record, RelRecord, run_load, write_report
 from .files import (
     BareIds,
     file_source,
@@ -27,7 +27,7 @@ from .register_common import release_contexts
 
 __all__ = ["load", "READERS", "register_reader", "detect_format"]
 
-Records = Iterable[NodeRecord | RelRecord]
+Records = Iterable[Record]
 #: name → reader(path, options) returning records.  Register loaders add themselves here.
 READERS: dict[str, Callable[..., Records]] = {}
 #: name → predicate(path) used by detect_format, checked in order.
@@ -111,7 +111,7 @@ def load(
     sources: list[dict[str, Any]] = []
     bare = BareIds()
 
-    def records() -> Iterator[NodeRecord | RelRecord]:
+    def records() -> Iterator[Record]:
         for group, reader in ((nodes, "nodes"), (edges, "edges")):
             for p in group:
                 src = file_source(p)

