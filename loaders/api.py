@@ -13,7 +13,7 @@ from civicgraph.graph.errors import LoadError, OutputNotWritable
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
-from .base import LoadSummary, NodeRecord, Record, RelRecord, run_load, write_report
+from .base import LoadSummary, NodeRecord, Record, run_load, write_report
 from .files import (
     BareIds,
     file_source,
