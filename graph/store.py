@@ -148,7 +148,9 @@ def clean_props(props: dict[str, Any]) -> dict[str, Any]:
                 _check_scalar(key, item)
             out[key] = items
         else:
-            raise InvalidProperty(f"property {key!r}: cannot store a {type(value).__name__}", field=key)
+            raise InvalidProperty(
+                f"property {key!r}: cannot store a {type(value).__name__}", field=key
+            )
     return out
 
 
