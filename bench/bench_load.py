@@ -35,7 +35,7 @@ from civicgraph.graph.store import Store, chunks
 from civicgraph.loaders import load
 from civicgraph.loaders.base import NodeRecord, RelRecord
 from civicgraph.loaders.councillors import read_rne_conseillers
-from civicgraph.loaders.register_common import release_contexts
+from civicgraph.loaders.register_common import LoadContext
 
 __all__ = [
     "STEPS",
@@ -119,7 +119,7 @@ def councillor_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
     persons: list[dict[str, Any]] = []
     mandates: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "rows.db") as scratch:
-        for rec in read_rne_conseillers(path, store=scratch, review=[]):
+        for rec in read_rne_conseillers(path, context=LoadContext(scratch, [])):
             if isinstance(rec, NodeRecord) and rec.label == "Person":
                 props = dict(rec.props)
                 persons.append({"id": props.pop("id"), "props": props})
@@ -231,7 +231,6 @@ def main(argv: list[str] | None = None) -> int:
                 total += dt
                 results[name] = dt
                 review = len(summary.review)  # type: ignore[attr-defined]
-                release_contexts()  # the resolver's indexes of this load are no longer needed
                 print(
                     f"{name:22s} {rows:9d} {summary.read:9d} {summary.totals().created:9d} "
                     f"{summary.rejected:8d} {review:7d} {dt:8.1f} {rows / dt:9.0f}",

@@ -32,7 +32,6 @@ from pathlib import Path
 from civicgraph.graph import open_store
 from civicgraph.graph.store import Store
 from civicgraph.loaders import load
-from civicgraph.loaders.register_common import release_contexts
 from civicgraph.loaders.resolution import family_key, given_key, swap_day_month
 
 try:  # run as a script (python bench/…) or imported by the test suite
@@ -116,7 +115,6 @@ def main(argv: list[str] | None = None) -> int:
                 and "not merged" not in r["error"]
                 for r in review
             )
-            release_contexts()
             print(
                 f"loaded {name:16s} {summary.totals().created:8d} created, "
                 f"{len(review):6d} review rows ({merged} merged on a swapped birth date), "

@@ -88,10 +88,6 @@ def parse_params(items: tuple[str, ...]) -> dict[str, str]:
     return {k: unicodedata.normalize("NFC", v) for k, v in (_key_value(i, "-p") for i in items)}
 
 
-#: Reader keywords that ``load()`` itself passes; not user options.
-_GIVEN_BY_LOAD = frozenset({"store", "review", "default_source"})
-
-
 def _scalar(text: str) -> bool | int | str:
     """``true``/``false`` → bool, an integer → int, anything else stays text."""
     low = text.strip().lower()
@@ -100,17 +96,6 @@ def _scalar(text: str) -> bool | int | str:
     if re.fullmatch(r"[+-]?[0-9]+", text.strip()):
         return int(text)
     return text
-
-
-def reader_options(reader: Callable[..., Any]) -> dict[str, inspect.Parameter]:
-    """The options a reader accepts: its keyword parameters after the path, less load()'s."""
-    try:
-        sig = inspect.signature(reader, eval_str=True)
-    except (NameError, TypeError, SyntaxError):  # an annotation we cannot evaluate
-        sig = inspect.signature(reader)
-    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    params = list(sig.parameters.values())[1:]
-    return {p.name: p for p in params if p.kind in keyword and p.name not in _GIVEN_BY_LOAD}
 
 
 def _typed(key: str, text: str, params: list[inspect.Parameter]) -> Any:
@@ -144,6 +129,7 @@ def parse_options(
     from pathlib import Path
 
     from civicgraph.loaders import READERS, detect_format
+    from civicgraph.loaders.api import check_options, reader_options
 
     if mapping is not None or not paths:
         raise click.ClickException(
@@ -157,19 +143,12 @@ def parse_options(
             kinds.append(kind)
     if not kinds:  # unknown format or missing file: load() names it
         return {}
-    accepted = {kind: reader_options(READERS[kind]) for kind in kinds}
-    out: dict[str, Any] = {}
-    for item in items:
-        key, text = _key_value(item, "--option")
-        params = [a[key] for a in accepted.values() if key in a]
-        if not params:
-            lists = "; ".join(
-                f"the {kind} reader accepts {', '.join(sorted(a)) or 'no options'}"
-                for kind, a in accepted.items()
-            )
-            raise click.ClickException(f"unknown --option {key!r}: {lists}")
-        out[key] = _typed(key, text, params)
-    return out
+    raw = dict(_key_value(item, "--option") for item in items)
+    check_options(kinds, raw)  # the loader's own check: one message for Python and the CLI
+    accepted = [reader_options(READERS[kind]) for kind in kinds]
+    return {
+        key: _typed(key, text, [a[key] for a in accepted if key in a]) for key, text in raw.items()
+    }
 
 
 def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

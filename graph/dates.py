@@ -33,7 +33,6 @@ from .errors import CivicgraphError
 
 __all__ = [
     "AS_OF",
-    "DATE_KEYS",
     "DateError",
     "MAX_YEAR",
     "MIN_YEAR",
@@ -55,8 +54,6 @@ __all__ = [
 Precision = Literal["year", "month", "day"]
 #: From coarsest to finest.
 PRECISIONS: tuple[Precision, ...] = ("year", "month", "day")
-#: Properties that hold dates wherever they appear (each may have a ``<key>_precision``).
-DATE_KEYS = ("start", "end", "date", "birth_date", "founded", "function_start")
 #: The range of years civicgraph accepts (a typo such as ``0018`` or ``20189`` is refused).
 MIN_YEAR, MAX_YEAR = 1000, 2100
 
@@ -324,8 +321,10 @@ def holds_on(props: Mapping[str, Any], day: str | None, *, dated: bool = True) -
 # -- properties and rows --------------------------------------------------------------------
 
 
-def normalise_props(props: MutableMapping[str, Any], keys: Iterable[str] = DATE_KEYS) -> None:
-    """Store every date of *props* as its first day plus ``<key>_precision`` (in place).
+def normalise_props(props: MutableMapping[str, Any], keys: Iterable[str]) -> None:
+    """Store the dates of *props* at *keys* (the schema's ``date`` properties,
+    :meth:`civicgraph.graph.model.Model.date_keys`) as their first day plus
+    ``<key>_precision`` (in place).
 
     ``2020`` becomes ``2020-01-01`` with ``<key>_precision: year``.  A given
     ``<key>_precision`` must agree with the value (``2020-01-01`` may be declared ``year``;
@@ -339,7 +338,7 @@ def normalise_props(props: MutableMapping[str, Any], keys: Iterable[str] = DATE_
     Examples
     --------
     >>> p = {"start": "2020", "end": "2021-05-01", "end_precision": "month"}
-    >>> normalise_props(p); p
+    >>> normalise_props(p, ["start", "end"]); p
     {'start': '2020-01-01', 'end': '2021-05-01', 'end_precision': 'month', 'start_precision': 'year'}
     """
     for key in keys:

@@ -12,6 +12,7 @@ __all__ = [
     "EngineError",
     "EngineNotFound",
     "ExportError",
+    "InvalidEdge",
     "InvalidId",
     "InvalidModel",
     "InvalidParameter",
@@ -135,6 +136,11 @@ class UnknownRelationshipType(CivicgraphError):
 
 class InvalidProperty(CivicgraphError):
     """A property key or value cannot be stored."""
+
+
+class InvalidEdge(CivicgraphError):
+    """A relationship's end is a node of a label its type's schema does not allow (a
+    ``MAYOR_OF`` from a Party); ``field`` is ``source`` or ``target``."""
 
 
 class InvalidId(CivicgraphError):

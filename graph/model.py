@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import (
+    InvalidEdge,
     InvalidId,
     InvalidModel,
     InvalidProperty,
@@ -54,6 +55,8 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 #: What every relationship carries besides its type file's ``properties``: its identity
 #: (:func:`relationship_id`) and its sources (nodes get theirs from ``Entity.yaml``).
 RELATIONSHIP_PROPERTIES = ("id", "sources")
+#: A relationship's own period: dates on every type (:meth:`Model.date_keys`).
+RELATIONSHIP_DATES = frozenset({"start", "end"})
 
 #: Names that mean one thing wherever they are written: a record's own fields (its id,
 #: label, type, ends, dates and sources).  A property may hold one only where it *is* that
@@ -70,6 +73,7 @@ PROPERTY_TYPES = {
     "int": "a whole number",
     "float": "a number",
     "bool": "true or false",
+    "date": "a date (YYYY, YYYY-MM or YYYY-MM-DD)",
 }
 
 
@@ -191,6 +195,35 @@ class Model:
             return frozenset(self.relationships[name].derived)
         return frozenset(self.nodes[self.check_label(name)].derived)
 
+    def check_edge(
+        self, rel_type: str, source_labels: Iterable[str], target_labels: Iterable[str]
+    ) -> None:
+        """Raise :class:`InvalidEdge` unless the ends' labels are among those the type's
+        schema file lists as its ``edge.source`` and ``edge.target`` (an abstract label
+        such as ``Actor`` admits every label that carries it).
+
+        >>> model = load_model()
+        >>> model.check_edge("MAYOR_OF", ["Person", "Entity", "Actor"], ["City", "Entity"])
+        >>> model.check_edge("MAYOR_OF", ["Party", "Entity", "Actor"], ["City", "Entity"])
+        Traceback (most recent call last):
+        ...
+        civicgraph.graph.errors.InvalidEdge: a MAYOR_OF cannot start at a Party: its schema (MAYOR_OF.yaml) allows Person
+        """
+        schema = self.relationships[self.check_type(rel_type)]
+        for end, labels, allowed in (
+            ("source", source_labels, schema.source),
+            ("target", target_labels, schema.target),
+        ):
+            labels = list(labels)
+            if allowed and not set(labels) & set(allowed):
+                shown = next((x for x in labels if x not in ("Entity", "Actor")), "node")
+                where = "start at" if end == "source" else "end at"
+                raise InvalidEdge(
+                    f"a {rel_type} cannot {where} a {shown}: its schema ({rel_type}.yaml) "
+                    f"allows {', '.join(allowed)}",
+                    field=end,
+                )
+
     def labels_for(self, label: str) -> list[str]:
         """All labels a node of *label* carries: itself, ``Entity`` and ``Actor`` when it can act."""
         schema = self.nodes[self.check_label(label)]
@@ -243,6 +276,27 @@ class Model:
                 cached.update(schema.types)
             self._types[name] = cached
         return cached
+
+    def date_keys(self, name: str, *, relationship: bool | None = None) -> frozenset[str]:
+        """The properties of a label (or, with *relationship*, a type) the schema types as
+        dates; an unknown name raises :class:`UnknownLabel` / :class:`UnknownRelationshipType`.
+
+        >>> sorted(load_model().date_keys("MEMBER_OF", relationship=True))
+        ['end', 'start']
+        """
+        if relationship:
+            self.check_type(name)
+        elif relationship is False:
+            self.check_label(name)
+        declared = frozenset(k for k, kind in self.property_types(name).items() if kind == "date")
+        # A relationship's start and end are its own fields (its identity holds its start),
+        # dates whatever the type declares.
+        return declared | RELATIONSHIP_DATES if name in self.relationships else declared
+
+    @property
+    def all_date_keys(self) -> frozenset[str]:
+        """Every property some label or type declares a date (text columns in CSV files)."""
+        return frozenset().union(*(self.date_keys(n) for n in [*self.nodes, *self.relationships]))
 
     # -- validation -------------------------------------------------------
     def validate_node(self, label: str, props: dict[str, Any]) -> None:
@@ -326,7 +380,7 @@ def _check_types(types: Mapping[str, str], props: dict[str, Any]) -> None:
             continue
         ok = (
             isinstance(value, str)
-            if kind == "string"
+            if kind in ("string", "date")  # a date is checked, and stored, by the dates module
             else isinstance(value, bool)
             if kind == "bool"
             else not isinstance(value, bool)

@@ -41,6 +41,7 @@ __all__ = [
     "clean_props",
     "indexed_labels",
     "label_clash",
+    "merge_props",
     "node_writes",
     "open_store",
     "relationship_writes",
@@ -222,7 +223,7 @@ def _merge_sources(old: list[str] | None, new: list[str] | None) -> list[str]:
     return out
 
 
-def _merge_props(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+def merge_props(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """*old* updated with *new*; ``sources`` accumulate instead of being replaced."""
     out = {**old, **new}
     srcs = _merge_sources(old.get("sources"), new.get("sources"))
@@ -264,7 +265,8 @@ _PREREAD_NODES = (
     + _VERDICT
 )
 #: Which of a batch's relationship ends the store holds.
-_ENDS = "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id"
+_ENDS = "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id, labels(n) AS labels"
+_PRESENT = "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id, $label IN labels(n) AS ok"
 #: What :meth:`Store.counts`, :meth:`Store.totals` and :meth:`Store.dump` ask.
 _INSPECT = {
     "count by label": "MATCH (n) UNWIND labels(n) AS l RETURN l AS label, count(*) AS n",
@@ -325,7 +327,11 @@ def statements(model: Model) -> list[tuple[str, str]]:
     >>> "create City" in names and "merge MEMBER_OF" in names and "pre-read nodes" in names
     True
     """
-    out = [("pre-read nodes", _PREREAD_NODES), ("relationship ends", _ENDS)]
+    out = [
+        ("pre-read nodes", _PREREAD_NODES),
+        ("relationship ends", _ENDS),
+        ("ids present", _PRESENT),
+    ]
     for label in model.labels:
         create, merge = node_writes(model.labels_for(label))
         out += [(f"create {label}", create), (f"merge {label}", merge)]
@@ -510,6 +516,33 @@ class Store:
                 os.close(self._lock_fd)
                 self._lock_fd = None
 
+    def labels_of(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """The labels of each of *ids* the store holds (ids it does not hold are absent).
+
+        Examples
+        --------
+        >>> store.labels_of(["insee:38185", "org:nowhere"])   # doctest: +SKIP
+        {'insee:38185': ['City', 'Entity', 'Actor']}
+        """
+        out: dict[str, list[str]] = {}
+        for batch in chunks(ids, 10000):
+            for r in self.query(_ENDS, {"ids": batch}):
+                out[r["id"]] = r["labels"]
+        return out
+
+    def present(self, ids: Iterable[str], label: str) -> tuple[set[str], set[str]]:
+        """The ids of *ids* the store holds, and those of them it holds under a label other
+        than *label* (an id names one node whatever its label).  Cheaper than
+        :meth:`labels_of` for a load's own nodes: one boolean per id."""
+        held: set[str] = set()
+        other: set[str] = set()
+        for batch in chunks(ids, 10000):
+            for r in self.query(_PRESENT, {"ids": batch, "label": label}):
+                held.add(r["id"])
+                if not r["ok"]:
+                    other.add(r["id"])
+        return held, other
+
     def preread_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """For rows ``{"id", "props"}`` of ids the store may hold: per stored id, whether it
         has *label* (``ok``, and its ``labels``), and ``old_sources`` — ``None`` when the
@@ -563,7 +596,7 @@ class Store:
             if prev is None:
                 merged[props["id"]] = props
             else:  # same id twice in a batch: merge, sources accumulate
-                merged[props["id"]] = _merge_props(prev, props)
+                merged[props["id"]] = merge_props(prev, props)
         rows: list[dict[str, Any]] = [{"id": i, "props": p} for i, p in merged.items()]
         check = [r for r in rows if r["id"] not in new_ids] if new_ids else rows
         if known is not None:
@@ -664,21 +697,17 @@ class Store:
             if prev is None:
                 merged[rid] = {"id": rid, "source": source, "target": target, "props": props}
             else:
-                prev["props"] = _merge_props(prev["props"], props)
+                prev["props"] = merge_props(prev["props"], props)
         rows = list(merged.values())
         if not ends_checked:
             ends = {m["source"] for m in rows} | {m["target"] for m in rows}
-            found = {
-                r["id"]
-                for r in self.backend.run(
-                    _ENDS,
-                    {"ids": sorted(e for e in ends if e not in new_ids)},
-                )
-            }
+            found = self.labels_of(sorted(e for e in ends if e not in new_ids))
             for m in rows:
                 for end in ("source", "target"):
                     if m[end] not in found and m[end] not in new_ids:
                         raise LoadError(f"{rel_type} refers to unknown node {m[end]!r}", field=end)
+                if m["source"] in found and m["target"] in found:
+                    self.model.check_edge(rel_type, found[m["source"]], found[m["target"]])
         check = (
             [m for m in rows if m["source"] not in new_ids and m["target"] not in new_ids]
             if new_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from civicgraph.graph.derive import derive, needed_after
-from civicgraph.graph.errors import LoadError, OutputNotWritable
+from civicgraph.graph.errors import ConfigurationError, LoadError, OutputNotWritable
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
@@ -23,9 +24,17 @@ from .files import (
     read_mapped,
     read_nodes_csv,
 )
-from .register_common import release_contexts
+from .register_common import LoadContext
 
-__all__ = ["load", "READERS", "register_reader", "detect_format"]
+__all__ = [
+    "GIVEN_BY_LOAD",
+    "READERS",
+    "check_options",
+    "detect_format",
+    "load",
+    "reader_options",
+    "register_reader",
+]
 
 Records = Iterable[Record]
 #: name → reader(path, options) returning records.  Register loaders add themselves here.
@@ -47,13 +56,56 @@ def register_reader(
 
 
 @register_reader("jsonl", lambda p: p.suffix in (".jsonl", ".ndjson"))
-def _jsonl(path: Path, **opts: Any) -> Records:
+def _jsonl(path: Path) -> Records:
     return read_jsonl(path)
 
 
 @register_reader("graphml", lambda p: p.suffix == ".graphml")
-def _graphml(path: Path, *, default_source: str | None = None, **opts: Any) -> Records:
+def _graphml(path: Path, *, default_source: str | None = None) -> Records:
     return read_graphml(path, default_source=default_source)
+
+
+#: Keywords ``load()`` itself gives a reader: never user options.
+GIVEN_BY_LOAD = frozenset({"context", "default_source"})
+
+
+def reader_options(reader: Callable[..., Records]) -> dict[str, inspect.Parameter]:
+    """The options a reader takes: its keyword parameters after the path, less
+    :data:`GIVEN_BY_LOAD`.
+
+    >>> sorted(reader_options(READERS["rne-maires"]))
+    ['close_previous', 'missing_cities', 'swapped_dates', 'version']
+    """
+    try:
+        sig = inspect.signature(reader, eval_str=True)
+    except (NameError, TypeError, SyntaxError):  # an annotation we cannot evaluate
+        sig = inspect.signature(reader)
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = list(sig.parameters.values())[1:]
+    return {p.name: p for p in params if p.kind in keyword and p.name not in GIVEN_BY_LOAD}
+
+
+def check_options(kinds: Sequence[str], options: dict[str, Any] | None) -> None:
+    """Refuse an option none of the readers of *kinds* takes, naming it and listing those
+    they take (for Python calls and the command line alike).
+
+    Raises
+    ------
+    ConfigurationError
+    """
+    if not options:
+        return
+    accepted = {kind: reader_options(READERS[kind]) for kind in kinds if kind in READERS}
+    for key in options:
+        if not any(key in a for a in accepted.values()):
+            lists = (
+                "; ".join(
+                    f"the {kind} reader takes {', '.join(sorted(a)) or 'no options'}"
+                    for kind, a in accepted.items()
+                )
+                or "no reader of these files takes options"
+            )
+            raise ConfigurationError(f"unknown option {key!r}: {lists}", field=key)
 
 
 def detect_format(path: Path) -> str:
@@ -106,6 +158,14 @@ def load(
     for f in files:
         if not f.exists():
             raise LoadError("file not found", file=str(f))
+    if options:
+        if mapping is not None or not paths:
+            raise ConfigurationError(
+                "options are for the readers of the files given as paths (a format); "
+                "a mapping and --nodes/--edges take none"
+            )
+        check_options(sorted({fmt or detect_format(Path(p)) for p in paths}), options)
+    context = LoadContext(store, review)
     if report is not None:
         check_writable(report)  # before anything is written to the store
     sources: list[dict[str, Any]] = []
@@ -141,15 +201,19 @@ def load(
                 raise LoadError(
                     f"unknown format {kind!r}; use one of {', '.join(sorted(READERS))}", file=str(p)
                 )
-            opts = dict(options or {})
+            read = READERS[kind]
+            takes = reader_options(read)
+            opts = {k: v for k, v in (options or {}).items() if k in takes}
             if kind == "graphml":
                 src = file_source(p)
                 yield NodeRecord("Source", dict(src), str(p), 0)
                 opts["default_source"] = src["id"]
-            yield from READERS[kind](p, store=store, review=review, **opts)
+            if "context" in inspect.signature(read).parameters:
+                opts["context"] = context
+            yield from read(p, **opts)
         # Every file is read: the readers' resolver indexes are not needed while the load
         # checks and writes (150 MB and more for the national councillors).
-        release_contexts()
+        context.release()
 
     try:
         summary = run_load(
@@ -162,7 +226,7 @@ def load(
             progress=progress,
         )
     finally:
-        release_contexts()  # the register readers' resolver indexes of this load
+        context.release()  # the register readers' resolver indexes of this load
 
     # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
     # city's size class) are recomputed and stored once the facts they come from are in.

@@ -43,6 +43,7 @@ from typing import Any
 from civicgraph.graph import dates
 from civicgraph.graph.errors import (
     CivicgraphError,
+    InvalidEdge,
     LoadError,
     PartialLoad,
     WorkFileError,
@@ -54,11 +55,11 @@ from civicgraph.graph.store import (
     PreparedWrite,
     Store,
     WriteCounts,
-    _merge_props,
     check_row_ids,
     chunks,
     clean_props,
     label_clash,
+    merge_props,
 )
 
 __all__ = [
@@ -111,7 +112,8 @@ Record = NodeRecord | RelRecord | Reject
 def check_row_dates(
     props: dict[str, Any], *, file: str, line: int | None, record: str = ""
 ) -> Reject | None:
-    """A :class:`Reject` when the load would refuse a date of *props* (the one rule,
+    """A :class:`Reject` when the load would refuse a date of *props*, a reader's date
+    columns by name (the one rule,
     :mod:`civicgraph.graph.dates`, or an end certainly before its start), else ``None``.
 
     >>> check_row_dates({"start": "2020-02-30"}, file="m.csv", line=4).field
@@ -120,7 +122,8 @@ def check_row_dates(
     True
     """
     try:
-        _check_dates({k: v for k, v in props.items() if v is not None and v != ""})
+        given = {k: v for k, v in props.items() if v is not None and v != ""}
+        _check_dates(given, given)
     except CivicgraphError as exc:
         return Reject(file, line, exc.field, exc.message, record)
     return None
@@ -181,9 +184,6 @@ class LoadSummary:
         return out
 
 
-_DATE_KEYS = frozenset(dates.DATE_KEYS)
-
-
 def specific_label(labels: list[str], *, file: str, line: int | None, field: str) -> str:
     """The one label of *labels* besides ``Entity``/``Actor`` (civicgraph adds those itself),
     or a LoadError naming *file*, *line* and *field*.
@@ -223,8 +223,12 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
         _check_ids(rec)
         # names before values: a reserved name is refused whatever it holds
         check_keys(rec.props, relationship=isinstance(rec, RelRecord))
-        if not _DATE_KEYS.isdisjoint(rec.props):
-            _check_dates(rec.props)
+        if isinstance(rec, RelRecord):
+            date_keys = store.model.date_keys(rec.type, relationship=True)
+        else:
+            date_keys = store.model.date_keys(rec.label, relationship=False)
+        if not date_keys.isdisjoint(rec.props):
+            _check_dates(rec.props, date_keys)
         src = rec.props.get("sources")
         # clean_props made every list hold one type: the first item tells it.
         if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
@@ -237,10 +241,11 @@ def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
         raise exc.at(file=rec.file or None, line=rec.line) from None
 
 
-def _check_dates(props: dict[str, Any]) -> None:
+def _check_dates(props: dict[str, Any], keys: Iterable[str]) -> None:
     """One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored as the
-    first day with its precision beside it; an end certainly before its start is refused."""
-    dates.normalise_props(props)
+    first day with its precision beside it; an end certainly before its start is refused.
+    *keys*: the properties the schema types as dates."""
+    dates.normalise_props(props, keys)
     start, end = props.get("start"), props.get("end")
     if (
         start is not None
@@ -489,7 +494,7 @@ class _Table:
         prev = self.rows.get(key)
         line = head[-1]
         if prev is not None:
-            props = _merge_props(self.props(key), props)
+            props = merge_props(self.props(key), props)
             head, line = prev[:-1], _line(prev)
         else:
             head = head[:-1]
@@ -663,27 +668,14 @@ def _read_and_check(
     present: set[str] = set()
     clashes: list[tuple[str, str]] = []
     for label, table in nodes.items():
-        for ids in chunks(table.rows, 10000):
-            for found in store.query(
-                "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id, "
-                "$label IN labels(n) AS ok",
-                {"ids": ids, "label": label},
-            ):
-                present.add(found["id"])
-                if not found["ok"]:
-                    clashes.append((found["id"], label))
-    for ids in chunks(list(ends), 10000):
-        present.update(
-            found["id"]
-            for found in store.query(
-                "UNWIND $ids AS i MATCH (n:Entity {id: i}) RETURN n.id AS id", {"ids": ids}
-            )
-        )
+        held, other = store.present(table.rows, label)
+        present |= held
+        clashes.extend((node_id, label) for node_id in sorted(other))
+    stored_labels = store.labels_of(ends)
+    present.update(stored_labels)
     clashed: set[str] = set()
     for node_id, label in clashes:
-        stored = store.query(
-            "MATCH (n:Entity {id: $id}) RETURN labels(n) AS labels", {"id": node_id}
-        )[0]["labels"]
+        stored = store.labels_of([node_id])[node_id]
         file, line = nodes[label].where(node_id)
         err = label_clash(node_id, stored, label, file=file or None, line=line)
         if not skip_invalid:
@@ -692,6 +684,7 @@ def _read_and_check(
         summary.rejects.append(Reject(file, line, "id", err.message, f"{label} {node_id}"))
         del nodes[label].rows[node_id]
         clashed.add(node_id)
+    _check_edges(store, summary, nodes, rels, stored_labels, skip_invalid)
     missing = [i for i in ends if i not in present]
     if missing and not skip_invalid:
         rtype, row = ends[missing[0]]
@@ -721,6 +714,54 @@ def _read_and_check(
     for rtype in sorted(rels):
         plan.extend(("rel", rtype, b) for b in chunks(rels[rtype].rows, batch_size))
     return _Staged(dict(nodes), dict(rels), new_ids, plan, known)
+
+
+def _check_edges(
+    store: Store,
+    summary: LoadSummary,
+    nodes: dict[str, _Table],
+    rels: dict[str, _Table],
+    stored_labels: dict[str, list[str]],
+    skip_invalid: bool,
+) -> None:
+    """Every relationship's ends against its type's schema (``edge.source``/``target``):
+    a ``MAYOR_OF`` from a Party stops the load (or is rejected), before anything is written.
+    An end is labelled by this load's records, else by the store; an end that is nowhere
+    is reported as unknown elsewhere."""
+    model = store.model
+    load_label = {node_id: label for label, table in nodes.items() for node_id in table.rows}
+    verdicts: dict[tuple[str, str, str], InvalidEdge | None] = {}
+
+    def labels(node_id: str) -> tuple[str, ...] | None:
+        label = load_label.get(node_id)
+        if label is not None:
+            return tuple(model.labels_for(label))
+        stored = stored_labels.get(node_id)
+        return tuple(stored) if stored is not None else None
+
+    for rtype, table in rels.items():
+        for rid, row in list(table.rows.items()):
+            ends = labels(row[0]), labels(row[1])
+            if ends[0] is None or ends[1] is None:
+                continue
+            key = (rtype, ends[0][0], ends[1][0])
+            if key not in verdicts:
+                try:
+                    model.check_edge(rtype, ends[0], ends[1])
+                    verdicts[key] = None
+                except InvalidEdge as exc:
+                    verdicts[key] = exc
+            error = verdicts[key]
+            if error is None:
+                continue
+            file, line = row[2], _line(row)
+            if not skip_invalid:
+                raise error.at(file=file or None, line=line)
+            summary.rejected += 1
+            summary.rejects.append(
+                Reject(file, line, error.field, error.message, f"{rtype} {row[0]} -> {row[1]}")
+            )
+            del table.rows[rid]
 
 
 def _preread(

@@ -46,7 +46,7 @@ def _items(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def read_case(folder: str | Path, **_: Any) -> Iterator[NodeRecord | RelRecord]:
+def read_case(folder: str | Path) -> Iterator[NodeRecord | RelRecord]:
     """Records from a case folder (``sources.yaml``, ``nodes.yaml``, ``relationships.yaml``)."""
     folder = Path(folder)
     if folder.is_file():

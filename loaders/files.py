@@ -50,7 +50,6 @@ from typing import Any, cast
 
 import yaml
 
-from civicgraph.graph import dates
 from civicgraph.graph.errors import CivicgraphError, InvalidProperty, LoadError
 from civicgraph.graph.model import check_reserved, known_name, load_model
 from civicgraph.graph.output import from_spreadsheet_safe
@@ -77,7 +76,10 @@ NODE_COLUMNS = ("id", "label", "sources")
 EDGE_COLUMNS = ("source", "target", "type", "start", "end", "sources")
 #: Columns read as text whatever their cells hold: names, and dates (``2020`` is a year,
 #: for civicgraph.graph.dates, not a number).
-TEXT_COLUMNS = ("name", *(k for k in dates.DATE_KEYS if k not in EDGE_COLUMNS))
+TEXT_COLUMNS = ("name", *sorted(load_model().all_date_keys - set(EDGE_COLUMNS)))
+
+
+_DATE_KEYS = load_model().all_date_keys
 
 
 def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
@@ -835,7 +837,7 @@ def read_mapped(
 
     def value(owner: str, key: str, col: Any, val: Any) -> Any:
         """A mapped property's value, typed as the schema or its column says."""
-        if key in dates.DATE_KEYS:
+        if key in _DATE_KEYS:
             return val
         if key == "sources":
             return _split_sources(val)

