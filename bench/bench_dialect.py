@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from civicgraph.graph import open_store
-from civicgraph.graph.backends.dialect import _translate, to_falkordb
+from civicgraph.graph.backends.dialect import clear_cache, to_falkordb
 from civicgraph.graph.demo import build_case
 from civicgraph.graph.errors import UnsupportedCypher
 from civicgraph.graph.export import export
@@ -34,7 +34,7 @@ def per_statement(texts: list[str], repeat: int = 20) -> tuple[float, float]:
     first, again = [], []
     for text in texts:
         for _ in range(repeat):
-            _translate.cache_clear()
+            clear_cache()
             t = time.perf_counter()
             try:
                 to_falkordb(text)

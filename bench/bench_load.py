@@ -74,13 +74,13 @@ STEPS: list[tuple[str, list[str], dict[str, Any]]] = [
 ]
 
 
-def _resolve(data: Path, name: str) -> Path:
+def resolve(data: Path, name: str) -> Path:
     if name.startswith("@registers/"):
         return ROOT / "data" / "registers" / name.split("/", 1)[1]
     return data / name
 
 
-def _data_rows(path: Path) -> int:
+def data_rows(path: Path) -> int:
     """Rows of a source file (header and, for BRÉF, the title line excluded)."""
     import gzip
     import json
@@ -223,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, files, opts in STEPS:
                 if only and name not in only:
                     continue
-                paths = [_resolve(data, f) for f in files]
-                rows = sum(_data_rows(p) for p in paths)
+                paths = [resolve(data, f) for f in files]
+                rows = sum(data_rows(p) for p in paths)
                 t0 = time.perf_counter()
                 summary = load(store, paths, progress=False, **opts)
                 dt = time.perf_counter() - t0
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         # them, to resolve against and update).
         with open_store(Path(tmp) / "same.db") as same:
             name, files, opts = STEPS[0]
-            load(same, [_resolve(data, f) for f in files], progress=False, **opts)
+            load(same, [resolve(data, f) for f in files], progress=False, **opts)
             t0 = time.perf_counter()
             load(same, [data / COUNCILLORS], progress=False)
             civic_same = time.perf_counter() - t0

@@ -30,12 +30,12 @@ from civicgraph.graph import open_store
 from civicgraph.loaders import load
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_load import STEPS, _data_rows, _resolve, shared_data  # noqa: E402
+from bench_load import STEPS, data_rows, resolve, shared_data  # noqa: E402
 
 
 def expected_sources(name: str, files: list[Path]) -> dict[str, int]:
     """label or type → source rows that each give one of them, for *name*'s files."""
-    rows = {p.name: _data_rows(p) for p in files}
+    rows = {p.name: data_rows(p) for p in files}
     if name == "communes":
         return {
             "Region": rows["regions.json"],
@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     data = shared_data()
     only = set(args.only.split(",")) if args.only else None
-    communes = [_resolve(data, f) for f in STEPS[0][1]]
+    communes = [resolve(data, f) for f in STEPS[0][1]]
     ok = True
     for name, files, opts in STEPS:
         if only and name not in only:
             continue
-        ok &= check(name, [_resolve(data, f) for f in files], opts, communes)
+        ok &= check(name, [resolve(data, f) for f in files], opts, communes)
     print("all registers: " + ("OK" if ok else "MISMATCH"))
     return 0 if ok else 1
 

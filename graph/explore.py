@@ -117,15 +117,14 @@ def render_case(
     from civicgraph.queries import load_catalogue
 
     from . import viz
-    from .viz.page import _number
-    from .viz.style import _NUANCE_TYPES
+    from .viz.style import NUANCE_TYPES, number
 
     G = viz.build_graph(load_catalogue().run(store, "network_graph", {"network": network}))
     if color_by is None:
-        offices = [d for *_, d in G.edges(data=True) if d.get("type") in _NUANCE_TYPES]
+        offices = [d for *_, d in G.edges(data=True) if d.get("type") in NUANCE_TYPES]
         color_by = "party" if offices else "kind"
     if size_by == "auto":
-        has_population = any(_number(p) for _, p in G.nodes(data="population"))
+        has_population = any(number(p) for _, p in G.nodes(data="population"))
         size_by = "population" if has_population else "degree"
     if title is None:
         name = G.nodes[network].get("name", network) if network in G else network

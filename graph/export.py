@@ -35,8 +35,8 @@ from typing import IO, TYPE_CHECKING, Any
 import networkx as nx
 
 from . import dates
-from .analysis.projection import _check_date, _specific_label
 from .errors import OutputNotWritable
+from .model import specific_label
 from .outfile import atomic_output, check_writable
 from .output import CsvLines, spreadsheet_cell
 
@@ -160,7 +160,7 @@ def _node_rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "id": n["id"],
-            "label": _specific_label(n["labels"]),
+            "label": specific_label(n["labels"]),
             **{k: v for k, v in n["properties"].items() if k not in ("id", "label")},
         }
         for n in nodes
@@ -211,7 +211,7 @@ def to_frames(store: Store, *, as_of: str | None = None) -> tuple[pd.DataFrame, 
     """
     import pandas as pd
 
-    nodes, rels = _dump(store, _check_date(as_of))
+    nodes, rels = _dump(store, (None if as_of is None else dates.check_day(as_of, name="as_of")))
     nrows, erows = _node_rows(nodes), _edge_rows(rels)
     return (
         pd.DataFrame(nrows, columns=_columns(nrows, NODE_HEAD)),
@@ -325,7 +325,7 @@ def _graph(
         data = {
             **props,
             "label": str(n["properties"].get("name", n["id"])),
-            "category": _specific_label(n["labels"]),
+            "category": specific_label(n["labels"]),
             "labels": LIST_SEPARATOR.join(sorted(n["labels"])),
         }
         if fmt == "gexf":
@@ -445,7 +445,7 @@ def export(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    as_of = _check_date(as_of)
+    as_of = None if as_of is None else dates.check_day(as_of, name="as_of")
     check_export_path(fmt, path)
     nodes, rels = _dump(store, as_of)
     paths: list[str] = []

@@ -33,6 +33,8 @@ from .errors import (
 from .paths import schema_path
 
 __all__ = [
+    "ABSTRACT_LABELS",
+    "specific_label",
     "PROPERTY_KEY",
     "PROPERTY_TYPES",
     "RELATIONSHIP_PROPERTIES",
@@ -483,6 +485,24 @@ def check_id(value: str, *, what: str = "id") -> str:
             field={"source id": "sources"}.get(what, what),
         )
     return value
+
+
+#: Labels civicgraph adds itself to every node (and every actor): never a node's own label.
+ABSTRACT_LABELS = ("Entity", "Actor")
+
+
+def specific_label(labels: Iterable[str]) -> str:
+    """A node's own label among those it carries (not ``Entity``/``Actor``; the first in
+    alphabetical order if it had several).
+
+    >>> specific_label(["Actor", "City", "Entity"])
+    'City'
+    """
+    ordered = sorted(labels)
+    for label in ordered:
+        if label not in ABSTRACT_LABELS:
+            return label
+    return ordered[0] if ordered else ""
 
 
 def check_property_key(key: str) -> str:

@@ -39,8 +39,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .analysis.projection import _specific_label
 from .errors import ExportError
+from .model import specific_label
 
 __all__ = [
     "ARRAY_DELIMITER",
@@ -230,7 +230,7 @@ def write_neo4j_admin(
     delim = _array_delimiter(nodes, rels)
     node_items = [
         {
-            "label": _specific_label(n["labels"]),
+            "label": specific_label(n["labels"]),
             "labels": sorted(n["labels"]),
             "properties": {k: v for k, v in n["properties"].items() if k != "id"},
             "id": n["id"],

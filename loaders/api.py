@@ -21,9 +21,9 @@ from .files import (
     read_edges_csv,
     read_graphml,
     read_jsonl,
-    read_mapped,
     read_nodes_csv,
 )
+from .mapping import read_mapped
 from .register_common import LoadContext
 
 __all__ = [

@@ -36,19 +36,15 @@ Rules every reader here follows (issue 19):
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import hashlib
 import json
 import re
-import string
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
-
-import yaml
 
 from civicgraph.graph.errors import CivicgraphError, InvalidProperty, LoadError
 from civicgraph.graph.model import check_reserved, known_name, load_model
@@ -57,14 +53,23 @@ from civicgraph.graph.output import from_spreadsheet_safe
 from .base import NodeRecord, RelRecord
 
 __all__ = [
+    "DATE_KEYS",
+    "TEXT_COLUMNS",
+    "BareIds",
+    "ColumnTypes",
+    "cell_text",
+    "column_kinds",
     "file_source",
     "iter_text_lines",
+    "json_line",
+    "jsonl_rows",
     "read_csv_dicts",
     "read_edges_csv",
     "read_graphml",
     "read_jsonl",
-    "read_mapped",
     "read_nodes_csv",
+    "split_sources",
+    "typed_value",
 ]
 
 _INT = re.compile(r"^-?(0|[1-9]\d{0,18})$")
@@ -79,7 +84,7 @@ EDGE_COLUMNS = ("source", "target", "type", "start", "end", "sources")
 TEXT_COLUMNS = ("name", *sorted(load_model().all_date_keys - set(EDGE_COLUMNS)))
 
 
-_DATE_KEYS = load_model().all_date_keys
+DATE_KEYS = load_model().all_date_keys
 
 
 def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
@@ -211,7 +216,7 @@ def _widen(a: str | None, b: str) -> str:
     return _WIDER.get(frozenset({a, b}), "text")
 
 
-def _typed(text: str, kind: str | None) -> Any:
+def typed_value(text: str, kind: str | None) -> Any:
     """A stripped cell as its column's kind (None: text); a cell that does not fit stays
     text, for validation to report against a declared type."""
     if kind == "int" and _kind(text) == "int":
@@ -223,7 +228,7 @@ def _typed(text: str, kind: str | None) -> Any:
     return text
 
 
-def _cell(raw: str) -> tuple[str, bool]:
+def cell_text(raw: str) -> tuple[str, bool]:
     """A CSV cell as read and whether it was protected for spreadsheets (``'=…``).
 
     A plain cell is stripped of surrounding spaces; a protected one is exactly what a
@@ -236,13 +241,13 @@ def _cell(raw: str) -> tuple[str, bool]:
     return raw.strip(), False
 
 
-def _column_kinds(rows: Iterable[dict[str, str]], columns: Collection[str]) -> dict[str, str]:
+def column_kinds(rows: Iterable[dict[str, str]], columns: Collection[str]) -> dict[str, str]:
     """Pass 1 over a text file: the kind of each of *columns* over all its cells."""
     kinds: dict[str, str | None] = dict.fromkeys(columns)
     open_cols = set(columns)  # columns not already text
     for row in rows:
         for col in list(open_cols):
-            text, protected = _cell(row.get(col) or "")
+            text, protected = cell_text(row.get(col) or "")
             if not text:
                 continue
             kinds[col] = k = _widen(kinds[col], "text" if protected else _kind(text))
@@ -253,7 +258,7 @@ def _column_kinds(rows: Iterable[dict[str, str]], columns: Collection[str]) -> d
     return {c: k or "text" for c, k in kinds.items()}
 
 
-class _Types:
+class ColumnTypes:
     """The type of each property a text file gives: the schema's, else its column's."""
 
     def __init__(self, column_kinds: dict[str, str]) -> None:
@@ -292,7 +297,7 @@ def _header_check(
             ) from None
 
 
-def _split_sources(text: Any) -> list[str]:
+def split_sources(text: Any) -> list[str]:
     if isinstance(text, list):
         return [str(s) for s in text]
     return [s.strip() for s in str(text).split("|") if s.strip()]
@@ -390,7 +395,7 @@ def _zero_config_rows(
         candidates = [c for c in header if c not in own and c not in text_columns]
         if first is None or not candidates:
             return rows, {}
-        return rows, _column_kinds(_chain(first, it), candidates)
+        return rows, column_kinds(_chain(first, it), candidates)
     finally:
         it.close()
 
@@ -425,16 +430,18 @@ def read_nodes_csv(
         relationship=False,
         text_columns=TEXT_COLUMNS,
     )
-    types = _Types(kinds)
+    types = ColumnTypes(kinds)
     for lineno, row in rows():
-        label = _cell(row.pop("label"))[0]
-        props: dict[str, Any] = {"id": bare.node(_cell(row.pop("id"))[0], label)}
+        label = cell_text(row.pop("label"))[0]
+        props: dict[str, Any] = {"id": bare.node(cell_text(row.pop("id"))[0], label)}
         for k, v in row.items():
-            text, _ = _cell(v)
+            text, _ = cell_text(v)
             if text == "":
                 continue
             props[k] = (
-                _split_sources(text) if k == "sources" else _typed(text, types.kind(label, k, k))
+                split_sources(text)
+                if k == "sources"
+                else typed_value(text, types.kind(label, k, k))
             )
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
@@ -465,22 +472,22 @@ def read_edges_csv(
         relationship=True,
         text_columns=TEXT_COLUMNS,
     )
-    types = _Types(kinds)
+    types = ColumnTypes(kinds)
     for lineno, row in rows():
-        source = bare.end(_cell(row.pop("source"))[0])
-        target = bare.end(_cell(row.pop("target"))[0])
-        rtype = _cell(row.pop("type"))[0]
+        source = bare.end(cell_text(row.pop("source"))[0])
+        target = bare.end(cell_text(row.pop("target"))[0])
+        rtype = cell_text(row.pop("type"))[0]
         props: dict[str, Any] = {}
         for k, v in row.items():
-            text, _ = _cell(v)
+            text, _ = cell_text(v)
             if text == "":
                 continue
             if k == "sources":
-                props[k] = _split_sources(text)
+                props[k] = split_sources(text)
             elif k in TEXT_COLUMNS or k in ("start", "end"):
                 props[k] = text
             else:
-                props[k] = _typed(text, types.kind(rtype, k, k))
+                props[k] = typed_value(text, types.kind(rtype, k, k))
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
         yield RelRecord(rtype, source, target, props, str(path), lineno)
@@ -492,7 +499,7 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRec
     for lineno, text in iter_text_lines(path, encoding):
         if not text.strip():
             continue
-        obj = _json_line(text, p, lineno)
+        obj = json_line(text, p, lineno)
         kind = obj.get("kind")
         props = obj.get("properties", {})
         if not isinstance(props, dict):
@@ -578,7 +585,7 @@ def read_graphml(
             continue  # a bare endpoint: refers to a node already in the store
         props = {"id": node_id, **{k: v for k, v in data.items() if k != "sources"}}
         if "sources" in data:
-            props["sources"] = _split_sources(data["sources"])
+            props["sources"] = split_sources(data["sources"])
         elif default_source:
             props["sources"] = [default_source]
         yield NodeRecord(str(label) if label is not None else "", props, p, n)
@@ -588,7 +595,7 @@ def read_graphml(
         data.pop("id", None)  # the GraphML edge id: a relationship's id is derived
         props = {k: val for k, val in data.items() if k != "sources"}
         if "sources" in data:
-            props["sources"] = _split_sources(data["sources"])
+            props["sources"] = split_sources(data["sources"])
         elif default_source:
             props["sources"] = [default_source]
         yield RelRecord(rtype, idmap.get(u, str(u)), idmap.get(v, str(v)), props, f"{p} (edge)", n)
@@ -624,271 +631,14 @@ def _pop_any(data: dict[str, Any], *names: str) -> Any:
     return next((x for x in found if x is not None and x != ""), None)
 
 
-# -- mapping-driven loads ----------------------------------------------------------------
-
-_MAPPING_KEYS = {
-    "format",
-    "delimiter",
-    "encoding",
-    "nodes",
-    "relationships",
-    "source",
-    "skip_lines",
-}
-
-
-def _template(spec: Any, row: dict[str, Any], *, file: str, line: int, field: str) -> Any:
-    """A mapping value: ``"{column}"`` templates, a bare column name, or a literal via ``=``."""
-    if not isinstance(spec, str):
-        return spec
-    if spec.startswith("="):
-        return spec[1:]
-    if "{" in spec:
-        try:
-            fields = [
-                (name, fmt, conv)
-                for _, name, fmt, conv in string.Formatter().parse(spec)
-                if name is not None
-            ]
-        except ValueError as exc:
-            raise LoadError(
-                f"bad template {spec!r}: {exc}", file=file, line=line, field=field
-            ) from None
-        if any(name == "" or fmt or conv for name, fmt, conv in fields):
-            raise LoadError(
-                f"bad template {spec!r}: only plain {{column}} fields are allowed",
-                file=file,
-                line=line,
-                field=field,
-            )
-        names = [name for name, _, _ in fields]
-        for n in names:
-            if n not in row:
-                raise LoadError(
-                    f"mapping refers to unknown column {n!r}", file=file, line=line, field=field
-                )
-            if row[n] in (None, ""):
-                return None
-        return spec.format_map({n: str(row[n]).strip() for n in names})
-    if spec not in row:
-        raise LoadError(
-            f"mapping refers to unknown column {spec!r}", file=file, line=line, field=field
-        )
-    return row[spec]
-
-
-def load_mapping(path: str | Path) -> dict[str, Any]:
-    """Read and check a mapping YAML file."""
-    p = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise LoadError(
-            f"not valid YAML: {exc.problem or exc.context}"
-            + (f" (column {mark.column + 1})" if mark is not None else ""),
-            file=p,
-            line=mark.line + 1 if mark is not None else None,
-        ) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise LoadError(f"not valid YAML: {' '.join(str(exc).split())}", file=p) from None
-    except FileNotFoundError:
-        raise LoadError("file not found", file=p) from None
-    if not isinstance(data, dict):
-        raise LoadError("a mapping file must be a YAML mapping", file=p)
-    return check_mapping(data, p)
-
-
-def check_mapping(data: dict[str, Any], p: str = "the mapping") -> dict[str, Any]:
-    """Check a mapping (read from the YAML file *p*); return it with its properties' names
-    spelled civicgraph's way."""
-    data = {
-        **data,
-        **{
-            key: [dict(spec) if isinstance(spec, dict) else spec for spec in data[key]]
-            for key in ("nodes", "relationships")
-            if isinstance(data.get(key), list)
-        },
-    }
-    unknown = set(data) - _MAPPING_KEYS
-    if unknown:
-        raise LoadError(
-            f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(_MAPPING_KEYS))})",
-            file=p,
-            field=sorted(unknown)[0],
-        )
-    for key in ("nodes", "relationships"):
-        items = data.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise LoadError(f"{key!r} must be a list of mappings", file=p, field=key)
-    for i, spec in enumerate(data.get("nodes", []), 1):
-        for k in ("label", "id"):
-            if k not in spec:
-                raise LoadError(f"nodes[{i}] lacks {k!r}", file=p, field=k)
-        if not isinstance(spec.get("properties", {}), dict):
-            raise LoadError(f"nodes[{i}].properties must be a mapping", file=p, field="properties")
-        spec["properties"] = _mapped_keys(spec, f"nodes[{i}]", relationship=False, file=p)
-    for i, spec in enumerate(data.get("relationships", []), 1):
-        for k in ("type", "source", "target"):
-            if k not in spec:
-                raise LoadError(f"relationships[{i}] lacks {k!r}", file=p, field=k)
-        if not isinstance(spec.get("properties", {}), dict):
-            raise LoadError(
-                f"relationships[{i}].properties must be a mapping", file=p, field="properties"
-            )
-        spec["properties"] = _mapped_keys(spec, f"relationships[{i}]", relationship=True, file=p)
-    if not data.get("nodes") and not data.get("relationships"):
-        raise LoadError("the mapping declares no nodes and no relationships", file=p)
-    delimiter = data.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise LoadError(
-            f"delimiter must be one character, not {delimiter!r}", file=p, field="delimiter"
-        )
-    try:
-        codecs.lookup(data.get("encoding", "utf-8"))
-    except (LookupError, TypeError):
-        raise LoadError(
-            f"unknown encoding {data.get('encoding')!r}", file=p, field="encoding"
-        ) from None
-    skip = data.get("skip_lines", 0)
-    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
-        raise LoadError(
-            f"skip_lines must be a whole number, not {skip!r}", file=p, field="skip_lines"
-        )
-    return data
-
-
-def _mapped_keys(
-    spec: dict[str, Any], where: str, *, relationship: bool, file: str
-) -> dict[str, Any]:
-    """A mapping's ``properties`` with known names spelled civicgraph's way; a reserved
-    name is refused (a node's id comes from its ``id:``, not from a property)."""
-    out: dict[str, Any] = {}
-    for key, column in (spec.get("properties") or {}).items():
-        name = known_name(str(key), relationship=relationship)
-        try:
-            check_reserved(name, relationship=relationship)
-            if name == "id":
-                raise InvalidProperty(
-                    f"property {key!r} is reserved: the node's id comes from {where}.id"
-                )
-        except InvalidProperty as exc:
-            raise LoadError(f"{where}.properties: {exc}", file=file, field=str(key)) from None
-        if name in out:
-            raise LoadError(f"{where}.properties names {name!r} twice", file=file, field=str(key))
-        out[name] = column
-    return out
-
-
-def read_mapped(
-    path: str | Path,
-    mapping: dict[str, Any] | str | Path,
-    *,
-    fmt: str | None = None,
-    default_source: str | None = None,
-) -> Iterator[NodeRecord | RelRecord]:
-    """Records from a CSV or JSON Lines file through a mapping (see README "Mapping files")::
-
-    format: csv
-    delimiter: ";"
-    nodes:
-      - label: City
-        id: "insee:{code}"
-        properties: {name: nom, population: population}
-    relationships:
-      - type: PART_OF
-        source: "insee:{code}"
-        target: "dep:{dep}"
-    """
-    mapping = load_mapping(mapping) if not isinstance(mapping, dict) else check_mapping(mapping)
-    p = str(path)
-    fmt = fmt or mapping.get("format") or ("jsonl" if p.endswith((".jsonl", ".ndjson")) else "csv")
-    text = fmt == "csv"
-    if fmt == "csv":
-
-        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-            return read_csv_dicts(
-                path,
-                delimiter=mapping.get("delimiter", ","),
-                encoding=mapping.get("encoding", "utf-8"),
-                skip_lines=int(mapping.get("skip_lines", 0)),
-            )
-
-    elif fmt == "jsonl":
-
-        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-            return _jsonl_rows(path, mapping.get("encoding", "utf-8"))
-
-    else:
-        raise LoadError(f"unknown format {fmt!r} (csv or jsonl)", file=p, field="format")
-    columns = {
-        col
-        for spec in [*mapping.get("nodes", []), *mapping.get("relationships", [])]
-        for key, col in (spec.get("properties") or {}).items()
-        if isinstance(col, str)
-        and not col.startswith("=")
-        and "{" not in col
-        and key not in TEXT_COLUMNS
-        and key != "sources"
-    }
-    # A CSV is text: one type per column, from a first pass (JSON values keep their type).
-    kinds = _column_kinds((r for _, r in rows()), columns) if text and columns else {}
-    types = _Types(kinds)
-
-    def value(owner: str, key: str, col: Any, val: Any) -> Any:
-        """A mapped property's value, typed as the schema or its column says."""
-        if key in _DATE_KEYS:
-            return val
-        if key == "sources":
-            return _split_sources(val)
-        if isinstance(val, str):
-            column = col if isinstance(col, str) else None
-            return val if key == "name" else _typed(val, types.kind(owner, key, column))
-        if types.declared(owner, key) == "string" and type(val) in (int, float):
-            return str(val)  # a JSON number where the schema wants text (a code)
-        return val
-
-    for lineno, raw in rows():
-        row = {k: _cell(v)[0] if isinstance(v, str) else v for k, v in raw.items()} if text else raw
-        for spec in mapping.get("nodes", []):
-            node_id = _template(spec["id"], row, file=p, line=lineno, field="id")
-            if node_id in (None, ""):
-                continue
-            label = str(spec["label"])
-            props: dict[str, Any] = {"id": str(node_id)}
-            for key, col in spec["properties"].items():
-                val = _template(col, row, file=p, line=lineno, field=str(key))
-                if val not in (None, ""):
-                    props[key] = value(label, key, col, val)
-            if "sources" not in props:
-                srcs = spec.get("sources") or ([default_source] if default_source else [])
-                props["sources"] = _split_sources(srcs)
-            yield NodeRecord(label, props, p, lineno)
-        for spec in mapping.get("relationships", []):
-            s = _template(spec["source"], row, file=p, line=lineno, field="source")
-            t = _template(spec["target"], row, file=p, line=lineno, field="target")
-            if s in (None, "") or t in (None, ""):
-                continue
-            rtype = str(spec["type"])
-            rprops: dict[str, Any] = {}
-            for key, col in spec["properties"].items():
-                val = _template(col, row, file=p, line=lineno, field=str(key))
-                if val not in (None, ""):
-                    rprops[key] = value(rtype, key, col, val)
-            if "sources" not in rprops:
-                srcs = spec.get("sources") or ([default_source] if default_source else [])
-                rprops["sources"] = _split_sources(srcs)
-            yield RelRecord(rtype, str(s), str(t), rprops, p, lineno)
-
-
-def _jsonl_rows(path: str | Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def jsonl_rows(path: str | Path, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for lineno, text in iter_text_lines(path, encoding):
         if not text.strip():
             continue
-        yield lineno, _json_line(text, str(path), lineno)
+        yield lineno, json_line(text, str(path), lineno)
 
 
-def _json_line(text: str, file: str, line: int) -> dict[str, Any]:
+def json_line(text: str, file: str, line: int) -> dict[str, Any]:
     """One JSON Lines object, or a LoadError (also for values nested too deeply to parse)."""
     try:
         obj = json.loads(text)

@@ -23,6 +23,7 @@ import networkx as nx
 
 from civicgraph.graph import dates
 from civicgraph.graph.derive import SIZE_CLASSES, UNKNOWN, size_class
+from civicgraph.graph.model import specific_label
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -38,21 +39,11 @@ __all__ = [
     "SIZE_CLASSES",
 ]
 
-_ABSTRACT = ("Entity", "Actor")
-
 
 # -- small pure helpers --------------------------------------------------------------
 def _check_date(date: Any) -> str | None:
     """An "as of" date checked by the one date rule (:func:`civicgraph.graph.dates.check_day`)."""
     return None if date is None else dates.check_day(date, name="as_of")
-
-
-def _specific_label(labels: Iterable[str]) -> str:
-    labels = sorted(labels)
-    for lab in labels:
-        if lab not in _ABSTRACT:
-            return lab
-    return labels[0] if labels else ""
 
 
 # -- reading the store ---------------------------------------------------------------
@@ -167,7 +158,7 @@ def _node_attributes(
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         props = dict(row["props"] or {})
-        label = _specific_label(row["labels"])
+        label = specific_label(row["labels"])
         attrs: dict[str, Any] = dict(props)
         attrs["label"] = label
         if label == "Organization":

@@ -174,7 +174,7 @@ def measure_over_time(
     if labels is None:
         labels = ["Actor"]
     rows: list[dict[str, object]] = []
-    graphs = _projections(
+    graphs = projections(
         store,
         on,
         group=group if name == "gould-fernandez" else None,
@@ -227,7 +227,7 @@ def measure_over_time(
 DATED_ATTRIBUTES = frozenset({"party", "nuance", "departement"})
 
 
-def _projections(
+def projections(
     store: Store,
     days: list[str | None],
     *,

@@ -35,20 +35,21 @@ from .. import dates
 from ..model import load_model
 from ..outfile import atomic_output
 from .layout import force_layout
-from .rows import _as_list
+from .rows import as_list
 from .style import (
-    _EDGE_COLOURS,
-    _EDGE_DEFAULT_COLOUR,
-    _NO_VALUE,
-    _SHAPES,
-    _affiliations,
-    _display_name,
-    _edge_dates,
-    _iso,
-    _palette,
-    _party_bases,
-    _rgba,
-    _short_name,
+    EDGE_COLOURS,
+    EDGE_DEFAULT_COLOUR,
+    NO_VALUE,
+    SHAPES,
+    display_name,
+    edge_dates,
+    iso,
+    make_palette,
+    node_affiliations,
+    number,
+    party_bases,
+    rgba,
+    short_name,
 )
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def render(
     net, meta = _network(
         G,
         title=title,
-        as_of=_iso(as_of),
+        as_of=iso(as_of),
         color_by=color_by,
         size_by=size_by,
         sources=sources or {},
@@ -203,10 +204,10 @@ def _network(
     if edge_labels is None:
         edge_labels = not precomputed
     src_index = _source_index(G, sources)
-    names = {n: _display_name(n, d) for n, d in G.nodes(data=True)}
-    labels = {n: _short_name(n, d) for n, d in G.nodes(data=True)}
+    names = {n: display_name(n, d) for n, d in G.nodes(data=True)}
+    labels = {n: short_name(n, d) for n, d in G.nodes(data=True)}
     dimension = "nuance" if color_by == "nuance" else "party"
-    affiliations = _affiliations(G, dimension)
+    affiliations = node_affiliations(G, dimension)
 
     positions: dict[Any, tuple[float, float]] = {}
     if precomputed:
@@ -228,7 +229,7 @@ def _network(
     edge_types: Counter[str] = Counter()
     for i, (u, v, data) in enumerate(G.edges(data=True)):
         rel_type = str(data.get("type", ""))
-        start, end = _edge_dates(data)
+        start, end = edge_dates(data)
         if start or end:
             dated_nodes.update((u, v))
             slider.update(d for d in (start, end) if d)
@@ -238,7 +239,7 @@ def _network(
             "from": _node_key(u),
             "to": _node_key(v),
             "type": rel_type,
-            "color": _rgba(_EDGE_COLOURS.get(rel_type, _EDGE_DEFAULT_COLOUR), 0.8),
+            "color": rgba(EDGE_COLOURS.get(rel_type, EDGE_DEFAULT_COLOUR), 0.8),
             "hidden": False,
         }
         shown_start, shown_end = _period_text(data)
@@ -263,17 +264,17 @@ def _network(
         label = str(data.get("label") or "")
         kind = _kind(data)
         static, timeline = affiliations.get(n, (None, []))
-        colour_value = kind if color_by == "kind" else (static or _NO_VALUE)
+        colour_value = kind if color_by == "kind" else (static or NO_VALUE)
         values[colour_value] += 1
         if color_by != "kind":
             for *_, value in timeline:
-                values[value if value is not None else _NO_VALUE] += (
+                values[value if value is not None else NO_VALUE] += (
                     0  # every value the slider can reveal
                 )
         item = {
             "id": _node_key(n),
             "label": _truncate(labels[n], _LABEL_CHARS),
-            "shape": _SHAPES.get(label, "dot"),
+            "shape": SHAPES.get(label, "dot"),
             "size": round(sizes.get(n, 12.0), 1),
             "kind": kind,
             "cv": colour_value,
@@ -290,12 +291,12 @@ def _network(
             item["x"], item["y"] = (round(c, 1) for c in positions[n])
         nodes.append(item)
 
-    palette = _palette(values, color_by)
+    palette = make_palette(values, color_by)
     for item in nodes:
         item["color"] = palette[item["cv"]]
 
     legend_title = {"kind": "Kind", "party": "Party", "nuance": "Nuance"}[color_by]
-    if color_by == "party" and (bases := _party_bases(G)):
+    if color_by == "party" and (bases := party_bases(G)):
         legend_title = f"Party ({' / '.join(bases)})"
     size_note = {
         "degree": "size: number of relationships",
@@ -317,20 +318,20 @@ def _network(
         "colorBy": color_by,
         "dimension": dimension,
         "palette": palette,
-        "noValue": _NO_VALUE,
+        "noValue": NO_VALUE,
         "legend": {
             "title": legend_title,
             "values": [v for v, _ in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))],
             "size": size_note,
             "edges": [
-                {"type": t, "color": _EDGE_COLOURS.get(t, _EDGE_DEFAULT_COLOUR), "count": c}
+                {"type": t, "color": EDGE_COLOURS.get(t, EDGE_DEFAULT_COLOUR), "count": c}
                 for t, c in sorted(edge_types.items())
             ],
             "shapes": sorted(
                 {
-                    _SHAPES[d.get("label")] + ":" + str(d.get("label"))
+                    SHAPES[d.get("label")] + ":" + str(d.get("label"))
                     for _, d in G.nodes(data=True)
-                    if d.get("label") in _SHAPES and d.get("label") != "Source"
+                    if d.get("label") in SHAPES and d.get("label") != "Source"
                 }
             ),
         },
@@ -494,24 +495,16 @@ def _kind(data: Mapping[str, Any]) -> str:
 def _period_text(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """``start`` and ``end`` as people read them: at their precision (``2020``)."""
     start_key = "start" if data.get("start") else "date"
-    start = dates.display(_iso(data.get(start_key)), data.get(f"{start_key}_precision"))
+    start = dates.display(iso(data.get(start_key)), data.get(f"{start_key}_precision"))
     if data.get("held_until") and data.get("held_until") != data.get("end"):
-        return start, dates.display(_iso(data["held_until"]))
-    return start, dates.display(_iso(data.get("end")), data.get("end_precision"))
+        return start, dates.display(iso(data["held_until"]))
+    return start, dates.display(iso(data.get("end")), data.get("end_precision"))
 
 
 def _edge_label(rel_type: str, start: str | None, end: str | None) -> str:
     if not (start or end):
         return rel_type
     return f"{rel_type}\n{start or '…'} → {end or ''}".rstrip()
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
 
 
 def _sizes(G: nx.Graph, size_by: str | None) -> dict[Any, float]:
@@ -521,7 +514,7 @@ def _sizes(G: nx.Graph, size_by: str | None) -> dict[Any, float]:
         top = max(degrees.values(), default=0) or 1
         return {n: small + (large - small) * math.sqrt(d / top) for n, d in degrees.items()}
     if size_by == "population":
-        pops = {n: _number(d.get("population")) for n, d in G.nodes(data=True)}
+        pops = {n: number(d.get("population")) for n, d in G.nodes(data=True)}
         logs = {n: math.log10(p) for n, p in pops.items() if p}
         if not logs:
             return {n: 12.0 for n in G}
@@ -560,7 +553,7 @@ def _safe_url(url: Any) -> str | None:
 
 def _sources_html(ids: Any, index: Mapping[str, Mapping[str, Any]]) -> str:
     items = []
-    for sid in _as_list(ids):
+    for sid in as_list(ids):
         info = index.get(str(sid)) or {}
         text = _esc(info.get("title") or sid)
         url = _safe_url(info.get("url"))

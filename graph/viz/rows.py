@@ -19,7 +19,7 @@ from ..records import Path as GraphPath
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["build_graph", "expand_neighbours", "fetch_sources", "rows_to_graph"]
+__all__ = ["as_list", "build_graph", "expand_neighbours", "fetch_sources", "rows_to_graph"]
 
 #: Id prefixes whose values in a result row name a node to draw (sources are listed, not drawn).
 _ID_PREFIXES = (
@@ -187,16 +187,16 @@ def fetch_sources(store: Store, G: nx.Graph) -> dict[str, dict[str, Any]]:
 def _cited_sources(G: nx.Graph) -> set[str]:
     found: set[str] = set()
     for _, data in G.nodes(data=True):
-        found.update(_as_list(data.get("sources")))
+        found.update(as_list(data.get("sources")))
     for *_, data in G.edges(data=True):
-        found.update(_as_list(data.get("sources")))
+        found.update(as_list(data.get("sources")))
     return {s for s in found if isinstance(s, str)}
 
 
 # -- layout --------------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, list | tuple | set):

@@ -4,6 +4,7 @@ node shows on each date (its timeline, from the mayoral terms' derived attributi
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -11,12 +12,31 @@ from typing import Any
 
 import networkx as nx
 
-__all__: list[str] = []
+__all__ = [
+    "CATEGORICAL",
+    "EDGE_COLOURS",
+    "EDGE_DEFAULT_COLOUR",
+    "KIND_COLOURS",
+    "NO_VALUE",
+    "NO_VALUE_COLOUR",
+    "NUANCE_TYPES",
+    "PARTY_COLOURS",
+    "SHAPES",
+    "node_affiliations",
+    "display_name",
+    "edge_dates",
+    "iso",
+    "number",
+    "make_palette",
+    "party_bases",
+    "rgba",
+    "short_name",
+]
 
-_NO_VALUE = "(none)"
-_NO_VALUE_COLOUR = "#c8c8c8"
+NO_VALUE = "(none)"
+NO_VALUE_COLOUR = "#c8c8c8"
 
-_KIND_COLOURS = {
+KIND_COLOURS = {
     "City": "#4e79a7",
     "Person": "#f28e2b",
     "Party": "#b07aa1",
@@ -29,11 +49,11 @@ _KIND_COLOURS = {
     "Statistic": "#ff9da7",
     "Nuance": "#d4a6c8",
 }
-_SHAPES = {"Network": "diamond", "Party": "square", "Event": "triangle", "Source": "dot"}
+SHAPES = {"Network": "diamond", "Party": "square", "Event": "triangle", "Source": "dot"}
 
 # French party shorts and the ministry's nuance codes (with and without the "L" list
 # prefix) in their customary colours; anything else gets a categorical colour.
-_PARTY_COLOURS = {
+PARTY_COLOURS = {
     **dict.fromkeys(["EELV", "ECO", "VEC", "LVEC", "LECO", "EE-LV", "LE", "VERTS"], "#3aa845"),
     **dict.fromkeys(["PS", "SOC", "LSOC"], "#e4007c"),
     **dict.fromkeys(["PCF", "COM", "LCOM"], "#d40000"),
@@ -52,7 +72,7 @@ _PARTY_COLOURS = {
     **dict.fromkeys(["REG", "LREG"], "#a0785a"),
     **dict.fromkeys(["DIV", "LDIV", "SE", "NC", "DSV", "LDSV"], "#a7a7a7"),
 }
-_CATEGORICAL = [
+CATEGORICAL = [
     "#4e79a7",
     "#f28e2b",
     "#e15759",
@@ -74,7 +94,7 @@ _CATEGORICAL = [
     "#a0cbe8",
     "#f1ce63",
 ]
-_EDGE_COLOURS = {
+EDGE_COLOURS = {
     "MEMBER_OF": "#6aa86a",
     "MAYOR_OF": "#e8913a",
     "PRESIDENT_OF": "#e15759",
@@ -88,12 +108,12 @@ _EDGE_COLOURS = {
     "CITES": "#c8c8c8",
     "MAPS_TO": "#8cc57d",
 }
-_EDGE_DEFAULT_COLOUR = "#9a9a9a"
+EDGE_DEFAULT_COLOUR = "#9a9a9a"
 # Relationship types whose ``nuance`` gives the colour of both ends under color_by="nuance".
-_NUANCE_TYPES = ("MAYOR_OF", "PRESIDENT_OF")
+NUANCE_TYPES = ("MAYOR_OF", "PRESIDENT_OF")
 
 
-def _iso(value: str | date | None) -> str | None:
+def iso(value: str | date | None) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -103,7 +123,7 @@ def _iso(value: str | date | None) -> str | None:
     return str(value)
 
 
-def _display_name(n: Any, data: Mapping[str, Any]) -> str:
+def display_name(n: Any, data: Mapping[str, Any]) -> str:
     for key in ("name", "title", "short", "code"):
         value = data.get(key)
         if value not in (None, ""):
@@ -111,28 +131,28 @@ def _display_name(n: Any, data: Mapping[str, Any]) -> str:
     return str(n)
 
 
-def _short_name(n: Any, data: Mapping[str, Any]) -> str:
+def short_name(n: Any, data: Mapping[str, Any]) -> str:
     """The text drawn on the canvas: a node's ``short`` name when it has one (ANVITA, EELV)."""
     short = data.get("short")
-    return str(short) if short not in (None, "") else _display_name(n, data)
+    return str(short) if short not in (None, "") else display_name(n, data)
 
 
-def _edge_dates(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def edge_dates(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The period a relationship holds, as the date slider uses it: ``start`` (or an event's
     ``date``) to ``end`` — for a mayoral term, to ``held_until``, the day the city's next
     term took over (derived once for every output, :mod:`civicgraph.graph.derive`)."""
     start = data.get("start") or data.get("date")
     end = data.get("held_until") or data.get("end")
-    return _iso(start) if start else None, _iso(end) if end else None
+    return iso(start) if start else None, iso(end) if end else None
 
 
-def _rgba(colour: str, alpha: float) -> str:
+def rgba(colour: str, alpha: float) -> str:
     """``#rrggbb`` → ``rgba(r,g,b,a)``: a plain colour string is the cheapest for vis to draw."""
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, list[list[Any]]]]:
+def node_affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, list[list[Any]]]]:
     """Node → (value for "all dates", [[start, end, value], …]) for party or nuance.
 
     The timeline comes from the node's relationships: a mayoral term (``MAYOR_OF`` /
@@ -148,7 +168,7 @@ def _affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, li
     def party_name(value: Any) -> str:
         # A party given by id ("party:eelv") shows as its short name.
         if value in G and G.nodes[value].get("label") == "Party":
-            return _short_name(value, G.nodes[value])
+            return short_name(value, G.nodes[value])
         text = str(value)
         return text.split(":", 1)[1].upper() if text.startswith("party:") else text
 
@@ -161,8 +181,8 @@ def _affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, li
 
     for u, v, data in G.edges(data=True):
         rel_type = data.get("type")
-        start, end = _edge_dates(data)
-        if rel_type in _NUANCE_TYPES:  # an office's party or nuance colours both ends
+        start, end = edge_dates(data)
+        if rel_type in NUANCE_TYPES:  # an office's party or nuance colours both ends
             party = data.get("party_short") or data.get("party")
             value = party if dimension == "party" else data.get("nuance")
             add(u, start, end, value)
@@ -185,11 +205,11 @@ def _affiliations(G: nx.Graph, dimension: str) -> dict[Any, tuple[str | None, li
         elif own not in (None, "", "unknown") and not isinstance(own, list | dict):
             out[n] = (party_name(own) if dimension == "party" else str(own), [])
         elif dimension == "party" and data.get("label") == "Party":
-            out[n] = (_short_name(n, data), [])
+            out[n] = (short_name(n, data), [])
     return out
 
 
-def _party_bases(G: nx.Graph) -> list[str]:
+def party_bases(G: nx.Graph) -> list[str]:
     """The kinds of basis behind the party colours of a page, for its legend."""
     kinds = {
         "stated by source": "source",
@@ -201,24 +221,32 @@ def _party_bases(G: nx.Graph) -> list[str]:
     for _, _, data in G.edges(data=True):
         basis = str(data.get("party_basis") or "")
         for prefix, kind in kinds.items():
-            if data.get("type") in _NUANCE_TYPES and basis.startswith(prefix):
+            if data.get("type") in NUANCE_TYPES and basis.startswith(prefix):
                 seen.add(kind)
     return [k for k in kinds.values() if k in seen]
 
 
-def _palette(values: Counter[str], color_by: str) -> dict[str, str]:
-    fixed = _KIND_COLOURS if color_by == "kind" else _PARTY_COLOURS
+def make_palette(values: Counter[str], color_by: str) -> dict[str, str]:
+    fixed = KIND_COLOURS if color_by == "kind" else PARTY_COLOURS
     palette: dict[str, str] = {}
     for value in values:
         colour = fixed.get(value if color_by == "kind" else value.strip().upper())
-        if value == _NO_VALUE:
-            palette[value] = _NO_VALUE_COLOUR
+        if value == NO_VALUE:
+            palette[value] = NO_VALUE_COLOUR
         elif colour:
             palette[value] = colour
     # Values without a customary colour take unused categorical colours, most frequent first.
     used = set(palette.values())
-    spare = [c for c in _CATEGORICAL if c not in used] or list(_CATEGORICAL)
+    spare = [c for c in CATEGORICAL if c not in used] or list(CATEGORICAL)
     missing = sorted((v for v in values if v not in palette), key=lambda v: (-values[v], v))
     for i, value in enumerate(missing):
         palette[value] = spare[i % len(spare)]
     return palette
+
+
+def number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None

@@ -150,11 +150,11 @@ def test_unknown_method(small_case):
 @pytest.mark.parametrize("group", [None, "group"])
 def test_projections_over_several_dates_equal_to_networkx_on_each(small_case, directed, group):
     """Several dates read the store once; each graph is still ``to_networkx(as_of=date)``."""
-    from civicgraph.graph.analysis.temporal import _projections
+    from civicgraph.graph.analysis.temporal import projections
 
     dates = ["2018-03-01", "2018-12-31", "2019-01-01", "2019-06-01", "2020-07-03", "2021-01-01"]
     got = list(
-        _projections(
+        projections(
             small_case, dates, group=group, labels=["Actor"], types=None, directed=directed
         )
     )
