@@ -154,9 +154,7 @@ def test_projections_over_several_dates_equal_to_networkx_on_each(small_case, di
 
     dates = ["2018-03-01", "2018-12-31", "2019-01-01", "2019-06-01", "2020-07-03", "2021-01-01"]
     got = list(
-        projections(
-            small_case, dates, group=group, labels=["Actor"], types=None, directed=directed
-        )
+        projections(small_case, dates, group=group, labels=["Actor"], types=None, directed=directed)
     )
     assert [d for d, _ in got] == dates
     for date, G in got:
