@@ -41,9 +41,9 @@ test: $(STAMP) browser cypher-lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check graph loaders queries tests bench tools
-	$(BIN)/ruff format --check graph loaders queries tests bench tools
-	$(BIN)/mypy graph loaders/__init__.py queries/__init__.py tools/cypher_lint.py
+	$(BIN)/ruff check app graph loaders queries tests bench tools
+	$(BIN)/ruff format --check app graph loaders queries tests bench tools
+	$(BIN)/mypy app graph loaders/__init__.py queries/__init__.py tools/cypher_lint.py
 
 bench: $(STAMP) browser
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
