@@ -198,7 +198,7 @@ def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> N
 
     # The case's cities, people, organisations, networks and events, isolates included:
     # betweenness is normalised over all of them, as networkx does on the whole graph
-    # (DESIGN §4); territories and parties are left out of this projection.
+    # (docs/design.md §4); territories and parties are left out of this projection.
     G = to_networkx(
         store,
         labels=["City", "Person", "Organization", "Network", "Event"],

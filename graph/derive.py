@@ -53,7 +53,7 @@ __all__ = [
     "size_class",
 ]
 
-#: The seed paper's four city size groups, by population (DESIGN §4).
+#: The seed paper's four city size groups, by population (docs/design.md §4).
 SIZE_CLASSES = ("<5000", "5000-99999", "100000-499999", ">=500000")
 #: How every output shows a party that no source, nuance, membership or earlier term gives.
 UNKNOWN = "unknown"
@@ -151,7 +151,7 @@ def party_of_term(
     memberships: Sequence[Membership] = (),
     register_sources: Iterable[str] = (),
 ) -> tuple[str | None, str | None, list[str] | None]:
-    """The party of one mayoral term, its basis and the sources behind it (DESIGN §5).
+    """The party of one mayoral term, its basis and the sources behind it (docs/design.md §5).
 
     The first basis that applies wins:
 

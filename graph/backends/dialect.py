@@ -14,7 +14,7 @@ MATCH's WHERE                       subquery's own variables made anonymous
 pattern WHERE c RETURN expr }``     a WHERE computed first, ``WITH *, … AS __sq1 WHERE …``
 ``MATCH p = shortestPath(           ``MATCH (a …), (b …) CALL { WITH a, b MATCH p =
 (a …)-[…]-(b …))``                  allShortestPaths((a)-[…]-(b)) RETURN p LIMIT 1 }``
-                                    (DESIGN §2's portable form, one path per pair)
+                                    (docs/design.md §2's portable form, one path per pair)
 ``elementId(x)``                    ``toString(id(x))``
 ``a =~ re``                         ``string.matchRegEx`` anchored at both ends (``=~``
                                     matches the whole string); null when a side is null
@@ -504,7 +504,7 @@ def _regex(toks: list[Token]) -> list[Token]:
 
 # -- MATCH p = shortestPath(...) -------------------------------------------------------------------
 def _paths(toks: list[Token]) -> list[Token]:
-    """Every ``MATCH`` holding ``shortestPath``/``allShortestPaths`` in DESIGN §2's form."""
+    """Every ``MATCH`` holding ``shortestPath``/``allShortestPaths`` in docs/design.md §2's form."""
     i = 0
     count = 0
     while i < len(toks):

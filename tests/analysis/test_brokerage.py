@@ -13,7 +13,7 @@ from civicgraph.graph.analysis import ROLES, brokerage_frame, gould_fernandez
 
 
 def brute_force(G: nx.Graph, group: str) -> dict:
-    """DESIGN §4 read literally: every ordered triple of distinct nodes."""
+    """docs/design.md §4 read literally: every ordered triple of distinct nodes."""
     g = {n: G.nodes[n].get(group) for n in G}
     arcs = {(u, v) for u, v in G.edges() if u != v}
     if not G.is_directed():
