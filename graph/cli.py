@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import re
+import signal
 import sys
 import typing
 import unicodedata
@@ -758,7 +759,25 @@ def explore(
     click.echo(f"wrote {result['path']}: {result['nodes']} nodes, {result['edges']} edges")
 
 
+# -- signals ----------------------------------------------------------------------------------
+def _end_engines_and_exit(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: end this command's engine first (a hung or stopped one cannot
+    shut down by itself), so that unwinding waits on nothing; then leave as Python would."""
+    from .engine import interrupt_engines
+
+    interrupt_engines()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _handle_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _end_engines_and_exit)
+
+
 def main() -> None:
+    _handle_signals()
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # the engine is closed by the store's context manager/atexit

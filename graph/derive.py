@@ -359,6 +359,7 @@ def _derive_cities(store: Store, batch_size: int) -> int:
         store.execute(
             "UNWIND $rows AS row MATCH (c:City {id: row.id}) SET c.size_class = row.size_class",
             {"rows": batch},
+            idempotent=True,
         )
     return len(changed)
 
@@ -431,5 +432,6 @@ def _derive_mayoralties(store: Store, batch_size: int) -> int:
             "UNWIND $rows AS row MATCH (:Entity {id: row.person})-[t:MAYOR_OF {id: row.id}]->() "
             "SET " + ", ".join(f"t.{k} = row.props.{k}" for k in DERIVED_TERM_KEYS),
             {"rows": batch},
+            idempotent=True,
         )
     return len(changed)

@@ -11,6 +11,7 @@ __all__ = [
     "ConfigurationError",
     "EngineError",
     "EngineNotFound",
+    "EngineRestarted",
     "ExportError",
     "InvalidEdge",
     "InvalidId",
@@ -91,6 +92,19 @@ class EngineNotFound(CivicgraphError):
 
 class EngineError(CivicgraphError):
     """The database engine rejected a statement or failed."""
+
+
+class EngineRestarted(EngineError):
+    """The engine stopped answering during a write and its supervisor restarted it.
+
+    The write may or may not have committed.  ``recovery`` says what happened; a caller that
+    can tell (a load, from its journal and the store) runs the write again in a form that
+    cannot double anything, and reports the recovery with what it did.
+    """
+
+    def __init__(self, message: str, recovery: object) -> None:
+        super().__init__(message)
+        self.recovery = recovery
 
 
 class UnsupportedCypher(EngineError):

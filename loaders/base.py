@@ -838,7 +838,7 @@ def _write(
         if failed.is_set():
             raise _NotWritten
         try:
-            return _write_batch(store, prepared, journal, index)
+            return _write_batch(store, prepared, journal, index, len(plan))
         except BaseException:
             failed.set()
             raise
@@ -853,36 +853,43 @@ def _write(
             if on_batch is not None:
                 on_batch(index)
 
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicgraph-writer")
+    # "done" in the journal must mean "on disk": should the engine hang and its supervisor
+    # kill it, every batch journalled done is then in its append-only file.
     try:
-        store.setup_schema()
-        for index, (kind, what, batch) in enumerate(plan):
-            table = summary.nodes if kind == "node" else summary.relationships
-            counts = table.setdefault(what, WriteCounts())
-            if index in journal.done:
-                c = journal.planned.get(index, {})
-                counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
-                summary.resumed_batches += 1
-                committed[0] += 1
-                committed[1] += len(batch)
-                bar.update(len(batch))
-                continue
-            prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
-            settle(1)  # at most one batch in the engine while the next one is planned
-            future = writer.submit(write, prepared, index)
-            pending.append((future, counts, index, len(batch)))
-        settle(0)
-        journal.append({"event": "finished", "summary": summary.as_dict()})
-    except Exception as exc:
-        writer.shutdown(wait=True)
-        for future, counts, _, rows in pending:  # batches that committed after the failure
-            if future.exception() is None:
-                counts += future.result()
-                committed[0] += 1
-                committed[1] += rows
-        raise _stopped(summary, committed, len(plan), total_rows, exc, store.location) from exc
+        with store.durable_writes():
+            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicgraph-writer")
+            try:
+                store.setup_schema()
+                for index, (kind, what, batch) in enumerate(plan):
+                    table = summary.nodes if kind == "node" else summary.relationships
+                    counts = table.setdefault(what, WriteCounts())
+                    if index in journal.done:
+                        c = journal.planned.get(index, {})
+                        counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
+                        summary.resumed_batches += 1
+                        committed[0] += 1
+                        committed[1] += len(batch)
+                        bar.update(len(batch))
+                        continue
+                    prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
+                    settle(1)  # at most one batch in the engine while the next one is planned
+                    future = writer.submit(write, prepared, index)
+                    pending.append((future, counts, index, len(batch)))
+                settle(0)
+                journal.append({"event": "finished", "summary": summary.as_dict()})
+            except Exception as exc:
+                writer.shutdown(wait=True)
+                for future, counts, _, rows in pending:  # committed after the failure
+                    if future.exception() is None:
+                        counts += future.result()
+                        committed[0] += 1
+                        committed[1] += rows
+                raise _stopped(
+                    summary, committed, len(plan), total_rows, exc, store.location
+                ) from exc
+            finally:
+                writer.shutdown(wait=True)  # never leave a write running behind an error
     finally:
-        writer.shutdown(wait=True)  # never leave a write running behind an error
         bar.close()
 
 
@@ -950,8 +957,16 @@ def _prepare_batch(
 
 
 def _write_batch(
-    store: Store, prepared: PreparedWrite, journal: Journal, index: int
+    store: Store, prepared: PreparedWrite, journal: Journal, index: int, total: int = 0
 ) -> WriteCounts:
+    """Write batch *index* between its "plan" and "done" journal entries.
+
+    If the embedded engine hangs under the batch, its supervisor restarts it and
+    :meth:`Store.apply` writes the batch again as ``MERGE`` only: every earlier batch is
+    "done" in the journal (committed), this one is the only one in doubt, and the ``MERGE``
+    finds whatever part of it did commit.  The counts are the journalled plan's either way.
+    """
+    again = f"load resumed at batch {index + 1}" + (f" of {total}" if total else "")
     recovered = journal.planned.get(index)
     if recovered is not None:
         # An earlier run planned this batch and died before "done": the batch may or may
@@ -959,11 +974,11 @@ def _write_batch(
         # harmless: this run's phase 2 found whatever had committed, so those rows were
         # pre-read and are merged, not created twice.  The journalled plan holds the true
         # counts either way.
-        store.apply(prepared)
+        store.apply(prepared, again=again)
         counts = WriteCounts(**recovered)
     else:
         journal.append({"event": "plan", "batch": index, "counts": prepared.counts.as_dict()})
-        counts = store.apply(prepared)
+        counts = store.apply(prepared, again=again)
     journal.append({"event": "done", "batch": index})
     return counts
 

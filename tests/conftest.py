@@ -96,6 +96,23 @@ def neo4j_store() -> Iterator[Store]:
         store.close()
 
 
+@pytest.fixture
+def no_engine_survives(tmp_path: Path) -> Iterator[None]:
+    """After the test, no engine process of the test's stores is left, stopped or running
+    (a ``psutil`` scan of command lines holding ``tmp_path``); those found are killed."""
+    from engine_processes import engines_under, wait_for
+
+    yield
+    try:
+        wait_for(lambda: not engines_under(tmp_path), timeout=20)
+    except AssertionError:
+        left = engines_under(tmp_path)
+        states = [(p.pid, p.status()) for p in left]
+        for p in left:
+            p.kill()
+        raise AssertionError(f"engine processes outlived the test: {states}") from None
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_engine_left_behind() -> Iterator[None]:
     yield

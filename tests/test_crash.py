@@ -18,64 +18,23 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from engine_processes import gone, wait_for
 
 from civicgraph.graph import PartialLoad, Store, open_store
 from civicgraph.loaders import base, load
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_engine_survives")]
 
 CIVICGRAPH = str(Path(sys.executable).with_name("civicgraph"))
 BATCH = 250
 #: Input sizes stay small: reopening a store replays its append-only file, and that replay
 #: is slow (see test_reopening_after_a_load_does_not_replay_it_slowly).
 N_NODES, N_EDGES = 1500, 1000  # 6 + 1 node batches, 4 relationship batches
-
-
-# -- no engine left behind ------------------------------------------------------------------
-def _engines_under(path: Path) -> list[psutil.Process]:
-    out = []
-    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
-        try:
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if (
-                str(path) in cmd
-                and "redis-server" in cmd
-                and proc.info["status"] != psutil.STATUS_ZOMBIE
-            ):
-                out.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return out
-
-
-def _wait(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
-
-
-@pytest.fixture(autouse=True)
-def _no_engine_survives(tmp_path: Path) -> Iterator[None]:
-    yield
-    try:
-        _wait(lambda: not _engines_under(tmp_path), timeout=20)
-    except AssertionError:
-        left = _engines_under(tmp_path)
-        for p in left:
-            p.kill()
-        raise AssertionError(
-            f"engine processes outlived the test: {[p.pid for p in left]}"
-        ) from None
 
 
 # -- input and reference states --------------------------------------------------------------
@@ -197,11 +156,11 @@ def _hooked_load(db: Path, nodes: Path, edges: Path, mode: str, at: int) -> subp
             print("ready", flush=True)
             sys.stdin.readline()  # the test kills us here, or lets us go on
 
-        def apply(self, prepared):
+        def apply(self, prepared, **kwargs):
             count[0] += 1
             if mode == "before-commit" and count[0] == at:
                 pause()
-            out = real_apply(self, prepared)
+            out = real_apply(self, prepared, **kwargs)
             if mode == "after-commit" and count[0] == at:
                 pause()
             return out
@@ -243,14 +202,7 @@ def _engine_pid(db: Path) -> int:
         except (OSError, ValueError, KeyError):
             return None
 
-    return int(_wait(pid))
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
+    return int(wait_for(pid))
 
 
 def _resume_and_check(
@@ -282,7 +234,7 @@ def test_sigkill_during_a_load_then_resume(tmp_path: Path, mode: str, at: int) -
     assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
     engine = _engine_pid(db)
     _kill(child)
-    _wait(lambda: _gone(engine))  # PR_SET_PDEATHSIG: the engine follows its parent
+    wait_for(lambda: gone(engine))  # PR_SET_PDEATHSIG: the engine follows its parent
     planned, done, finished = _journal(db)
     assert not finished
     committed = done + 1 if mode == "after-commit" else done
@@ -322,7 +274,7 @@ def test_sigkill_at_a_random_moment_of_a_cli_load(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait(lambda: _journal(db)[1] >= 3, timeout=120, step=0.005)
+    wait_for(lambda: _journal(db)[1] >= 3, timeout=120, step=0.005)
     time.sleep(random.Random(8).uniform(0.0, 0.15))
     _kill(child)
     planned, done, finished = _journal(db)
@@ -344,7 +296,7 @@ def test_sigkill_of_the_engine_during_a_load(tmp_path: Path) -> None:
     assert child.stdout is not None and child.stdout.readline().strip() == "ready"
     engine = _engine_pid(db)
     os.kill(engine, signal.SIGKILL)
-    _wait(lambda: _gone(engine))
+    wait_for(lambda: gone(engine))
     out, err = child.communicate("go on\n", timeout=60)  # batch 6 finds no engine
     assert child.returncode == 1, err
     assert err.startswith("Error: ") and err.count("\n") == 1, err
@@ -367,7 +319,7 @@ def test_sigkill_during_the_demo_then_demo_again(tmp_path: Path, case_db: Path) 
         text=True,
     )
     assert child.stdout is not None
-    _wait(lambda: "loaded" in child.stdout.readline(), timeout=120, step=0)  # type: ignore[union-attr]
+    wait_for(lambda: "loaded" in child.stdout.readline(), timeout=120, step=0)  # type: ignore[union-attr]
     _kill(child)
     with open_store(db) as s:  # reopens (stale lock and socket cleaned), reads everything
         nodes, rels = s.totals()
