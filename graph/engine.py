@@ -425,20 +425,6 @@ class EmbeddedEngine:
             self._start_process()
         self._wait_ready()
 
-    def set_appendfsync(self, mode: str) -> None:
-        """Change when the engine fsyncs its append-only file (``everysec``, ``always``),
-        now and for every restart of it by this process."""
-        import redis
-
-        if not self.appendonly or not self.socket:
-            return
-        self.appendfsync = mode
-        client = redis.Redis(unix_socket_path=self.socket, socket_timeout=30)
-        try:
-            client.config_set("appendfsync", mode)
-        finally:
-            client.close()
-
     def __enter__(self) -> EmbeddedEngine:
         return self.start()
 
@@ -709,6 +695,9 @@ class Recovery:
     error: str | None = None
     #: the hung engine's threads before the kill: name, state, kernel wait channel
     threads: list[str] = field(default_factory=list)
+    #: when (``time.monotonic()``) the engine last answered a PING before it stopped: writes
+    #: it acknowledged shortly before may not have reached its file (see loaders.base)
+    last_answer: float = 0.0
     _reported: bool = field(default=False, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -944,7 +933,10 @@ class EngineSupervisor:
 
     def _restart(self) -> None:
         recovery = Recovery(
-            str(self.engine.path), time.monotonic() - self._quiet_since, self.engine.pid
+            str(self.engine.path),
+            time.monotonic() - self._quiet_since,
+            self.engine.pid,
+            last_answer=self.last_answer,
         )
         with self._cond:
             self.restarting = True
@@ -1007,7 +999,10 @@ class EngineSupervisor:
                     return False  # the owner closed the store, or is gone
                 if info.get("pid") != old:
                     recovery = Recovery(
-                        str(self.engine.path), time.monotonic() - self._quiet_since, old
+                        str(self.engine.path),
+                        time.monotonic() - self._quiet_since,
+                        old,
+                        last_answer=self.last_answer,
                     )
                     ready = time.monotonic() + self.engine.start_timeout
                     while time.monotonic() < ready and not self._stop.is_set():

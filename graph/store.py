@@ -500,7 +500,11 @@ class Store:
         return total
 
     def apply(
-        self, prepared: PreparedWrite, *, again: str = "wrote the interrupted batch again"
+        self,
+        prepared: PreparedWrite,
+        *,
+        again: str = "wrote the interrupted batch again",
+        before_retry: Callable[[Any], None] | None = None,
     ) -> WriteCounts:
         """Run a prepared batch and return its counts.
 
@@ -511,28 +515,35 @@ class Store:
 
         When the embedded engine hung under the batch and its supervisor restarted it
         (:class:`EngineRestarted`), the batch may or may not have committed: it runs again
-        as ``MERGE`` only (``prepared.idempotent``), which finds what did commit and creates
-        the rest, so nothing is lost or doubled; the recovery's warning line ends with
-        *again*.
+        as ``MERGE`` only (:meth:`reapply`), which finds what did commit and creates the
+        rest, so nothing is lost or doubled; the recovery's warning line ends with *again*.
+        *before_retry* (given the recovery) runs first: a load writes its latest batches
+        again there.
         """
-        statements = prepared.statements
+        restarted: EngineRestarted | None = None
         for attempt in range(_RESTARTS + 1):
             try:
-                for query, params in statements:
-                    self.backend.run(query, params, write=True)
+                if restarted is None:
+                    for query, params in prepared.statements:
+                        self.backend.run(query, params, write=True)
+                else:
+                    if before_retry is not None:
+                        before_retry(restarted.recovery)
+                    self.reapply(prepared)
                 return prepared.counts
             except EngineRestarted as exc:
                 if attempt == _RESTARTS:
                     raise
                 exc.recovery.report(again)  # type: ignore[attr-defined]
-                statements = [
-                    (q, p or {})
-                    for q, p in (
-                        self.backend.compile(q, p)
-                        for q, p in prepared.idempotent or prepared.statements
-                    )
-                ]
+                restarted = exc
         raise AssertionError("unreachable")
+
+    def reapply(self, prepared: PreparedWrite) -> None:
+        """Run *prepared* again in the form that cannot create anything twice
+        (``prepared.idempotent``: the same rows as ``MERGE`` only)."""
+        for query, params in prepared.idempotent or prepared.statements:
+            text, values = self.backend.compile(query, params)
+            self.backend.run(text, values, write=True)
 
     def compile(self, prepared: PreparedWrite) -> PreparedWrite:
         """*prepared* with its statements in the engine's own form (see backend ``compile``).
@@ -543,17 +554,6 @@ class Store:
         return PreparedWrite(
             [(q, p or {}) for q, p in statements], prepared.counts, prepared.idempotent
         )
-
-    def durable_writes(self) -> contextlib.AbstractContextManager[None]:
-        """While inside, a write the engine acknowledges is on disk (the embedded engine
-        fsyncs its append-only file before it answers); elsewhere nothing changes.
-
-        Loads hold it while they write: a batch journalled "done" then survives anything,
-        even the supervisor killing a hung engine (``appendfsync everysec`` may keep up to
-        2 s of acknowledged writes in the engine's memory).
-        """
-        durable = getattr(self.backend, "durable_writes", None)
-        return durable() if durable is not None else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[bool]:

@@ -34,6 +34,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -831,6 +832,7 @@ def _write(
     pending: list[tuple[Future[WriteCounts], WriteCounts, int, int]] = []
     committed = [summary.resumed_batches, 0]  # batches, rows whose commit is journalled
     failed = threading.Event()
+    recent: list[list[Any]] = []  # [acknowledged at, batch]: the batches written lately
 
     def write(prepared: PreparedWrite, index: int) -> WriteCounts:
         # Nothing after a failed batch: a relationship batch would find its ends missing,
@@ -838,7 +840,7 @@ def _write(
         if failed.is_set():
             raise _NotWritten
         try:
-            return _write_batch(store, prepared, journal, index, len(plan))
+            return _write_batch(store, prepared, journal, index, len(plan), recent)
         except BaseException:
             failed.set()
             raise
@@ -853,42 +855,37 @@ def _write(
             if on_batch is not None:
                 on_batch(index)
 
-    # "done" in the journal must mean "on disk": should the engine hang and its supervisor
-    # kill it, every batch journalled done is then in its append-only file.
     try:
-        with store.durable_writes():
-            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicgraph-writer")
-            try:
-                store.setup_schema()
-                for index, (kind, what, batch) in enumerate(plan):
-                    table = summary.nodes if kind == "node" else summary.relationships
-                    counts = table.setdefault(what, WriteCounts())
-                    if index in journal.done:
-                        c = journal.planned.get(index, {})
-                        counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
-                        summary.resumed_batches += 1
-                        committed[0] += 1
-                        committed[1] += len(batch)
-                        bar.update(len(batch))
-                        continue
-                    prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
-                    settle(1)  # at most one batch in the engine while the next one is planned
-                    future = writer.submit(write, prepared, index)
-                    pending.append((future, counts, index, len(batch)))
-                settle(0)
-                journal.append({"event": "finished", "summary": summary.as_dict()})
-            except Exception as exc:
-                writer.shutdown(wait=True)
-                for future, counts, _, rows in pending:  # committed after the failure
-                    if future.exception() is None:
-                        counts += future.result()
-                        committed[0] += 1
-                        committed[1] += rows
-                raise _stopped(
-                    summary, committed, len(plan), total_rows, exc, store.location
-                ) from exc
-            finally:
-                writer.shutdown(wait=True)  # never leave a write running behind an error
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="civicgraph-writer")
+        try:
+            store.setup_schema()
+            for index, (kind, what, batch) in enumerate(plan):
+                table = summary.nodes if kind == "node" else summary.relationships
+                counts = table.setdefault(what, WriteCounts())
+                if index in journal.done:
+                    c = journal.planned.get(index, {})
+                    counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
+                    summary.resumed_batches += 1
+                    committed[0] += 1
+                    committed[1] += len(batch)
+                    bar.update(len(batch))
+                    continue
+                prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
+                settle(1)  # at most one batch in the engine while the next one is planned
+                future = writer.submit(write, prepared, index)
+                pending.append((future, counts, index, len(batch)))
+            settle(0)
+            journal.append({"event": "finished", "summary": summary.as_dict()})
+        except Exception as exc:
+            writer.shutdown(wait=True)
+            for future, counts, _, rows in pending:  # batches that committed after the failure
+                if future.exception() is None:
+                    counts += future.result()
+                    committed[0] += 1
+                    committed[1] += rows
+            raise _stopped(summary, committed, len(plan), total_rows, exc, store.location) from exc
+        finally:
+            writer.shutdown(wait=True)  # never leave a write running behind an error
     finally:
         bar.close()
 
@@ -956,17 +953,39 @@ def _prepare_batch(
     )
 
 
+#: Seconds after which a write the engine acknowledged is surely in its append-only file:
+#: with ``appendfsync everysec`` Redis may answer a write, then hold it in memory up to 2 s
+#: while a background fsync is slow (its clock counts whole seconds: 1 s more).
+ACK_TO_FILE = 3.0
+
+
 def _write_batch(
-    store: Store, prepared: PreparedWrite, journal: Journal, index: int, total: int = 0
+    store: Store,
+    prepared: PreparedWrite,
+    journal: Journal,
+    index: int,
+    total: int = 0,
+    recent: list[list[Any]] | None = None,
 ) -> WriteCounts:
     """Write batch *index* between its "plan" and "done" journal entries.
 
     If the embedded engine hangs under the batch, its supervisor restarts it and
-    :meth:`Store.apply` writes the batch again as ``MERGE`` only: every earlier batch is
-    "done" in the journal (committed), this one is the only one in doubt, and the ``MERGE``
-    finds whatever part of it did commit.  The counts are the journalled plan's either way.
+    :meth:`Store.apply` writes the batch again as ``MERGE`` only: this batch is the only one
+    in doubt (planned, not done), and the ``MERGE`` finds whatever part of it committed.
+    Before that, the batches the engine acknowledged in the :data:`ACK_TO_FILE` seconds
+    before it last answered (*recent*) are written again the same way: the engine may have
+    answered them without having written them to its file yet, and the kill lost them.  The
+    counts are the journalled plan's either way.
     """
     again = f"load resumed at batch {index + 1}" + (f" of {total}" if total else "")
+
+    def rewrite_recent(recovery: Any) -> None:
+        since = getattr(recovery, "last_answer", None)
+        for entry in recent or []:
+            if since is None or entry[0] >= since - ACK_TO_FILE:
+                store.reapply(entry[1])
+                entry[0] = time.monotonic()  # acknowledged again, by the new engine
+
     recovered = journal.planned.get(index)
     if recovered is not None:
         # An earlier run planned this batch and died before "done": the batch may or may
@@ -974,12 +993,18 @@ def _write_batch(
         # harmless: this run's phase 2 found whatever had committed, so those rows were
         # pre-read and are merged, not created twice.  The journalled plan holds the true
         # counts either way.
-        store.apply(prepared, again=again)
+        store.apply(prepared, again=again, before_retry=rewrite_recent)
         counts = WriteCounts(**recovered)
     else:
         journal.append({"event": "plan", "batch": index, "counts": prepared.counts.as_dict()})
-        counts = store.apply(prepared, again=again)
+        counts = store.apply(prepared, again=again, before_retry=rewrite_recent)
     journal.append({"event": "done", "batch": index})
+    if recent is not None:
+        now = time.monotonic()
+        recent.append([now, prepared])
+        # The supervisor PINGs every second and looks every 0.5 s: its last answer is at
+        # most 2 s before a freeze, so no older batch can be wanted.
+        recent[:] = [e for e in recent if e[0] >= now - ACK_TO_FILE - 3]
     return counts
 
 

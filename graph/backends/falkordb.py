@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..engine import EmbeddedEngine, EngineSupervisor, Recovery, seconds_setting
@@ -82,7 +82,6 @@ class FalkorDBBackend:
         # writes the last one needs no more than this, see compile().
         self._lock = threading.RLock()
         self._interrupted = False
-        self._durable = 0
         if engine is not None:
             self._wire(engine)
 
@@ -215,44 +214,9 @@ class FalkorDBBackend:
         finally:
             client.connection.close()
 
-    @contextlib.contextmanager
-    def durable_writes(self) -> Iterator[None]:
-        """While inside: every write the engine acknowledges is on disk (``appendfsync
-        always``), not only in the engine's memory for up to 2 s.
-
-        A load journals a batch "done" once the engine acknowledges it; if the supervisor
-        then has to kill a hung engine, "done" must mean "in the append-only file".  It costs
-        nothing measurable for batches (a 160,000-row load: 8.3–8.5 s either way).
-        """
-        engine = self._engine
-        if engine is None or not engine.appendonly:
-            yield
-            return
-        previous = engine.appendfsync
-        self._supervised(lambda: self._set_appendfsync("always"), write=False)
-        self._durable += 1
-        try:
-            yield
-        finally:
-            self._durable -= 1
-            if not self._durable and not self._interrupted:
-                with contextlib.suppress(EngineError):
-                    self._supervised(lambda: self._set_appendfsync(previous), write=False)
-
-    def _set_appendfsync(self, mode: str) -> None:
-        import redis
-
-        assert self._engine is not None
-        try:
-            self._engine.set_appendfsync(mode)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise _Lost(EngineError(f"FalkorDB connection lost ({self.location})")) from exc
-
     def _after_restart(self) -> None:
-        """(supervisor thread) A restarted engine: its settings, then its indexes."""
+        """(supervisor thread) A restarted engine: wait for its indexes."""
         assert self._engine is not None and self._engine.supervisor is not None
-        if self._durable:
-            self._engine.set_appendfsync("always")
         self._await_indexes_directly(self._engine.supervisor.hang_seconds)
 
     def _interrupt(self) -> None:
