@@ -111,7 +111,9 @@ def load(db: Path, nodes: Path, edges: Path, freeze: str | None) -> dict[str, An
             os.kill(pid, signal.SIGSTOP)
             frozen, frozen_at = pid, time.monotonic() - began
         time.sleep(0.01)
-    out, _ = child.communicate()
+    assert child.stdout is not None
+    child.stdout.read()  # not communicate(): that would read stderr too, beside the thread
+    child.wait()
     seconds = time.monotonic() - began
     reader.join(5)
     figures: dict[str, Any] = {
