@@ -28,7 +28,8 @@ from engine_processes import engines_under, gone, wait_for
 
 from civicgraph.graph import EngineError, EngineRestarted, Store, open_store
 from civicgraph.graph.backends import falkordb as falkordb_backend
-from civicgraph.graph.engine import HANG_ENV, EmbeddedEngine
+from civicgraph.graph.engine import EmbeddedEngine
+from civicgraph.graph.supervisor import HANG_ENV
 from civicgraph.loaders import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_engine_survives")]

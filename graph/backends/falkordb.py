@@ -9,9 +9,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ..engine import EmbeddedEngine, EngineSupervisor, Recovery, seconds_setting
+from ..engine import EmbeddedEngine
 from ..errors import EngineError, EngineRestarted, ReadOnlyViolation
 from ..records import Node, Path, Relationship
+from ..supervisor import EngineSupervisor, Recovery, seconds_setting
 from .dialect import Translated, engine_error, to_falkordb
 
 T = TypeVar("T")
