@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from civicgraph.app.demo import build_case
 from civicgraph.graph import open_store
 from civicgraph.graph.backends.dialect import clear_cache, to_falkordb
-from civicgraph.graph.demo import build_case
 from civicgraph.graph.errors import UnsupportedCypher
 from civicgraph.graph.export import export
 from civicgraph.loaders import load

@@ -1,7 +1,9 @@
-"""Where civicgraph finds its data files: the schema, the stored queries and the case data.
+"""Where the graph package finds its data files: the schema (``CIVICGRAPH_SCHEMA_PATH``
+overrides it, like FollowTheMoney's ``FTM_MODEL_PATH``).
 
-Each path can be overridden by an environment variable, like FollowTheMoney's
-``FTM_MODEL_PATH``, so a user can point civicgraph at their own queries or schema.
+The stored queries' folder is the catalogue's own (:func:`civicgraph.queries.queries_path`),
+and the shipped data's is the data package's (:func:`civicgraph.data.data_path`): the graph
+package knows neither.
 """
 
 from __future__ import annotations
@@ -10,26 +12,15 @@ import os
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["data_path", "queries_path", "schema_path"]
+__all__ = ["package_dir", "schema_path"]
 
 
-def _package_dir(package: str) -> Path:
+def package_dir(package: str) -> Path:
+    """The folder an installed package's files are in."""
     return Path(str(resources.files(package)))
 
 
 def schema_path() -> Path:
     """Folder of the schema YAML files (``CIVICGRAPH_SCHEMA_PATH`` overrides)."""
     env = os.environ.get("CIVICGRAPH_SCHEMA_PATH")
-    return Path(env) if env else _package_dir("civicgraph.graph") / "schema"
-
-
-def queries_path() -> Path:
-    """Folder of the stored ``.cypher`` queries (``CIVICGRAPH_QUERIES_PATH`` overrides)."""
-    env = os.environ.get("CIVICGRAPH_QUERIES_PATH")
-    return Path(env) if env else _package_dir("civicgraph.queries")
-
-
-def data_path() -> Path:
-    """Folder of the shipped case and register subsets (``CIVICGRAPH_DATA_PATH`` overrides)."""
-    env = os.environ.get("CIVICGRAPH_DATA_PATH")
-    return Path(env) if env else _package_dir("civicgraph.data")
+    return Path(env) if env else package_dir("civicgraph.graph") / "schema"

@@ -400,9 +400,15 @@ class Store:
         try:
             # After Ctrl-C or SIGTERM the engine is already gone (graph.engine.interrupt_engines):
             # there is no write left to wait for, and the command must end now.
-            interrupted = getattr(self.backend, "interrupted", False)
-            if self._lock_fd is None and self._owns_engine() and not interrupted:
-                fd = os.open(Path(self.location) / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            state = self.backend.state_dir()
+            if (
+                self._lock_fd is None
+                and state is not None
+                and self.read_only is None
+                and self.backend.owns_engine
+                and not self.backend.interrupted
+            ):
+                fd = os.open(state / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
                 try:
                     _flock(
                         fd,
@@ -416,14 +422,6 @@ class Store:
             if self._cleanup is not None:
                 self._cleanup()
                 self._cleanup = None
-
-    def _owns_engine(self) -> bool:
-        return (
-            self.read_only is None
-            and getattr(self.backend, "engine_pid", None) is not None
-            and not getattr(self.backend, "shared", True)
-            and Path(self.location).is_dir()
-        )
 
     @property
     def engine(self) -> str:
@@ -568,19 +566,17 @@ class Store:
         nothing is locked and every write is a ``MERGE``.
         """
         self._check_writable()
-        loc = Path(self.location)
-        if self.engine != "falkordb" or not loc.is_dir():
+        state = self.backend.state_dir()
+        if state is None:
             yield False
             return
         if self._lock_fd is None:
-            fd = os.open(loc / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(state / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 _flock(fd, "another load is writing to this store; waiting…")
                 # The engine this process joined may have stopped while it waited: its owner
                 # holds the write lock while stopping it.  Start or join the current one.
-                rejoin = getattr(self.backend, "rejoin", None)
-                if rejoin is not None:
-                    rejoin()
+                self.backend.rejoin()
             except BaseException:
                 os.close(fd)
                 raise
@@ -594,6 +590,21 @@ class Store:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+    def journal_dir(self) -> Path:
+        """Where load journals (``--resume``) live: beside the engine's data when it keeps
+        state there (an embedded store), else ``$CIVICGRAPH_STATE/loads`` (default
+        ``.civicgraph/loads``)."""
+        state = self.backend.state_dir()
+        if state is not None:
+            return state / "loads"
+        return Path(os.environ.get("CIVICGRAPH_STATE", ".civicgraph")) / "loads"
+
+    def spool_dir(self) -> Path | None:
+        """Where a load spools its validated records: beside an embedded store's data (the
+        system's temporary directory may be small), else the system's default."""
+        state = self.backend.state_dir()
+        return None if state is None else state / "loads"
 
     def labels_of(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """The labels of each of *ids* the store holds (ids it does not hold are absent).

@@ -320,17 +320,6 @@ class Journal:
             os.fsync(f.fileno())
 
 
-def _embedded(store: Store) -> bool:
-    return store.engine == "falkordb" and Path(store.location).is_dir()
-
-
-def journal_dir(store: Store) -> Path:
-    """Where load journals live: inside the embedded store, else ``.civicgraph/loads``."""
-    if _embedded(store):
-        return Path(store.location) / "loads"
-    return Path(os.environ.get("CIVICGRAPH_STATE", ".civicgraph")) / "loads"
-
-
 def _progress(total: int | None, desc: str, enabled: bool | None) -> Any:
     from tqdm import tqdm
 
@@ -391,7 +380,7 @@ def run_load(
         # One writer at a time (see Store.write_lock): the ids phase 2 finds absent stay
         # absent until phase 3 creates them.
         with store.write_lock():
-            spool = _Spool(journal_dir(store) if _embedded(store) else None)
+            spool = _Spool(store.spool_dir())
             try:
                 staged = _read_and_check(
                     store, records, spool, summary, batch_size, skip_invalid, progress
@@ -810,14 +799,14 @@ def _write(
     plan, name = staged.plan, summary.name
     key = _fingerprint(name, plan, batch_size)
     try:
-        journal = Journal(journal_dir(store), key)
+        journal = Journal(store.journal_dir(), key)
         if resume:
             journal.read()
         else:
             journal.reset()
     except OSError as exc:
         raise WorkFileError(
-            f"cannot write the load journal in {journal_dir(store)}: {exc.strerror or exc}; "
+            f"cannot write the load journal in {store.journal_dir()}: {exc.strerror or exc}; "
             "free some space there and run the load again (nothing was written to the store)"
         ) from None
     total_rows = sum(len(b) for _, _, b in plan)

@@ -34,6 +34,7 @@ refuses to load and names the file.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from civicgraph.graph.errors import (
     QueryNotFound,
     UnknownParameter,
 )
-from civicgraph.graph.paths import queries_path
+from civicgraph.graph.paths import package_dir
 
 if TYPE_CHECKING:
     from civicgraph.graph.store import Store
@@ -60,6 +61,7 @@ __all__ = [
     "StoredQuery",
     "load_catalogue",
     "named_parameters",
+    "queries_path",
 ]
 
 PARAM_TYPES = ("string", "int", "float", "bool", "date", "list")
@@ -342,6 +344,12 @@ class Catalogue:
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.queries[n] for n in self.names())
+
+
+def queries_path() -> Path:
+    """Folder of the stored ``.cypher`` queries (``CIVICGRAPH_QUERIES_PATH`` overrides)."""
+    env = os.environ.get("CIVICGRAPH_QUERIES_PATH")
+    return Path(env) if env else package_dir("civicgraph.queries")
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:

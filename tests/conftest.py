@@ -37,7 +37,7 @@ def store(db_path: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def case_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store directory holding the ANVITA demo case (built once per session; copy before writing)."""
-    from civicgraph.graph.demo import build_case
+    from civicgraph.app.demo import build_case
 
     path = tmp_path_factory.mktemp("case") / "case.db"
     with open_store(path) as s:

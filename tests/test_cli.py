@@ -10,8 +10,8 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import open_store
-from civicgraph.graph.cli import cli
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -386,7 +386,7 @@ MAYORS = [
 
 
 def _registers() -> Path:
-    from civicgraph.graph.paths import data_path
+    from civicgraph.data import data_path
 
     return data_path() / "registers"
 
@@ -408,7 +408,7 @@ def test_load_option_reaches_the_reader(tmp_path: Path) -> None:
 
 
 def test_load_option_values_take_the_readers_types(tmp_path: Path) -> None:
-    from civicgraph.graph.cli import parse_options
+    from civicgraph.app.cli import parse_options
 
     mayors = str(_registers() / MAYORS[0])
     opts = ("swapped_dates=TRUE", "close_previous=false", "missing_cities=reject", "version=2")

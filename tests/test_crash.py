@@ -173,7 +173,7 @@ def _hooked_load(db: Path, nodes: Path, edges: Path, mode: str, at: int) -> subp
 
         S.Store.apply = apply
         base._write_batch = write_batch
-        from civicgraph.graph.cli import main
+        from civicgraph.app.cli import main
         sys.argv = ["civicgraph", "load", "--nodes", {str(nodes)!r}, "--edges", {str(edges)!r},
                     "--batch-size", "{BATCH}", "--db", {str(db)!r}]
         main()

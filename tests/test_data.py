@@ -64,7 +64,7 @@ def test_every_dated_relationship_has_an_iso_start(case_store: Store) -> None:
 
 
 def test_building_the_case_twice_changes_nothing(store: Store) -> None:
-    from civicgraph.graph.demo import build_case
+    from civicgraph.app.demo import build_case
 
     build_case(store, progress=False)
     digest = store.digest()

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import InvalidParameter, Store, dates
-from civicgraph.graph.cli import cli
 from civicgraph.graph.model import load_model
-from civicgraph.graph.paths import queries_path
 from civicgraph.queries import load_catalogue
-from civicgraph.queries.registry import Param
+from civicgraph.queries.registry import Param, queries_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ import io
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import InvalidProperty, Store, open_store
 from civicgraph.graph.analysis import gould_fernandez, to_networkx
-from civicgraph.graph.cli import cli
 from civicgraph.graph.derive import SIZE_CLASSES, Term, derive, derive_terms, size_class
 from civicgraph.queries import load_catalogue
 

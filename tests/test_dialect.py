@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import EngineError, Store, UnsupportedCypher, open_store
 from civicgraph.graph.backends.dialect import engine_error, to_falkordb, tokenize
-from civicgraph.graph.cli import cli
 
 SRC = ["src:test-dialect"]
 

@@ -36,9 +36,9 @@ from typing import Any
 
 import pytest
 
+from civicgraph.data import data_path
 from civicgraph.graph import CivicgraphError, LoadError, Store, open_store
 from civicgraph.graph.derive import derive
-from civicgraph.graph.paths import data_path
 from civicgraph.loaders import READERS, load
 
 #: Inputs tried, by format group (checked by the last test of the module), and their

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import (
     CivicgraphError,
     InvalidProperty,
@@ -29,7 +30,6 @@ from civicgraph.graph import (
     UnknownRelationshipType,
     open_store,
 )
-from civicgraph.graph.cli import cli
 from civicgraph.loaders import load
 from civicgraph.queries import load_catalogue
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import ExportError, Store, open_store
-from civicgraph.graph.cli import cli
 from civicgraph.graph.export import export
 from civicgraph.graph.neo4j_admin import write_neo4j_admin
 from civicgraph.loaders import load

@@ -130,7 +130,7 @@ needs_neo4j = pytest.mark.skipif(
 @pytest.mark.neo4j
 @needs_neo4j
 def test_neo4j_case_and_stored_queries(neo4j_store: Store) -> None:
-    from civicgraph.graph.demo import build_case
+    from civicgraph.app.demo import build_case
     from civicgraph.queries import load_catalogue
 
     build_case(neo4j_store, progress=False)

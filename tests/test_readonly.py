@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import EngineError, ReadOnlyViolation, Store, open_store
-from civicgraph.graph.cli import cli
 from civicgraph.queries import load_catalogue
 
 DISGUISED_WRITES = {

@@ -27,17 +27,18 @@ __all__ = ["ENGINES", "betweenness", "constraint", "effective_size"]
 ENGINES = ("auto", "igraph", "networkx")
 
 
-def _engine(engine: str) -> str:
-    """The engine to run: ``auto`` is igraph (a dependency) unless it cannot be imported."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if engine == "auto":
+def _engine(name: str) -> str:
+    """The library to compute with: ``auto`` is igraph (a dependency) unless it cannot be
+    imported."""
+    if name not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {name!r}")
+    if name == "auto":
         try:
             import igraph  # noqa: F401
-        except ImportError:  # pragma: no cover - python-igraph is a dependency
+        except ImportError:  # pragma: no cover - igraph is a dependency
             return "networkx"
         return "igraph"
-    return engine
+    return name
 
 
 def _to_igraph(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["GraphBackend"]
@@ -34,3 +35,25 @@ class GraphBackend(Protocol):
     def version(self) -> str: ...
 
     def close(self) -> None: ...
+
+    # -- what the engine can do for civicgraph's own bookkeeping -----------------------------
+    def state_dir(self) -> Path | None:
+        """A directory beside the engine's data where civicgraph keeps its own state (the
+        write lock, load journals, spooled records), or ``None`` when there is none (a
+        server): then nothing is locked and journals live under ``$CIVICGRAPH_STATE``."""
+        ...
+
+    def rejoin(self) -> bool:
+        """After waiting for the write lock: reconnect if the engine this process used has
+        stopped meanwhile (its owner stops it holding the lock); ``True`` when it did."""
+        ...
+
+    @property
+    def owns_engine(self) -> bool:
+        """Whether this process started the engine (and stops it when it closes)."""
+        ...
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether Ctrl-C or SIGTERM already ended this process's engine."""
+        ...

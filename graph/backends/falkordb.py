@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path as FilePath
 from typing import Any, TypeVar
 
 from ..engine import EmbeddedEngine
@@ -121,6 +122,17 @@ class FalkorDBBackend:
     def shared(self) -> bool:
         """True when another process owns the embedded engine and we joined it."""
         return self._engine is not None and not self._engine.owner
+
+    @property
+    def owns_engine(self) -> bool:
+        return self._engine is not None and self._engine.owner
+
+    def state_dir(self) -> FilePath | None:
+        """The store directory of an embedded engine; ``None`` for a FalkorDB server."""
+        if self._engine is None:
+            return None
+        path = FilePath(self.location)
+        return path if path.is_dir() else None
 
     @property
     def engine_pid(self) -> int | None:

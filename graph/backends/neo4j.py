@@ -124,6 +124,16 @@ class Neo4jBackend:
         info = self._driver.get_server_info()
         return f"{info.agent}"
 
+    # A server: no state beside its data, no engine of ours to own or to rejoin.
+    owns_engine = False
+    interrupted = False
+
+    def state_dir(self) -> None:
+        return None
+
+    def rejoin(self) -> bool:
+        return False
+
     def close(self) -> None:
         self._driver.close()
 

@@ -246,7 +246,7 @@ def test_cli_on_the_referral_network_equals_a_brute_force_count(tmp_path):
 
     from click.testing import CliRunner
 
-    from civicgraph.graph.cli import cli
+    from civicgraph.app.cli import cli
 
     data = Path(__file__).parents[1] / "data" / "referrals"
     G = nx.DiGraph()

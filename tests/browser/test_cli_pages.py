@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from civicgraph.app.cli import cli
 from civicgraph.graph import open_store
-from civicgraph.graph.cli import cli
 from civicgraph.queries import load_catalogue
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def test_explore_network_members_offline_with_expected_counts(
 def test_demo_page_shows_founders_members_parties_and_csos(
     case_db: Path, tmp_path: Path, offline_page: Any
 ) -> None:
-    from civicgraph.graph.explore import render_case
+    from civicgraph.app.explore import render_case
 
     with open_store(case_db) as s:
         path = render_case(s, tmp_path / "anvita.html", network="net:anvita")
@@ -105,7 +105,7 @@ def test_demo_page_colours_follow_the_date_slider(
 ) -> None:
     """Each city takes the colour of its mayor's party attribution on the slider's date —
     the same attribution `mayors_of` shows — and the latest one with no date."""
-    from civicgraph.graph.explore import render_case
+    from civicgraph.app.explore import render_case
 
     cities = ["insee:13055", "insee:93048", "insee:44109", "insee:38185", "insee:59271"]
     days = ["2010-06-01", "2015-01-01", "2022-09-01"]

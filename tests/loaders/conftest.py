@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civicgraph.graph.paths import data_path
+from civicgraph.data import data_path
 
 ROOT = Path(__file__).resolve().parents[2]
 

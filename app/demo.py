@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .output import format_rows
-from .paths import data_path
-from .store import Store, WriteCounts, open_store
+from civicgraph.data import data_path
+from civicgraph.graph.output import format_rows
+from civicgraph.graph.store import Store, WriteCounts, open_store
 
 __all__ = ["build_case", "run_demo", "CASE_NETWORK", "case_sources"]
 
@@ -194,7 +194,7 @@ def run_demo(
 
 
 def _brokers(store: Store, echo: Callable[[str], Any], out: dict[str, Any]) -> None:
-    from .analysis import betweenness, gould_fernandez, to_networkx
+    from civicgraph.graph.analysis import betweenness, gould_fernandez, to_networkx
 
     # The case's cities, people, organisations, networks and events, isolates included:
     # betweenness is normalised over all of them, as networkx does on the whole graph
