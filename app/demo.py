@@ -14,7 +14,8 @@ from typing import Any
 
 from civicgraph.data import data_path
 from civicgraph.graph.output import format_rows
-from civicgraph.graph.store import Store, WriteCounts, open_store
+from civicgraph.graph.store import Store, open_store
+from civicgraph.graph.writes import WriteCounts
 
 __all__ = ["build_case", "run_demo", "CASE_NETWORK", "case_sources"]
 

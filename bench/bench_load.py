@@ -33,8 +33,8 @@ from typing import Any
 from civicgraph.graph import open_store
 from civicgraph.graph.store import Store, chunks
 from civicgraph.loaders import load
-from civicgraph.loaders.base import NodeRecord, RelRecord
 from civicgraph.loaders.councillors import read_rne_conseillers
+from civicgraph.loaders.records import NodeRecord, RelRecord
 from civicgraph.loaders.register_common import LoadContext
 
 __all__ = [

@@ -35,7 +35,8 @@ from .errors import (
 )
 from .model import Model, load_model
 from .records import Node, Path, Relationship
-from .store import Store, WriteCounts, chunks, open_store
+from .store import Store, chunks, open_store
+from .writes import WriteCounts
 
 __all__ = [
     "open_store",

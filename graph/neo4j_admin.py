@@ -290,7 +290,7 @@ def write_neo4j_admin(
     if schema is None:
         from .backends.neo4j import schema_statements
         from .model import load_model
-        from .store import indexed_labels
+        from .writes import indexed_labels
 
         schema = schema_statements(indexed_labels(load_model()))
     (out / SCHEMA_SCRIPT).write_text("".join(s + ";\n" for s in schema), encoding="utf-8")

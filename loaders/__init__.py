@@ -14,7 +14,8 @@ from . import (  # noqa: F401  (register readers)
     resolution,
 )
 from .api import READERS, detect_format, load, register_reader
-from .base import LoadSummary, NodeRecord, RelRecord, run_load
+from .base import run_load
+from .records import LoadSummary, NodeRecord, RelRecord
 
 __all__ = [
     "load",

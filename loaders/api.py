@@ -14,7 +14,7 @@ from civicgraph.graph.errors import ConfigurationError, LoadError, OutputNotWrit
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
-from .base import LoadSummary, NodeRecord, Record, run_load, write_report
+from .base import run_load
 from .files import (
     BareIds,
     file_source,
@@ -24,6 +24,7 @@ from .files import (
     read_nodes_csv,
 )
 from .mapping import read_mapped
+from .records import LoadSummary, NodeRecord, Record, write_report
 from .register_common import LoadContext
 
 __all__ = [

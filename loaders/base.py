@@ -26,9 +26,6 @@ How a load keeps the graph whole
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
-import json
 import marshal
 import os
 import sys
@@ -37,7 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +46,27 @@ from civicgraph.graph.errors import (
     PartialLoad,
     WorkFileError,
 )
-from civicgraph.graph.model import check_id, check_keys, relationship_id
-from civicgraph.graph.outfile import atomic_output
-from civicgraph.graph.output import spreadsheet_cell
-from civicgraph.graph.store import (
+from civicgraph.graph.model import relationship_id
+from civicgraph.graph.store import Store, chunks
+from civicgraph.graph.writes import (
     PreparedWrite,
-    Store,
     WriteCounts,
-    check_row_ids,
-    chunks,
-    clean_props,
     label_clash,
     merge_props,
 )
+
+from .journal import Journal, fingerprint
+from .records import (
+    LoadSummary,
+    NodeRecord,
+    Record,
+    Reject,
+    RelRecord,
+    short,
+    specific_label,
+    write_report,
+)
+from .validate import check_row_dates, validate
 
 __all__ = [
     "LoadSummary",
@@ -72,252 +77,8 @@ __all__ = [
     "check_row_dates",
     "run_load",
     "specific_label",
+    "write_report",
 ]
-
-
-@dataclass(slots=True)
-class NodeRecord:
-    label: str
-    props: dict[str, Any]
-    file: str = ""
-    line: int | None = None
-
-
-@dataclass(slots=True)
-class RelRecord:
-    type: str
-    source: str
-    target: str
-    props: dict[str, Any]
-    file: str = ""
-    line: int | None = None
-
-
-@dataclass(slots=True)
-class Reject:
-    """A row that cannot be loaded, in the reader's own words: readers yield it in place of
-    the row's records (so nothing of the row is half-loaded), and the load stops on it, or
-    with ``skip_invalid`` reports it, as it does any invalid record."""
-
-    file: str
-    line: int | None
-    field: str | None
-    error: str
-    record: str = ""
-
-
-#: What a reader yields: records to load, or a row's :class:`Reject`.
-Record = NodeRecord | RelRecord | Reject
-
-
-def check_row_dates(
-    props: dict[str, Any], *, file: str, line: int | None, record: str = ""
-) -> Reject | None:
-    """A :class:`Reject` when the load would refuse a date of *props*, a reader's date
-    columns by name (the one rule,
-    :mod:`civicgraph.graph.dates`, or an end certainly before its start), else ``None``.
-
-    >>> check_row_dates({"start": "2020-02-30"}, file="m.csv", line=4).field
-    'start'
-    >>> check_row_dates({"start": "2014-03-30", "end": None}, file="m.csv", line=4) is None
-    True
-    """
-    try:
-        given = {k: v for k, v in props.items() if v is not None and v != ""}
-        _check_dates(given, given)
-    except CivicgraphError as exc:
-        return Reject(file, line, exc.field, exc.message, record)
-    return None
-
-
-@dataclass
-class LoadSummary:
-    """Per label/type counts of a load: read, created, updated, unchanged, rejected.
-
-    ``merged`` counts, per label or type, the records whose id (or relationship identity)
-    an earlier record of the same load had: they were folded into it, so ``read`` is
-    ``rejected`` + merged + the nodes and relationships written.
-    """
-
-    name: str
-    read: int = 0
-    rejected: int = 0
-    merged: dict[str, int] = field(default_factory=dict)
-    #: records read, per label or type (valid or not)
-    read_by: dict[str, int] = field(default_factory=dict)
-    nodes: dict[str, WriteCounts] = field(default_factory=dict)
-    relationships: dict[str, WriteCounts] = field(default_factory=dict)
-    rejects: list[Reject] = field(default_factory=list)
-    resumed_batches: int = 0
-    seconds: float = 0.0
-    #: derived values that changed after the load (civicgraph.graph.derive)
-    derived: dict[str, int] = field(default_factory=dict)
-    #: bare ids given their label's prefix (zero-configuration files): nodes, edge ends
-    prefixed: dict[str, int] = field(default_factory=dict)
-
-    def totals(self) -> WriteCounts:
-        total = WriteCounts()
-        for c in list(self.nodes.values()) + list(self.relationships.values()):
-            total += c
-        return total
-
-    def as_dict(self) -> dict[str, Any]:
-        t = self.totals()
-        return {
-            "name": self.name,
-            "read": self.read,
-            "rejected": self.rejected,
-            **t.as_dict(),
-            "nodes": {k: v.as_dict() for k, v in sorted(self.nodes.items())},
-            "relationships": {k: v.as_dict() for k, v in sorted(self.relationships.items())},
-            "merged": dict(sorted(self.merged.items())),
-            "resumed_batches": self.resumed_batches,
-            "derived": dict(self.derived),
-            "prefixed": dict(self.prefixed),
-            "seconds": round(self.seconds, 3),
-        }
-
-    def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for kind, table in (("node", self.nodes), ("relationship", self.relationships)):
-            for name, c in sorted(table.items()):
-                out.append({"kind": kind, "name": name, **c.as_dict()})
-        return out
-
-
-def specific_label(labels: list[str], *, file: str, line: int | None, field: str) -> str:
-    """The one label of *labels* besides ``Entity``/``Actor`` (civicgraph adds those itself),
-    or a LoadError naming *file*, *line* and *field*.
-
-    >>> specific_label(["Actor", "City", "Entity"], file="n.csv", line=2, field=":LABEL")
-    'City'
-    """
-    specific = [x.strip() for x in labels if x.strip() not in ("Entity", "Actor")]
-    if len(specific) != 1:
-        raise LoadError(
-            f"a node needs exactly one label besides Entity/Actor, got {labels!r}",
-            file=file,
-            line=line,
-            field=field,
-        )
-    return specific[0]
-
-
-def _where(rec: NodeRecord | RelRecord) -> dict[str, Any]:
-    return {"file": rec.file or None, "line": rec.line}
-
-
-def _validate(store: Store, rec: NodeRecord | RelRecord) -> None:
-    """Raise LoadError (with file/line/field) if the record cannot be written.
-
-    Every check raises a :class:`CivicgraphError` that carries the ``field`` it is about;
-    this adds the record's file and line (``exc.at``), never reading the message.
-    """
-    try:
-        rec.props = clean_props(rec.props)
-        if isinstance(rec, RelRecord):  # NUL, surrogates (plain ASCII ids skip the check)
-            for end_name, end_id in (("source", rec.source), ("target", rec.target)):
-                if not isinstance(end_id, str) or not end_id.strip():
-                    raise LoadError(f"missing {end_name} id", field=end_name)
-                if "\x00" in end_id or not end_id.isascii():
-                    clean_props({end_name: end_id})
-        _check_ids(rec)
-        # names before values: a reserved name is refused whatever it holds
-        check_keys(rec.props, relationship=isinstance(rec, RelRecord))
-        if isinstance(rec, RelRecord):
-            date_keys = store.model.date_keys(rec.type, relationship=True)
-        else:
-            date_keys = store.model.date_keys(rec.label, relationship=False)
-        if not date_keys.isdisjoint(rec.props):
-            _check_dates(rec.props, date_keys)
-        src = rec.props.get("sources")
-        # clean_props made every list hold one type: the first item tells it.
-        if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
-            raise LoadError("sources must be a list of source ids", field="sources")
-        if isinstance(rec, NodeRecord):
-            store.model.validate_node(rec.label, rec.props)
-        else:
-            store.model.validate_relationship(rec.type, rec.props)
-    except CivicgraphError as exc:
-        raise exc.at(file=rec.file or None, line=rec.line) from None
-
-
-def _check_dates(props: dict[str, Any], keys: Iterable[str]) -> None:
-    """One rule for dates (civicgraph.graph.dates): 2020, 2020-05 or 2020-05-25, stored as the
-    first day with its precision beside it; an end certainly before its start is refused.
-    *keys*: the properties the schema types as dates."""
-    dates.normalise_props(props, keys)
-    start, end = props.get("start"), props.get("end")
-    if (
-        start is not None
-        and end is not None
-        and end < start
-        and dates.order(end, props.get("end_precision"), start, props.get("start_precision"))
-        == "certain"
-    ):
-        shown_end = dates.display(end, props.get("end_precision"))
-        shown_start = dates.display(start, props.get("start_precision"))
-        raise LoadError(f"end {shown_end} is before start {shown_start}", field="end")
-
-
-def _check_ids(rec: NodeRecord | RelRecord) -> None:
-    """Ids in NFC, without ``|`` or control characters (:func:`check_id`): a relationship's
-    ends, the node's id and the source ids.  Ids of other types are left to validation."""
-    props = rec.props
-    if isinstance(rec, NodeRecord):  # the common case, inline: plain printable ASCII ids
-        ends: tuple[Any, ...] = (props.get("id"),)
-    else:
-        ends = (rec.source, rec.target)
-    sources = props.get("sources")
-    if all(type(x) is str and x.isascii() and x.isprintable() and "|" not in x for x in ends) and (
-        type(sources) is not list
-        or all(type(x) is str and x.isascii() and x.isprintable() and "|" not in x for x in sources)
-    ):
-        return
-    if isinstance(rec, RelRecord):
-        if type(rec.source) is str:
-            rec.source = check_id(rec.source, what="source")
-        if type(rec.target) is str:
-            rec.target = check_id(rec.target, what="target")
-    check_row_ids(rec.props)
-
-
-class Journal:
-    """Append-only record of a load's batches, for ``resume``."""
-
-    def __init__(self, folder: Path, key: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"{key}.jsonl"
-        self.planned: dict[int, dict[str, int]] = {}
-        self.done: set[int] = set()
-        self.finished = False
-
-    def read(self) -> None:
-        if not self.path.exists():
-            return
-        for line in self.path.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a torn last line from a kill: ignore it
-            if entry.get("event") == "plan":
-                self.planned[entry["batch"]] = entry["counts"]
-            elif entry.get("event") == "done":
-                self.done.add(entry["batch"])
-            elif entry.get("event") == "finished":
-                self.finished = True
-
-    def reset(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.planned.clear()
-        self.done.clear()
-        self.finished = False
-
-    def append(self, entry: dict[str, Any]) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
 
 
 def _progress(total: int | None, desc: str, enabled: bool | None) -> Any:
@@ -609,7 +370,7 @@ def _read_and_check(
             if not summary.read % 2000:
                 bar.update(2000)
             try:
-                _validate(store, rec)
+                validate(store, rec)
                 if isinstance(rec, NodeRecord):
                     node_id = rec.props["id"]
                     first = (
@@ -623,14 +384,15 @@ def _read_and_check(
                             f"id {node_id!r} is a {rec.label} here but a {first} in "
                             f"{where[0] or '?'}, line {where[1]}",
                             field="id",
-                            **_where(rec),
+                            file=rec.file or None,
+                            line=rec.line,
                         )
             except LoadError as exc:
                 if not skip_invalid:
                     raise
                 summary.rejected += 1
                 summary.rejects.append(
-                    Reject(exc.file or rec.file, exc.line, exc.field, exc.message, _short(rec))
+                    Reject(exc.file or rec.file, exc.line, exc.field, exc.message, short(rec))
                 )
                 continue
             if isinstance(rec, NodeRecord):
@@ -797,7 +559,7 @@ def _write(
 ) -> None:
     """Phase 3: journal and write the planned batches in order (see the module docstring)."""
     plan, name = staged.plan, summary.name
-    key = _fingerprint(name, plan, batch_size)
+    key = fingerprint(name, plan, batch_size)
     try:
         journal = Journal(store.journal_dir(), key)
         if resume:
@@ -995,57 +757,3 @@ def _write_batch(
         # most 2 s before a freeze, so no older batch can be wanted.
         recent[:] = [e for e in recent if e[0] >= now - ACK_TO_FILE - 3]
     return counts
-
-
-def _fingerprint(name: str, plan: list[tuple[str, str, list[str]]], batch_size: int) -> str:
-    h = hashlib.sha256(f"{name}|{batch_size}".encode())
-    for kind, what, batch in plan:
-        h.update(f"{kind}:{what}:{len(batch)}".encode())
-        for key in batch:  # a node's id, a relationship's identity
-            h.update(key.encode())
-    return h.hexdigest()[:24]
-
-
-def _short(rec: NodeRecord | RelRecord) -> str:
-    if isinstance(rec, NodeRecord):
-        text = f"{rec.label} {rec.props.get('id', '')!s}"
-    else:
-        text = f"{rec.type} {rec.source!s} -> {rec.target!s}"
-    return text[:200]
-
-
-def write_report(
-    path: str | os.PathLike[str], rejects: Iterable[Reject], extra: Iterable[dict[str, Any]] = ()
-) -> int:
-    """Write rejected and review rows to a CSV report; return how many rows.
-
-    The file is replaced only once written whole, and its text cells are safe to open in a
-    spreadsheet (:func:`~civicgraph.graph.output.spreadsheet_safe`): rejected rows hold
-    whatever the input held, formulas included.
-    """
-    head = ["kind", "file", "line", "field", "error", "record"]
-    rows: list[dict[str, Any]] = [
-        {
-            "kind": "rejected",
-            "file": r.file,
-            "line": r.line,
-            "field": r.field,
-            "error": r.error,
-            "record": r.record,
-        }
-        for r in rejects
-    ]
-    rows += [{k: row.get(k) for k in head} for row in extra]
-    with atomic_output(path, text=True, newline="") as f:
-        w = csv.writer(f)
-        w.writerow(head)
-        for row in rows:
-            w.writerow(
-                ["" if row[k] is None else spreadsheet_cell(row[k], str(row[k])) for k in head]
-            )
-    return len(rows)
-
-
-def iter_records(*sources: Iterable[NodeRecord | RelRecord]) -> Iterator[NodeRecord | RelRecord]:
-    for s in sources:
-        yield from s

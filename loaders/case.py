@@ -17,7 +17,7 @@ import yaml
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord
+from .records import NodeRecord, RelRecord
 
 __all__ = ["read_case"]
 

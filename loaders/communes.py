@@ -46,8 +46,8 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord
 from .files import file_source, read_csv_dicts
+from .records import NodeRecord, RelRecord
 from .register_common import (
     DEP_CODE,
     INSEE_CODE,

@@ -33,8 +33,8 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, Record, RelRecord, check_row_dates
 from .communes import register_file_source
+from .records import NodeRecord, Record, RelRecord
 from .register_common import (
     INSEE_CODE,
     LoadContext,
@@ -45,6 +45,7 @@ from .register_common import (
     source_record,
 )
 from .resolution import PersonClaim, human_case
+from .validate import check_row_dates
 
 __all__ = ["ROLES", "read_rne_conseillers"]
 

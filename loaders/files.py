@@ -50,7 +50,7 @@ from civicgraph.graph.errors import CivicgraphError, InvalidProperty, LoadError
 from civicgraph.graph.model import check_reserved, known_name, load_model
 from civicgraph.graph.output import from_spreadsheet_safe
 
-from .base import NodeRecord, RelRecord
+from .records import NodeRecord, RelRecord
 
 __all__ = [
     "DATE_KEYS",

@@ -19,7 +19,6 @@ import yaml
 from civicgraph.graph.errors import InvalidProperty, LoadError
 from civicgraph.graph.model import check_reserved, known_name
 
-from .base import NodeRecord, RelRecord
 from .files import (
     DATE_KEYS,
     TEXT_COLUMNS,
@@ -31,6 +30,7 @@ from .files import (
     split_sources,
     typed_value,
 )
+from .records import NodeRecord, RelRecord
 
 __all__ = ["check_mapping", "load_mapping", "read_mapped"]
 

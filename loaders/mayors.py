@@ -71,9 +71,9 @@ from typing import Any, cast
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, Record, RelRecord, check_row_dates
 from .communes import register_file_source
 from .files import read_csv_dicts
+from .records import NodeRecord, Record, RelRecord
 from .register_common import (
     INSEE_CODE,
     LICENCE,
@@ -88,6 +88,7 @@ from .register_common import (
     source_record,
 )
 from .resolution import PersonClaim, human_case, swap_day_month
+from .validate import check_row_dates
 
 __all__ = [
     "BREF_COLUMNS",

@@ -36,8 +36,8 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .base import NodeRecord, RelRecord, specific_label
 from .files import read_csv_dicts
+from .records import NodeRecord, RelRecord, specific_label
 from .register_common import header_fields
 
 __all__ = ["Field", "parse_header", "read_neo4j_admin"]

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from civicgraph.graph.errors import LoadError
 
-from .base import NodeRecord
+from .records import NodeRecord
 
 if TYPE_CHECKING:
     from civicgraph.graph.store import Store

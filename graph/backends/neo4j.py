@@ -168,7 +168,7 @@ def sent_statements(model: Model | None = None) -> list[tuple[str, str]]:
     'CREATE CONSTRAINT civicgraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE'
     """
     from ..model import load_model
-    from ..store import indexed_labels, statements
+    from ..writes import indexed_labels, statements
 
     model = model or load_model()
     labels = indexed_labels(model)

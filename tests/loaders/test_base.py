@@ -17,7 +17,8 @@ import pytest
 
 from civicgraph.graph import Store, open_store
 from civicgraph.graph.errors import LoadError, PartialLoad
-from civicgraph.loaders.base import NodeRecord, RelRecord, run_load
+from civicgraph.loaders.base import run_load
+from civicgraph.loaders.records import NodeRecord, RelRecord
 
 
 def org(i: int, name: str | None = None, src: str = "src:a") -> NodeRecord:
