@@ -28,7 +28,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found and cannot install it: browser tests will be skipped"; fi; }
 
-# Neo4j's own Cypher linter (tests/test_cypher_lint.py): installed from the lock file.
+# Neo4j's own Cypher linter (tests/queries/test_cypher_lint.py): installed from the lock file.
 CYPHER_LINT := tools/cypher-lint/node_modules/.package-lock.json
 $(CYPHER_LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

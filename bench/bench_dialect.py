@@ -1,7 +1,7 @@
 """What the Neo4j dialect bridge and the neo4j-admin format cost (issue 16).
 
 1. Rewriting: microseconds per statement for the stored queries and the everyday Neo4j
-   statements of tests/test_dialect.py, first time (tokenised, rewritten) and again (cached).
+   statements of tests/graph/backends/test_dialect.py, first time (tokenised, rewritten) and again (cached).
 2. neo4j-admin: export of the demo case, then its load into a fresh store, with counts.
 
 Usage::

@@ -264,7 +264,7 @@ def order(
 
 #: The Cypher form of :func:`holds_on` for a relationship of a dated type (one whose schema
 #: declares ``start``): ``{r}`` is the relationship variable, ``{d}`` the day.  Stored
-#: queries write it out with their own names; ``tests/test_dates.py`` checks every
+#: queries write it out with their own names; ``tests/graph/test_dates.py`` checks every
 #: ``.cypher`` file uses exactly this form, and that the engine and Python agree.
 AS_OF = "{r}.start <= {d} AND ({r}.`end` IS NULL OR {r}.`end` > {d})"
 

@@ -12,7 +12,7 @@ The store is a directory (``civicgraph.db/``)::
 Why a directory and not one file: with the append-only file on, Redis keeps a base RDB plus
 incremental AOF files; a committed batch then survives a kill of either process.
 
-Reliability rules this module enforces (tested in ``tests/test_engine.py``):
+Reliability rules this module enforces (tested in ``tests/graph/test_engine.py``):
 
 * the socket lives in a private ``0700`` temporary directory, never on a TCP port
   (except the test-only Bolt listener);

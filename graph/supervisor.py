@@ -10,7 +10,7 @@ learns of the :class:`Recovery` and goes on: the client decides what is safe to 
 
 This module only watches and restarts; it knows nothing of graphs or Cypher (the FalkorDB
 backend wires its own steps in: ``after_restart``, ``on_give_up``).  ``SIGSTOP`` on the engine
-reproduces the hung state exactly (``tests/test_supervisor.py``).
+reproduces the hung state exactly (``tests/graph/test_supervisor.py``).
 """
 
 from __future__ import annotations

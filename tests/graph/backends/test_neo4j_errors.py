@@ -1,6 +1,6 @@
 """Neo4j credentials are never printed, and none are written in the repository.
 
-Complements ``tests/test_neo4j_backend.py`` (which checks the library's exceptions): here
+Complements ``tests/graph/backends/test_neo4j_backend.py`` (which checks the library's exceptions): here
 the ``civicgraph`` command itself, run as a user runs it, with ``NEO4J_PASSWORD`` set, and
 the repository's files (what ``git`` tracks, and what it would add).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CIVICGRAPH = str(Path(sys.executable).with_name("civicgraph"))
 SECRET = "s3cr3t-value"
 
@@ -107,7 +107,7 @@ ASSIGNMENTS = [
     re.compile(r"""(?i)\bpassword\s*:\s*(?!\$)["']?[A-Za-z0-9!@#%^&*_+-]{6,}"""),
 ]
 #: Files that must hold fake or wrong passwords on purpose.
-ALLOWED = {".env.example", "tests/test_neo4j_backend.py", "tests/test_neo4j_errors.py"}
+ALLOWED = {".env.example", "tests/graph/backends/test_neo4j_backend.py", "tests/graph/backends/test_neo4j_errors.py"}
 
 
 def test_no_password_is_assigned_in_the_repository() -> None:

@@ -248,7 +248,7 @@ def test_cli_on_the_referral_network_equals_a_brute_force_count(tmp_path):
 
     from civicgraph.app.cli import cli
 
-    data = Path(__file__).parents[1] / "data" / "referrals"
+    data = Path(__file__).resolve().parents[2] / "data" / "referrals"
     G = nx.DiGraph()
     with open(data / "referrals_nodes.csv", encoding="utf-8") as f:
         G.add_nodes_from((r["id"], {"sector": r["sector"]}) for r in csv.DictReader(f))

@@ -129,7 +129,7 @@ HAND_NODES = "id,label,name,group\n" + "".join(
     f"org:{n},Organization,{n.upper()},{g}\n"
     for n, g in {"a": "A", "b": "A", "c": "B", "d": "A", "e": "B"}.items()
 )
-# Arcs and hand counts as in tests/test_queries.py::HAND_ROLES (derivation there).
+# Arcs and hand counts as in tests/queries/test_queries.py::HAND_ROLES (derivation there).
 HAND_EDGES = "source,target,type\n" + "".join(
     f"org:{a},org:{b},PARTNER_OF\n"
     for a, b in [("a", "b"), ("b", "c"), ("b", "d"), ("a", "d"), ("c", "e"), ("d", "c"), ("e", "b")]
@@ -210,7 +210,7 @@ def test_constraint_and_betweenness_in_the_cli_equal_networkx(tmp_path: Path) ->
 
 
 # The referral network of tests/data/referrals (README there): 17 actors, two isolates.
-REFERRALS = Path(__file__).parent / "data" / "referrals"
+REFERRALS = Path(__file__).resolve().parents[1] / "data" / "referrals"
 ISOLATES = {"org:collectif-parrainage", "org:interpretes-benevoles"}
 METHODS = ("gould-fernandez", "betweenness", "constraint", "effective-size")
 

@@ -17,7 +17,7 @@ import pytest
 
 from civicgraph.queries import load_catalogue
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "cypher_lint.py"
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "cypher_lint.py"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None,

@@ -15,7 +15,7 @@ from civicgraph.graph.model import load_model
 from civicgraph.queries import load_catalogue
 from civicgraph.queries.registry import Param, queries_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
