@@ -5,34 +5,7 @@
 """
 
 from . import errors
-from .errors import (
-    CivicgraphError,
-    ConfigurationError,
-    EngineError,
-    EngineNotFound,
-    EngineRestarted,
-    ExportError,
-    InvalidEdge,
-    InvalidId,
-    InvalidModel,
-    InvalidParameter,
-    InvalidProperty,
-    InvalidQueryFile,
-    LoadError,
-    MissingParameter,
-    OutputNotWritable,
-    PartialLoad,
-    QueryNotFound,
-    ReadOnlyStore,
-    ReadOnlyViolation,
-    StoreInUse,
-    StoreNotFound,
-    UnknownLabel,
-    UnknownParameter,
-    UnknownRelationshipType,
-    UnsupportedCypher,
-    WorkFileError,
-)
+from .errors import *  # noqa: F403 - every error, named once in errors.__all__
 from .model import Model, load_model
 from .records import Node, Path, Relationship
 from .store import Store, chunks, open_store
@@ -49,30 +22,5 @@ __all__ = [
     "Relationship",
     "Path",
     "errors",
-    "CivicgraphError",
-    "ConfigurationError",
-    "EngineError",
-    "EngineNotFound",
-    "EngineRestarted",
-    "ExportError",
-    "InvalidEdge",
-    "InvalidId",
-    "InvalidModel",
-    "InvalidParameter",
-    "InvalidProperty",
-    "InvalidQueryFile",
-    "LoadError",
-    "MissingParameter",
-    "OutputNotWritable",
-    "PartialLoad",
-    "QueryNotFound",
-    "ReadOnlyStore",
-    "ReadOnlyViolation",
-    "StoreInUse",
-    "StoreNotFound",
-    "UnknownLabel",
-    "UnknownParameter",
-    "UnknownRelationshipType",
-    "UnsupportedCypher",
-    "WorkFileError",
 ]
+__all__ += errors.__all__

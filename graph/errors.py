@@ -67,13 +67,16 @@ class CivicgraphError(Exception):
         self.field = field
         super().__init__(self.__str__())
 
+    #: Whether the message names the field when neither file nor line is known.
+    field_alone = False
+
     def __str__(self) -> str:
         where = []
         if self.file:
             where.append(str(self.file))
         if self.line is not None:
             where.append(f"line {self.line}")
-        if self.field and where:
+        if self.field and (where or self.field_alone):
             where.append(f"field '{self.field}'")
         return (", ".join(where) + ": " if where else "") + self.message
 
@@ -204,12 +207,5 @@ class LoadError(CivicgraphError):
     "m.csv, line 3, field 'start': bad date '2019-13-45'"
     """
 
-    def __str__(self) -> str:
-        where = []
-        if self.file:
-            where.append(str(self.file))
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return (", ".join(where) + ": " if where else "") + self.message
+    #: Bad input names its field even without a file or line.
+    field_alone = True

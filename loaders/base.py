@@ -61,24 +61,11 @@ from .records import (
     NodeRecord,
     Record,
     Reject,
-    RelRecord,
     short,
-    specific_label,
-    write_report,
 )
-from .validate import check_row_dates, validate
+from .validate import validate
 
-__all__ = [
-    "LoadSummary",
-    "NodeRecord",
-    "Record",
-    "Reject",
-    "RelRecord",
-    "check_row_dates",
-    "run_load",
-    "specific_label",
-    "write_report",
-]
+__all__ = ["ACK_TO_FILE", "run_load"]
 
 
 def _progress(total: int | None, desc: str, enabled: bool | None) -> Any:

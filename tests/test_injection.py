@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 from click.testing import CliRunner
+from hostile import PAYLOADS
 
 from civicgraph.app.cli import cli
 from civicgraph.graph import (
@@ -33,21 +34,6 @@ from civicgraph.graph import (
 from civicgraph.loaders import load
 from civicgraph.queries import load_catalogue
 
-#: The fragments issue 8 names, alone and in the shapes that would close a pattern.
-PAYLOADS = [
-    "`",
-    "}",
-    "//",
-    ";",
-    "DETACH DELETE",
-    "MATCH (n) DETACH DELETE n",
-    "x'}) MATCH (n) DETACH DELETE n //",
-    'x"}) MATCH (n) DETACH DELETE n //',
-    "x`) DETACH DELETE n //",
-    "x]->() DETACH DELETE a //",
-    "x}) WITH 1 AS one MATCH (m) DETACH DELETE m; //",
-    '\\"}) DETACH DELETE n //',
-]
 SEED = [
     ("Organization", {"id": "org:a", "name": "A", "sources": ["src:seed"]}),
     ("Organization", {"id": "org:b", "name": "B", "sources": ["src:seed"]}),

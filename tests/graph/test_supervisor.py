@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_processes import engines_under, gone, wait_for
+from engine_processes import engines_under, gone, start_demo, wait_for
 
 from civicgraph.graph import EngineError, EngineRestarted, Store, open_store
 from civicgraph.graph.backends import falkordb as falkordb_backend
@@ -399,12 +399,7 @@ def test_the_first_statement_on_a_fresh_store_survives_a_frozen_engine(
 def test_the_demo_survives_a_frozen_engine(tmp_path: Path, case_db: Path) -> None:
     db, html = tmp_path / "demo.db", tmp_path / "anvita.html"
     began = time.monotonic()
-    child = subprocess.Popen(
-        [CIVICGRAPH, "demo", "--db", str(db), "--html", str(html)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child = start_demo(CIVICGRAPH, tmp_path, stderr=subprocess.PIPE)
     assert child.stdout is not None
     seen: list[str] = []
     while len(seen) < 3:  # the header and two sources loaded: the case is being built

@@ -107,7 +107,11 @@ ASSIGNMENTS = [
     re.compile(r"""(?i)\bpassword\s*:\s*(?!\$)["']?[A-Za-z0-9!@#%^&*_+-]{6,}"""),
 ]
 #: Files that must hold fake or wrong passwords on purpose.
-ALLOWED = {".env.example", "tests/graph/backends/test_neo4j_backend.py", "tests/graph/backends/test_neo4j_errors.py"}
+ALLOWED = {
+    ".env.example",
+    "tests/graph/backends/test_neo4j_backend.py",
+    "tests/graph/backends/test_neo4j_errors.py",
+}
 
 
 def test_no_password_is_assigned_in_the_repository() -> None:
