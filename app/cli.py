@@ -772,6 +772,27 @@ def _handle_signals() -> None:
         signal.signal(signum, _end_engines_and_exit)
 
 
+@cli.command()
+@connection_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="0: any free."
+)
+@handle_errors
+def serve(db: str, host: str, port: int) -> None:
+    """Serve the graph in a browser, read-only: the stored queries as forms, a Cypher
+    console, a page per node; every result also as .json and .csv.
+
+    Example: civicgraph serve --db civicgraph.db --port 8001
+
+    Listens on loopback (127.0.0.1) unless --host says otherwise, and then warns that
+    anyone on that network can read the graph.  Ctrl-C stops it.
+    """
+    from civicgraph.app.serve import serve as run_server
+
+    run_server(db, host=host, port=port, echo=click.echo)
+
+
 def main() -> None:
     _handle_signals()
     try:

@@ -20,8 +20,10 @@ from .records import to_plain
 __all__ = [
     "FORMATS",
     "CsvLines",
+    "column_names",
     "format_rows",
     "from_spreadsheet_safe",
+    "plain_rows",
     "spreadsheet_cell",
     "spreadsheet_safe",
     "terminal_safe",
@@ -153,14 +155,9 @@ def format_rows(
     a,b
     1,x
     """
-    cols = list(columns) if columns else _columns(rows)
+    cols = list(columns) if columns else column_names(rows)
     if fmt == "json":
-        return (
-            json.dumps(
-                [{c: to_plain(r.get(c)) for c in cols} for r in rows], ensure_ascii=False, indent=2
-            )
-            + "\n"
-        )
+        return json.dumps(plain_rows(rows, cols), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         line = CsvLines()
         out = [line([spreadsheet_safe(c) for c in cols])]
@@ -202,7 +199,25 @@ def _fair_limit(natural: list[int], budget: int) -> int:
     return lo
 
 
-def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+def plain_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """*rows* as JSON-ready dicts with the same keys in the same order (every JSON output's
+    rows: ``--format json`` and ``civicgraph serve``'s ``.json``).
+
+    >>> plain_rows([{"b": 1}, {"a": "x"}])
+    [{'b': 1, 'a': None}, {'b': None, 'a': 'x'}]
+    """
+    cols = list(columns) if columns else column_names(rows)
+    return [{c: to_plain(r.get(c)) for c in cols} for r in rows]
+
+
+def column_names(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Every key of *rows*, in the order they first appear.
+
+    >>> column_names([{"id": 1, "name": "x"}, {"id": 2, "extra": True}])
+    ['id', 'name', 'extra']
+    """
     cols: list[str] = []
     for r in rows:
         for k in r:

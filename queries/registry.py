@@ -50,6 +50,7 @@ from civicgraph.graph.errors import (
     UnknownParameter,
 )
 from civicgraph.graph.paths import package_dir
+from civicgraph.graph.results import QueryResult
 
 if TYPE_CHECKING:
     from civicgraph.graph.store import Store
@@ -58,6 +59,7 @@ __all__ = [
     "PARAM_TYPES",
     "Catalogue",
     "Param",
+    "QueryResult",
     "StoredQuery",
     "load_catalogue",
     "named_parameters",
@@ -115,7 +117,8 @@ class Param:
         out = self._convert(value)
         if self.choices and out not in self.choices:
             raise InvalidParameter(
-                f"parameter {self.name!r}: {value!r} is not one of {', '.join(self.choices)}"
+                f"parameter {self.name!r}: {value!r} is not one of {', '.join(self.choices)}",
+                field=self.name,
             )
         return out
 
@@ -162,9 +165,10 @@ class Param:
         except (ValueError, TypeError) as exc:
             raise InvalidParameter(
                 f"parameter {self.name!r} ({self.type}): {value!r} is not valid: "
-                f"{str(exc) or 'bad value'}"
+                f"{str(exc) or 'bad value'}",
+                field=self.name,
             ) from None
-        raise InvalidParameter(f"parameter {self.name!r} has unknown type {t!r}")
+        raise InvalidParameter(f"parameter {self.name!r} has unknown type {t!r}", field=self.name)
 
 
 @dataclass
@@ -196,7 +200,8 @@ class StoredQuery:
         if unknown:
             raise UnknownParameter(
                 f"query {self.name!r} has no parameter {unknown[0]!r}; "
-                f"it takes: {', '.join(self.params) or 'none'}"
+                f"it takes: {', '.join(self.params) or 'none'}",
+                field=unknown[0],
             )
         out = {}
         for name, p in self.params.items():
@@ -207,16 +212,24 @@ class StoredQuery:
             else:
                 raise MissingParameter(
                     f"query {self.name!r} needs parameter {name!r} ({p.type})"
-                    + (f": {p.doc}" if p.doc else "")
+                    + (f": {p.doc}" if p.doc else ""),
+                    field=name,
                 )
         return out
 
-    def run(self, store: Store, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run on *store*: read-only unless the file declares ``@write``."""
+    def run(self, store: Store, params: dict[str, Any] | None = None) -> QueryResult:
+        """Run on *store*: read-only unless the file declares ``@write``.
+
+        Returns a :class:`~civicgraph.graph.results.QueryResult`: a list of row dicts as
+        every output shows them (:meth:`present`), which also carries the query's name, the
+        parameters it ran with, the text that ran, and ``.to_df()`` for pandas.
+        """
         bound = self.bind(params)
         text = self.text_for(store.engine)
         rows = store.execute(text, bound) if self.write else store.query(text, bound)
-        return [self.present(r) for r in rows]
+        return QueryResult(
+            (self.present(r) for r in rows), query=self.name, params=bound, text=text
+        )
 
     def present(self, row: dict[str, Any]) -> dict[str, Any]:
         """A raw result row as outputs show it: the ``order`` column, dates at precision."""
@@ -245,6 +258,7 @@ class StoredQuery:
                     "required": p.required,
                     "default": p.default,
                     "doc": p.doc,
+                    "choices": list(p.choices),
                 }
                 for p in self.params.values()
             ],
@@ -337,9 +351,8 @@ class Catalogue:
                 f"no stored query named {name!r}{hint} (`civicgraph queries` lists them)"
             ) from None
 
-    def run(
-        self, store: Store, name: str, params: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
+    def run(self, store: Store, name: str, params: dict[str, Any] | None = None) -> QueryResult:
+        """Run the stored query *name* (see :meth:`StoredQuery.run`)."""
         return self.get(name).run(store, params)
 
     def __iter__(self):  # type: ignore[no-untyped-def]

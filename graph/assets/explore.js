@@ -390,6 +390,9 @@
   });
 
   // ---- wiring ---------------------------------------------------------------------------------
+  // The controls act as they change; Enter in a field submits nothing (no inline handler:
+  // a page framing this one may forbid them).
+  $("cg-controls").addEventListener("submit", function (ev) { ev.preventDefault(); });
   slider.addEventListener("input", function () {
     var k = Number(slider.value);
     state.date = k > 0 ? dates[k - 1] : null;

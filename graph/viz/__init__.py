@@ -13,7 +13,7 @@
 """
 
 from .layout import force_layout
-from .page import COLOR_BY, SIZE_BY, ColorBy, SizeBy, render
+from .page import COLOR_BY, SIZE_BY, ColorBy, SizeBy, inline_script_hashes, render, render_html
 from .rows import build_graph, expand_neighbours, fetch_sources, rows_to_graph
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "expand_neighbours",
     "fetch_sources",
     "force_layout",
+    "inline_script_hashes",
     "render",
+    "render_html",
     "rows_to_graph",
 ]

@@ -55,7 +55,15 @@ from .style import (
 if TYPE_CHECKING:
     from pyvis.network import Network
 
-__all__ = ["render", "COLOR_BY", "SIZE_BY", "ColorBy", "SizeBy"]
+__all__ = [
+    "render",
+    "render_html",
+    "inline_script_hashes",
+    "COLOR_BY",
+    "SIZE_BY",
+    "ColorBy",
+    "SizeBy",
+]
 
 #: Accepted values of ``render(color_by=...)`` and ``render(size_by=...)``.
 COLOR_BY = ("kind", "party", "nuance")
@@ -159,6 +167,46 @@ def render(
     >>> out.read_text(encoding="utf-8").count("<script src=")
     0
     """
+    page = render_html(
+        G,
+        title=title,
+        as_of=as_of,
+        color_by=color_by,
+        size_by=size_by,
+        sources=sources,
+        layout_threshold=layout_threshold,
+        edge_labels=edge_labels,
+        seed=seed,
+    )
+    out = Path(path)
+    with atomic_output(out) as f:  # an earlier page survives a failed write
+        f.write(page.encode("utf-8"))
+    return out
+
+
+def render_html(
+    G: nx.Graph,
+    *,
+    title: str = "civicgraph",
+    as_of: str | date | None = None,
+    color_by: ColorBy = "kind",
+    size_by: SizeBy = "degree",
+    sources: Mapping[str, Mapping[str, Any]] | None = None,
+    layout_threshold: int = 300,
+    edge_labels: bool | None = None,
+    seed: int = 42,
+) -> str:
+    """The page :func:`render` writes, as text (for a web app or a notebook to embed).
+
+    The parameters are :func:`render`'s.  A document that embeds the page in an
+    ``<iframe srcdoc>`` passes its own Content-Security-Policy on to it: that policy must
+    allow the page's inline scripts (:func:`inline_script_hashes`).
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("insee:38185", label="City", name="Grenoble")
+    >>> render_html(G, title="Grenoble").startswith("<!DOCTYPE html>")
+    True
+    """
     if color_by not in COLOR_BY:
         raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}, not {color_by!r}")
     if size_by not in SIZE_BY:
@@ -174,11 +222,28 @@ def render(
         edge_labels=edge_labels,
         seed=seed,
     )
-    page = _page(net, meta, title)
-    out = Path(path)
-    with atomic_output(out) as f:  # an earlier page survives a failed write
-        f.write(page.encode("utf-8"))
-    return out
+    return _page(net, meta, title)
+
+
+@lru_cache(maxsize=1)
+def inline_script_hashes() -> tuple[str, ...]:
+    """CSP hash sources (``'sha256-…'``) of the scripts every page carries inline.
+
+    The page's own policy allows its inline scripts; a document that frames the page with
+    ``srcdoc`` (whose policy the frame inherits) allows exactly these instead of every
+    inline script.
+
+    >>> all(h.startswith("'sha256-") for h in inline_script_hashes())
+    True
+    """
+    import base64
+    import hashlib
+
+    assets = _static_assets()
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+        for text in (assets["vis_js"], assets["app_js"])
+    )
 
 
 # -- internals: the data handed to the page --------------------------------------------------
