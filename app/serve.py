@@ -488,16 +488,16 @@ def serve(
     echo = echo or _echo
     with open_store(db, create=False) as store:
         app = create_app(store)
-        sock = bind(host, port)
-        bound = sock.getsockname()[1]
-        shown_host = f"[{host}]" if ":" in host else host
-        url = f"http://{shown_host}:{bound}/"
         if not is_loopback(host):
             echo(
                 f"warning: listening on {host}, not on loopback: anyone who can reach this "
                 "machine on that network can read the whole graph",
                 err=True,
             )
+        sock = bind(host, port)
+        bound = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{bound}/"
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         echo(f"civicgraph serve: {url} (read-only; Ctrl-C to stop)")

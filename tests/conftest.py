@@ -4,9 +4,13 @@ that no engine process outlives the tests (sqlite-utils' ``fresh_db`` / ``close_
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -142,3 +146,64 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"[fuzz] {total} integrity probes tried, per class and outcome: " + "; ".join(parts)
     )
+
+
+@dataclass
+class Served:
+    """A ``civicgraph serve`` process over a copy of the seeded case."""
+
+    url: str
+    db: Path
+    process: subprocess.Popen[str]
+    #: the server's stderr
+    log: Path
+
+    def get(self, path: str, timeout: float = 60) -> tuple[int, str, bytes]:
+        """GET *path*: (status, content type, body), errors included."""
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=timeout) as r:
+                return r.status, r.headers.get("content-type", ""), r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("content-type", ""), exc.read()
+
+
+def start_serve(db: Path, log: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start the installed ``civicgraph serve --db DB --port 0 ARGS`` (stderr to *log*) and
+    read the URL it prints."""
+    exe = Path(sys.executable).with_name("civicgraph")
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--db", str(db), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline() if ready else ""
+    if "http://" not in line:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise AssertionError(f"civicgraph serve did not start: {line!r} {log.read_text()!r}")
+    return proc, "http://" + line.split("http://", 1)[1].split()[0]
+
+
+@pytest.fixture(scope="session")
+def served(case_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``civicgraph serve`` on a free loopback port over a private copy of the case."""
+    where = tmp_path_factory.mktemp("served")
+    dest = where / "case.db"
+    shutil.copytree(case_db, dest, ignore=shutil.ignore_patterns("lock", "server.json"))
+    proc, url = start_serve(dest, where / "serve.err")
+    try:
+        yield Served(url, dest, proc, where / "serve.err")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
