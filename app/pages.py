@@ -1,9 +1,9 @@
-"""Graph pages in memory: what ``civicgraph serve`` embeds and what a notebook shows inline.
+"""Graph pages in memory: what ``civicgraph serve`` frames and a notebook shows inline.
 
 :func:`graph_page` turns result rows into the offline page of
 :func:`civicgraph.graph.viz.render_html` (vis-network inlined, a Content-Security-Policy that
-forbids any request); :class:`Page` holds it, saves it, and shows it in Jupyter as an
-``<iframe srcdoc>`` (``_repr_html_``).
+forbids any request); :class:`Page` holds it, saves it, and shows it in Jupyter as a
+sandboxed ``<iframe srcdoc>`` (``_repr_html_``).
 
 >>> from civicgraph.graph import open_store
 >>> from civicgraph.queries import load_catalogue
@@ -59,16 +59,15 @@ class Page:
             f.write(self.html.encode("utf-8"))
         return out
 
-    def iframe(self, *, height: int = 600, sandbox: str | None = NOTEBOOK_SANDBOX) -> str:
-        """The page inside an ``<iframe srcdoc>``: nothing to fetch, nothing to serve.
+    def iframe(self, *, height: int = 600) -> str:
+        """The page inside a sandboxed ``<iframe srcdoc>``: nothing to fetch or serve.
 
-        *sandbox* ``None`` leaves the frame in its parent's origin (``civicgraph serve``,
-        whose pages follow a click on a node); the default isolates it (notebooks).
+        The sandbox lets the page run its own scripts and open a source's link in a new
+        tab; without ``allow-same-origin`` it cannot reach the page that embeds it.
         """
-        attrs = f' sandbox="{sandbox}"' if sandbox is not None else ""
         return (
-            f'<iframe title="{html.escape(self.title, quote=True)}" class="cg-graph"'
-            f'{attrs} style="width:100%;height:{int(height)}px;border:0" '
+            f'<iframe title="{html.escape(self.title, quote=True)}" class="cg-graph" '
+            f'sandbox="{NOTEBOOK_SANDBOX}" style="width:100%;height:{int(height)}px;border:0" '
             f'srcdoc="{html.escape(self.html, quote=True)}"></iframe>'
         )
 

@@ -2,21 +2,24 @@
 
 A Starlette app over one open store, served by uvicorn:
 
-==============================  ===========================================================
-``/``                           the stored queries, with their descriptions and parameters
-``/query/<name>?p=v…``          a form from the query's ``@param`` header, the result as a
-                                table and, when the rows name nodes, as the offline graph
-``/query/<name>.json``          ``{"rows", "columns", "query", "params"}``
-``/query/<name>.csv``           what ``civicgraph query --format csv`` prints, byte for byte
-``/cypher?q=…`` (.json, .csv)   a read-only console; ``$names`` in the statement get fields
-``/node/<id>`` (.json)          one actor: properties, relationships over time, sources
-==============================  ===========================================================
+================================  ==========================================================
+``/``                             the stored queries, their descriptions and parameters
+``/query/<name>?p=v…``            a form from the query's ``@param`` header; the result as a
+                                  table and, when the rows name nodes, as the graph
+``/query/<name>.json``            ``{"rows", "columns", "query", "params"}``
+``/query/<name>.csv``             what ``civicgraph query --format csv`` prints
+``/query/<name>.graph``           the result's graph: the offline ``explore`` page
+``/cypher?q=…`` (.json .csv       a read-only console; each ``$name`` in the statement
+.graph)                           gets a field
+``/node/<id>`` (.json .graph)     one actor: properties, relationships over time, sources
+================================  ==========================================================
 
 Every page is a GET, so its URL is a permalink to its result.  Bad input is HTTP 400 with
 one line naming the parameter; a statement that writes is refused by the engine (read-only
-calls, ``GRAPH.RO_QUERY`` / Neo4j read transactions) and answered with 403.  Pages load
-nothing from the network: scripts and styles come from this server, the graph is the
-``explore`` page inlined in an ``<iframe srcdoc>``, and a Content-Security-Policy says so.
+calls: ``GRAPH.RO_QUERY``, Neo4j read transactions) and answered with 403.  Nothing loads
+from elsewhere: pages take their script and style from this server (a Content-Security-
+Policy allows nothing else), and a result's graph is the self-contained ``explore`` page,
+framed from its ``.graph`` URL.
 
 >>> app = create_app(store)                                        # doctest: +SKIP
 >>> serve("civicgraph.db", port=8001)                              # doctest: +SKIP
@@ -30,9 +33,12 @@ import json
 import os
 import socket
 import sys
+import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -44,34 +50,39 @@ from civicgraph.graph import (
     QueryNotFound,
     ReadOnlyViolation,
     UnknownParameter,
-    load_model,
     open_store,
 )
 from civicgraph.graph.output import format_rows
-from civicgraph.graph.records import Node, Relationship
-from civicgraph.graph.records import Path as GraphPath
 from civicgraph.graph.results import QueryResult
-from civicgraph.graph.viz import inline_script_hashes
+from civicgraph.graph.viz import build_graph, named_ids
 from civicgraph.queries import Catalogue, StoredQuery, load_catalogue, named_parameters
 
+from . import cells
 from .nodes import node_view
-from .pages import graph_page
+from .pages import Page, graph_page
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from markupsafe import Markup
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
 
     from civicgraph.graph.store import Store
 
-__all__ = ["HTML_ROWS", "create_app", "serve", "is_loopback"]
+__all__ = ["HTML_ROWS", "create_app", "is_loopback", "serve"]
 
 #: A page shows at most this many rows (and draws the graph of those); .csv and .json have all.
 HTML_ROWS = 1000
-#: The graph's frame height in a page, in pixels.
-GRAPH_HEIGHT = 560
+#: How long a result is kept for its page's graph frame (which asks for it right after).
+RESULT_SECONDS = 30.0
+FORMATS = ("json", "csv", "graph")
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+#: Pages: this server's script and style only; frames from this server (the graphs).
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+#: A graph page carries its own policy (no requests at all); only our pages may frame it.
+GRAPH_POLICY = "frame-ancestors 'self'"
 
 
 class HTTPProblem(Exception):
@@ -122,105 +133,112 @@ def split_suffix(name: str, known: Callable[[str], bool]) -> tuple[str, str]:
     >>> split_suffix("a.csv", lambda n: False), split_suffix("a.csv", lambda n: True)
     (('a', 'csv'), ('a.csv', 'html'))
     """
-    for fmt in ("json", "csv"):
+    for fmt in FORMATS:
         if name.endswith("." + fmt) and not known(name):
             return name[: -len(fmt) - 1], fmt
     return name, "html"
 
 
-# -- what a table cell shows -------------------------------------------------------------------
+def formats_of(path: str, request: Request) -> dict[str, str]:
+    """This result's permalink and its .json, .csv and .graph, with the same parameters."""
+    query = urlencode(list(request.query_params.multi_items()))
+    tail = f"?{query}" if query else ""
+    return {"page": path + tail, **{fmt: f"{path}.{fmt}{tail}" for fmt in FORMATS}}
 
 
-@lru_cache(maxsize=1)
-def id_prefixes() -> tuple[str, ...]:
-    """Every node id prefix the schema declares (``insee:``, ``src:`` …)."""
-    model = load_model()
-    return tuple(sorted({p for schema in model.nodes.values() for p in schema.id_prefix}))
+# -- running, read-only ------------------------------------------------------------------------
 
 
-def node_url(node_id: Any) -> str:
-    """``/node/<id>``, the id percent-encoded (``:`` kept, so the URL reads as the id).
+class Recent:
+    """The last few answers — results, graph pages — each kept :data:`RESULT_SECONDS`.
 
-    >>> node_url("insee:38185"), node_url("person:carême")
-    ('/node/insee:38185', '/node/person:car%C3%AAme')
+    A result page's graph frame asks, right after the page, for a graph of the same result:
+    the page starts building that graph (:meth:`prefetch`) as it answers, and the frame
+    takes it from here instead of running the query again.  Requests for an answer being
+    computed wait for it; a failure is not kept.
     """
-    return "/node/" + quote(str(node_id), safe=":")
+
+    def __init__(self, size: int = 16, seconds: float = RESULT_SECONDS) -> None:
+        self._items: OrderedDict[str, tuple[float, Future[Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="civicgraph-prefetch")
+        self.size, self.seconds = size, seconds
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The answer for *key*: kept, being computed, or computed now in this thread."""
+        future, mine = self._claim(key)
+        if mine:
+            self._fill(key, future, compute)
+        return future.result()
+
+    def prefetch(self, key: str, compute: Callable[[], Any]) -> None:
+        """Start computing the answer for *key* in the background, unless it is kept."""
+        future, mine = self._claim(key)
+        if mine:
+            self._pool.submit(self._fill, key, future, compute)
+
+    def _claim(self, key: str) -> tuple[Future[Any], bool]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and now - hit[0] < self.seconds:
+                return hit[1], False
+            future: Future[Any] = Future()
+            self._items[key] = (now, future)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return future, True
+
+    def _fill(self, key: str, future: Future[Any], compute: Callable[[], Any]) -> None:
+        try:
+            future.set_result(compute())
+        except BaseException as exc:
+            with self._lock:
+                if self._items.get(key, (0, None))[1] is future:
+                    del self._items[key]
+            future.set_exception(exc)
 
 
-def cell(value: Any) -> Markup:
-    """A value as a table cell: every node id a link to its page, everything escaped."""
-    from markupsafe import Markup, escape
-
-    if value is None:
-        return Markup("")
-    if isinstance(value, Node):
-        name = value.properties.get("name") or value.properties.get("title") or value.id
-        return _link(value.id, name) if value.id else escape(str(name or ""))
-    if isinstance(value, Relationship):
-        return Markup("{} {} → {}").format(value.type, cell(value.start), cell(value.end))
-    if isinstance(value, GraphPath):
-        return Markup(" → ").join(cell(n) for n in value.nodes)
-    if isinstance(value, list | tuple):
-        return Markup(", ").join(cell(v) for v in value)
-    if isinstance(value, dict):
-        return escape(json.dumps(value, ensure_ascii=False, default=str))
-    if isinstance(value, bool):
-        return Markup("true" if value else "false")
-    if isinstance(value, str) and value.startswith(id_prefixes()):
-        return _link(value, value)
-    return escape(str(value))
+def run_stored(store: Store, q: StoredQuery, given: Mapping[str, Any]) -> QueryResult:
+    """Run a stored query read-only; bad input and writes become :class:`HTTPProblem`."""
+    if q.write:
+        raise HTTPProblem(403, f"query {q.name!r} writes (@write); civicgraph serve is read-only")
+    try:
+        return q.run(store, dict(given))
+    except CivicgraphError as exc:
+        raise problem(exc) from None
 
 
-def _link(node_id: Any, text: Any) -> Markup:
-    from markupsafe import Markup
-
-    return Markup('<a href="{}">{}</a>').format(node_url(node_id), text)
-
-
-def lead(text: str) -> tuple[str, str]:
-    """A description's first sentence, and the rest (the header's lines joined).
-
-    >>> lead("Members of a network on a date.\\nA membership counts on $date when…")
-    ('Members of a network on a date.', 'A membership counts on $date when…')
-    """
-    flat = " ".join(text.split())
-    cut = flat.find(". ")
-    return (flat, "") if cut < 0 else (flat[: cut + 1], flat[cut + 2 :])
-
-
-def http_url(value: Any) -> str | None:
-    """*value* when it is an ``http(s)`` URL (a link to follow), else ``None``.
-
-    >>> http_url("https://www.anvita.fr/"), http_url("javascript:alert(1)")
-    ('https://www.anvita.fr/', None)
-    """
-    if isinstance(value, str) and value.lower().startswith(("https://", "http://")):
-        return value
-    return None
+def run_cypher(
+    store: Store, statement: str, given: Mapping[str, Any], names: list[str]
+) -> QueryResult:
+    """Run a console statement read-only, its ``$names`` from the query string."""
+    if "q" in names:
+        raise HTTPProblem(400, "the console's own field is q: rename $q in the statement", "q")
+    for name in names:
+        if name not in given:
+            raise HTTPProblem(400, f"the statement uses ${name}: give {name}=…", name)
+    extra = sorted(set(given) - set(names))
+    if extra:
+        raise HTTPProblem(400, f"the statement has no ${extra[0]}", extra[0])
+    try:
+        rows = store.query(statement, dict(given))
+    except CivicgraphError as exc:
+        raise problem(exc) from None
+    return QueryResult(rows, params=dict(given), text=statement)
 
 
-def numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def drawable(rows: list[dict[str, Any]], params: Mapping[str, Any] | None = None) -> bool:
+    """Whether the rows hold or name nodes: what the page's graph would draw."""
+    return bool(named_ids(rows, params)) or build_graph(rows).number_of_nodes() > 0
 
 
 # -- the app -------------------------------------------------------------------------------------
 
 
-def content_security_policy() -> str:
-    """Pages load only from this server; the graph frame's inline scripts by their hashes."""
-    scripts = " ".join(("'self'", *inline_script_hashes()))
-    return (
-        "default-src 'none'; "
-        f"script-src {scripts}; "
-        # the graph page's inline <style> and vis-network's style attributes
-        "style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob:; font-src data:; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
-    )
-
-
 def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
-    """The web app over an open *store* (read through ``store.query`` only).
+    """The web app over an open *store*, read through ``store.query`` only.
 
     Parameters
     ----------
@@ -240,33 +258,44 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
         loader=PackageLoader("civicgraph.app", "templates"),
         autoescape=select_autoescape(default=True),
     )
-    env.filters["cell"] = cell
-    env.filters["node_url"] = node_url
-    env.filters["http_url"] = http_url
-    env.filters["lead"] = lead
-    env.tests["numeric"] = numeric
-    security = {
-        "content-security-policy": content_security_policy(),
-        "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
-    }
+    env.filters.update(
+        cell=cells.cell, node_url=cells.node_url, http_url=cells.http_url, lead=cells.lead
+    )
+    env.tests["numeric"] = cells.numeric
     site = {"location": store.location, "engine": store.engine}
+    recent = Recent()
+
+    def headers(policy: str) -> dict[str, str]:
+        return {
+            "content-security-policy": policy,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+        }
 
     def html(template: str, status: int = 200, **context: Any) -> Response:
         body = env.get_template(template).render(site=site, **context)
-        return Response(body, status, headers=security, media_type="text/html")
+        return Response(body, status, headers=headers(PAGE_POLICY), media_type="text/html")
 
     def data(fmt: str, payload: Any, status: int = 200) -> Response:
         if fmt == "csv":
-            return Response(payload, status, headers=security, media_type="text/csv")
+            return Response(payload, status, headers=headers(PAGE_POLICY), media_type="text/csv")
         text = json.dumps(payload, ensure_ascii=False, default=str)
-        return Response(text, status, headers=security, media_type="application/json")
+        return Response(text, status, headers=headers(PAGE_POLICY), media_type="application/json")
+
+    def graph(result: QueryResult, title: str, as_of: Any = None) -> Callable[[], Page]:
+        """What builds the graph page of the rows a page shows of *result*."""
+        rows = result[:HTML_ROWS]
+        return lambda: graph_page(store, rows, result.params, title=title, as_of=as_of)
+
+    def graph_response(key: str, build: Callable[[], Page]) -> Response:
+        page = recent.get(key, build)
+        return Response(page.html, headers=headers(GRAPH_POLICY), media_type="text/html")
 
     def failed(fmt: str, err: HTTPProblem, template: str | None = None, **context: Any) -> Response:
         if fmt == "json":
             return data("json", {"error": err.message, "parameter": err.parameter}, err.status)
-        if fmt == "csv" or template is None:
-            return Response(err.message + "\n", err.status, headers=security)
+        if fmt in ("csv", "graph") or template is None:
+            return Response(err.message + "\n", err.status, headers=headers(PAGE_POLICY))
         return html(template, err.status, error=err, **context)
 
     def index(request: Request) -> Response:
@@ -279,25 +308,33 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
         except QueryNotFound as exc:
             return failed(fmt, problem(exc), "missing.html", what="query")
         given = given_params(request)
-        context: dict[str, Any] = {"q": q, "given": given, "links": {}}
+        context: dict[str, Any] = {"q": q, "given": given}
         if fmt == "html" and not given and any(p.required for p in q.params.values()):
             return html("query.html", **context)  # the form, to be filled in
+        key = json.dumps(["query", q.name, given], sort_keys=True, default=str)
         try:
-            result = run_stored(store, q, given)
+            result = recent.get(key, lambda: run_stored(store, q, given))
         except HTTPProblem as err:
             return failed(fmt, err, "query.html", **context)
         if fmt == "json":
             return data("json", result.to_dict())
         if fmt == "csv":
             return data("csv", format_rows(result, "csv"))  # `civicgraph query --format csv`
-        context["links"] = formats_of(f"/query/{quote(q.name)}", request)
         dated = [p.name for p in q.params.values() if p.type == "date"]
         as_of = result.params.get(dated[0]) if len(dated) == 1 else None
         title = q.name + "".join(f" {k}={v}" for k, v in given.items())
-        return html("query.html", **context, **shown(store, result, title, as_of))
+        build = graph(result, title, as_of)
+        if fmt == "graph":
+            return graph_response(key + " graph", build)
+        page = shown(result, formats_of(f"/query/{quote(q.name)}", request))
+        if page["graph"]:
+            recent.prefetch(key + " graph", build)
+        return html("query.html", **context, **page)
 
     def cypher(request: Request) -> Response:
         fmt = request.path_params.get("fmt", "html")
+        if fmt not in FORMATS and fmt != "html":
+            return failed("text", HTTPProblem(404, f"/cypher has no .{fmt}: use .json or .csv"))
         statement = request.query_params.get("q", "")
         given = given_params(request, reserved=("q",))
         names = sorted(named_parameters(statement))
@@ -306,16 +343,22 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
             if fmt != "html":
                 return failed(fmt, HTTPProblem(400, "give a statement: q=MATCH …", "q"))
             return html("cypher.html", **context)
+        key = json.dumps(["cypher", statement, given], sort_keys=True, default=str)
         try:
-            result = run_cypher(store, statement, given, names)
+            result = recent.get(key, lambda: run_cypher(store, statement, given, names))
         except HTTPProblem as err:
             return failed(fmt, err, "cypher.html", **context)
         if fmt == "json":
             return data("json", {**result.to_dict(), "cypher": statement})
         if fmt == "csv":
             return data("csv", format_rows(result, "csv"))  # `civicgraph cypher --format csv`
-        context["links"] = formats_of("/cypher", request)
-        return html("cypher.html", **context, **shown(store, result, "civicgraph cypher", None))
+        build = graph(result, "civicgraph cypher")
+        if fmt == "graph":
+            return graph_response(key + " graph", build)
+        page = shown(result, formats_of("/cypher", request))
+        if page["graph"]:
+            recent.prefetch(key + " graph", build)
+        return html("cypher.html", **context, **page)
 
     def node(request: Request) -> Response:
         raw = request.path_params["id"]
@@ -330,13 +373,12 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
             return failed(fmt, HTTPProblem(404, "a node's page comes as .json, not .csv"))
         if fmt == "json":
             return data("json", view.to_dict())
-        page = graph_page(store, view.rows, title=view.name)
-        return html(
-            "node.html",
-            view=view,
-            graph=page.iframe(height=GRAPH_HEIGHT, sandbox=None) if page.nodes > 1 else None,
-            links={"json": node_url(view.id) + ".json"},
-        )
+        if fmt == "graph":
+            return graph_response(
+                f"node {node_id} graph", lambda: graph_page(store, view.rows, title=view.name)
+            )
+        links = {f: f"{cells.node_url(view.id)}.{f}" for f in ("json", "graph")}
+        return html("node.html", view=view, links=links, graph=bool(view.relationships))
 
     routes = [
         Route("/", guarded(index)),
@@ -347,6 +389,13 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
         Mount("/-/static", StaticFiles(packages=[("civicgraph.app", "static")]), name="static"),
     ]
     return Starlette(routes=routes)
+
+
+def shown(result: QueryResult, links: dict[str, str]) -> dict[str, Any]:
+    """What a result page shows: the first :data:`HTML_ROWS` rows, and a frame for their
+    graph when they hold or name nodes."""
+    rows = result[:HTML_ROWS]
+    return {"result": result, "rows": rows, "links": links, "graph": drawable(rows, result.params)}
 
 
 def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
@@ -372,55 +421,6 @@ def guarded(endpoint: Callable[[Request], Response]) -> Callable[[Request], Resp
         return PlainTextResponse(line + "\n", 500)
 
     return wrapper
-
-
-def run_stored(store: Store, q: StoredQuery, given: Mapping[str, Any]) -> QueryResult:
-    """Run a stored query read-only; bad input and writes become :class:`HTTPProblem`."""
-    if q.write:
-        raise HTTPProblem(403, f"query {q.name!r} writes (@write); civicgraph serve is read-only")
-    try:
-        q.bind(dict(given))  # parameters first: a bad date is the user's, not the engine's
-        return q.run(store, dict(given))
-    except CivicgraphError as exc:
-        raise problem(exc) from None
-
-
-def run_cypher(
-    store: Store, statement: str, given: Mapping[str, Any], names: list[str]
-) -> QueryResult:
-    """Run a console statement read-only, with its ``$names`` from the query string."""
-    if "q" in names:
-        raise HTTPProblem(400, "the console's own field is q: rename $q in the statement", "q")
-    for name in names:
-        if name not in given:
-            raise HTTPProblem(400, f"the statement uses ${name}: give {name}=… below", name)
-    extra = sorted(set(given) - set(names))
-    if extra:
-        raise HTTPProblem(400, f"the statement has no ${extra[0]}", extra[0])
-    try:
-        rows = store.query(statement, dict(given))
-    except CivicgraphError as exc:
-        raise problem(exc) from None
-    return QueryResult(rows, params=dict(given), text=statement)
-
-
-def formats_of(path: str, request: Request) -> dict[str, str]:
-    """The permalink of this result and its .json and .csv, with the same parameters."""
-    query = urlencode(list(request.query_params.multi_items()))
-    tail = f"?{query}" if query else ""
-    return {"page": path + tail, "json": path + ".json" + tail, "csv": path + ".csv" + tail}
-
-
-def shown(store: Store, result: QueryResult, title: str, as_of: Any) -> dict[str, Any]:
-    """What a result page shows: the first :data:`HTML_ROWS` rows and their graph."""
-    rows = result[:HTML_ROWS]
-    page = graph_page(store, rows, result.params, title=title, as_of=as_of)
-    return {
-        "result": result,
-        "rows": rows,
-        "graph": page.iframe(height=GRAPH_HEIGHT, sandbox=None) if page.nodes else None,
-        "graph_size": (page.nodes, page.edges),
-    }
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -454,7 +454,6 @@ def bind(host: str, port: int) -> socket.socket:
             + ("; choose another with --port" if exc.errno == 98 else "")
         ) from None
     sock.listen(128)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -464,12 +463,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8001,
     echo: Callable[..., Any] | None = None,
-    ready: Callable[[str], Any] | None = None,
 ) -> None:
-    """Serve the store *db* read-only until interrupted (Ctrl-C).
+    """Serve the store *db* read-only until interrupted (Ctrl-C, SIGTERM).
 
-    Prints the URL on start; on a host other than loopback, first a warning that anyone on
-    that network can read the graph.  A missing store is an error (nothing is created).
+    Prints the URL once it listens; on a host other than loopback, first a warning that
+    anyone on that network can read the graph.  A missing store is an error (nothing is
+    created).
 
     Parameters
     ----------
@@ -480,8 +479,6 @@ def serve(
     echo : callable, optional
         Prints the URL, and warnings with ``err=True`` (``click.echo``'s signature;
         default: stdout and stderr).
-    ready : callable, optional
-        Called with the URL once the server listens (tests use it).
     """
     import uvicorn
 
@@ -495,14 +492,12 @@ def serve(
                 err=True,
             )
         sock = bind(host, port)
-        bound = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
-        url = f"http://{shown_host}:{bound}/"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        server = uvicorn.Server(config)
+        url = f"http://{shown_host}:{sock.getsockname()[1]}/"
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        )
         echo(f"civicgraph serve: {url} (read-only; Ctrl-C to stop)")
-        if ready is not None:
-            ready(url)
         try:
             server.run(sockets=[sock])
         finally:

@@ -8,7 +8,7 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["civicgraph.graph", "civicgraph.loaders", "civicgraph.queries"]
+PACKAGES = ["civicgraph.app", "civicgraph.graph", "civicgraph.loaders", "civicgraph.queries"]
 
 
 def _modules() -> list[str]:

@@ -1,7 +1,7 @@
 /* civicgraph serve: a click on a node in a graph opens the node's page.
  *
- * Each graph is the offline explore page in an <iframe srcdoc> of this page's own origin,
- * so its window.civicgraph (the vis network) is reachable from here.
+ * Each graph is the offline explore page, framed from this server (the result's .graph
+ * URL), so its window.civicgraph (the vis network) is reachable from here.
  */
 (function () {
   "use strict";

@@ -13,8 +13,8 @@
 """
 
 from .layout import force_layout
-from .page import COLOR_BY, SIZE_BY, ColorBy, SizeBy, inline_script_hashes, render, render_html
-from .rows import build_graph, expand_neighbours, fetch_sources, rows_to_graph
+from .page import COLOR_BY, SIZE_BY, ColorBy, SizeBy, render, render_html
+from .rows import build_graph, expand_neighbours, fetch_sources, named_ids, rows_to_graph
 
 __all__ = [
     "COLOR_BY",
@@ -25,7 +25,7 @@ __all__ = [
     "expand_neighbours",
     "fetch_sources",
     "force_layout",
-    "inline_script_hashes",
+    "named_ids",
     "render",
     "render_html",
     "rows_to_graph",

@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 __all__ = [
     "render",
     "render_html",
-    "inline_script_hashes",
     "COLOR_BY",
     "SIZE_BY",
     "ColorBy",
@@ -198,9 +197,7 @@ def render_html(
 ) -> str:
     """The page :func:`render` writes, as text (for a web app or a notebook to embed).
 
-    The parameters are :func:`render`'s.  A document that embeds the page in an
-    ``<iframe srcdoc>`` passes its own Content-Security-Policy on to it: that policy must
-    allow the page's inline scripts (:func:`inline_script_hashes`).
+    The parameters are :func:`render`'s.
 
     >>> G = nx.MultiDiGraph()
     >>> G.add_node("insee:38185", label="City", name="Grenoble")
@@ -223,27 +220,6 @@ def render_html(
         seed=seed,
     )
     return _page(net, meta, title)
-
-
-@lru_cache(maxsize=1)
-def inline_script_hashes() -> tuple[str, ...]:
-    """CSP hash sources (``'sha256-…'``) of the scripts every page carries inline.
-
-    The page's own policy allows its inline scripts; a document that frames the page with
-    ``srcdoc`` (whose policy the frame inherits) allows exactly these instead of every
-    inline script.
-
-    >>> all(h.startswith("'sha256-") for h in inline_script_hashes())
-    True
-    """
-    import base64
-    import hashlib
-
-    assets = _static_assets()
-    return tuple(
-        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
-        for text in (assets["vis_js"], assets["app_js"])
-    )
 
 
 # -- internals: the data handed to the page --------------------------------------------------

@@ -19,7 +19,14 @@ from ..records import Path as GraphPath
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["as_list", "build_graph", "expand_neighbours", "fetch_sources", "rows_to_graph"]
+__all__ = [
+    "as_list",
+    "build_graph",
+    "expand_neighbours",
+    "fetch_sources",
+    "named_ids",
+    "rows_to_graph",
+]
 
 #: Id prefixes whose values in a result row name a node to draw (sources are listed, not drawn).
 _ID_PREFIXES = (
@@ -216,21 +223,33 @@ def _ids_in(value: Any, out: set[str]) -> None:
             _ids_in(v, out)
 
 
-def rows_to_graph(
-    store: Store, rows: Iterable[Mapping[str, Any]], params: Mapping[str, Any] | None = None
-) -> nx.MultiDiGraph:
-    """A networkx graph of the nodes and relationships in *rows*, and of the nodes their
-    id columns (``id``, ``ids``, ``path``, ``networks``, ``person``, ``*_id``) and the
-    *params* name, with the relationships among them."""
-    rows = list(rows)
-    G = build_graph(rows)
+def named_ids(
+    rows: Iterable[Mapping[str, Any]], params: Mapping[str, Any] | None = None
+) -> set[str]:
+    """The node ids that the id columns of *rows* (``id``, ``ids``, ``path``, ``networks``,
+    ``network``, ``person``, ``*_id``) and the *params* name: what :func:`rows_to_graph`
+    looks up besides the nodes the rows hold.
+
+    >>> sorted(named_ids([{"id": "insee:38185", "name": "Grenoble"}], {"network": "net:anvita"}))
+    ['insee:38185', 'net:anvita']
+    """
     ids: set[str] = set()
     for row in rows:
         for key, value in row.items():
             if key in ("id", "ids", "path", "networks", "network", "person") or key.endswith("_id"):
                 _ids_in(value, ids)
     _ids_in(list((params or {}).values()), ids)
-    ids -= set(G)
+    return ids
+
+
+def rows_to_graph(
+    store: Store, rows: Iterable[Mapping[str, Any]], params: Mapping[str, Any] | None = None
+) -> nx.MultiDiGraph:
+    """A networkx graph of the nodes and relationships in *rows*, and of the nodes their
+    id columns and the *params* name (:func:`named_ids`), with the relationships among them."""
+    rows = list(rows)
+    G = build_graph(rows)
+    ids = named_ids(rows, params) - set(G)
     if ids:
         found = list(
             store.query("MATCH (n:Entity) WHERE n.id IN $ids RETURN n", {"ids": sorted(ids)})

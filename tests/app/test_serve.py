@@ -73,16 +73,30 @@ def test_result_page_shows_form_table_query_text_graph_and_links(served: Any) ->
     assert ">Grenoble<" in page
     assert '<a href="/node/insee:38185">insee:38185</a>' in page  # every id links to its page
     assert "MATCH (m)-[r:MEMBER_OF]-&gt;(n:Network {id: $network})" in page  # the text that ran
-    assert 'class="cg-graph"' in page and "srcdoc=" in page
-    for link in ("permalink", ".json", ".csv"):
-        assert re.search(rf'href="/query/network_members[^"]*date=2022-09-01[^"]*"[^>]*>{link}<', page)
-    # Nothing to load from elsewhere: scripts and styles are this server's, or inline.
+    for link in ("permalink", ".json", ".csv", ".graph"):
+        assert re.search(
+            rf'href="/query/network_members[^"]*date=2022-09-01[^"]*"[^>]*>{link}<', page
+        )
+    # Nothing to load from elsewhere: scripts and styles are this server's.
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page) == [
         "data:,",
         "/-/static/serve.css",
         "/-/static/serve.js",
     ]
-    assert "default-src 'none'" in _headers(served, url(MEMBERS, ON_A_DAY))["content-security-policy"]
+    assert "<style" not in page and " style=" not in page and "<script>" not in page
+    policy = _headers(served, url(MEMBERS, ON_A_DAY))["content-security-policy"]
+    assert "default-src 'none'; script-src 'self'; style-src 'self'" in policy
+
+    # The graph: the offline explore page, framed from the result's .graph URL.
+    frame = re.search(r'<iframe class="cg-graph" src="([^"]+)"', page)
+    assert frame and html.unescape(frame.group(1)) == url(MEMBERS + ".graph", ON_A_DAY)
+    status, ctype, body = served.get(url(MEMBERS + ".graph", ON_A_DAY))
+    graph = body.decode()
+    assert (status, ctype) == (200, "text/html; charset=utf-8")
+    assert "Grenoble" in graph and "<script src=" not in graph and "<link" not in graph
+    assert "Content-Security-Policy\" content=\"default-src 'none'" in graph
+    graph_policy = _headers(served, url(MEMBERS + ".graph", ON_A_DAY))["content-security-policy"]
+    assert graph_policy == "frame-ancestors 'self'"
 
 
 def test_form_alone_until_parameters_are_given(served: Any) -> None:

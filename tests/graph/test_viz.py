@@ -384,3 +384,18 @@ def test_fetch_sources(seeded: Any) -> None:
     assert fetch_sources(seeded, G) == {
         "src:site": {"title": "ANVITA — qui sommes-nous", "url": "https://www.anvita.fr/"}
     }
+
+
+def test_render_html_is_the_page_render_writes(rows: list[dict[str, Any]], tmp_path: Path) -> None:
+    from civicgraph.graph.viz import render_html
+
+    G = build_graph(rows)
+    written = render(G, tmp_path / "p.html", title="ANVITA", as_of="2020-01-01")
+    assert written.read_text(encoding="utf-8") == render_html(G, title="ANVITA", as_of="2020-01-01")
+
+
+def test_page_has_no_inline_event_handler(rows: list[dict[str, Any]]) -> None:
+    """A page framing this one with srcdoc (a notebook) may forbid inline handlers."""
+    from civicgraph.graph.viz import render_html
+
+    assert not re.search(r"<[^>]+\son\w+=", render_html(build_graph(rows)))

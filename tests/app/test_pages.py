@@ -1,0 +1,35 @@
+"""Graph pages in memory (app/pages.py): the same offline page, framed for notebooks and
+for ``serve``."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from civicgraph.app.pages import Page, graph_page
+from civicgraph.graph import Store
+from civicgraph.queries import load_catalogue
+
+
+def test_graph_page_of_network_members(case_store: Store, tmp_path: Path) -> None:
+    result = load_catalogue().run(
+        case_store, "network_members", {"network": "net:anvita", "date": "2022-09-01"}
+    )
+    page = graph_page(case_store, result, result.params, title="ANVITA", as_of="2022-09-01")
+    assert page.nodes == len(result) + 1  # the members and the network named by a parameter
+    assert page.edges >= len(result)
+    assert page.html.startswith("<!DOCTYPE html>") and "Grenoble" in page.html
+    saved = page.save(tmp_path / "members.html")
+    assert saved.read_text(encoding="utf-8") == page.html
+    assert graph_page(case_store, [], title="nothing").nodes == 0
+
+
+def test_iframe_escapes_the_page_and_sandboxes_it_for_notebooks() -> None:
+    hostile = '<!DOCTYPE html><p title="x">&amp; "quoted" </iframe><script>alert(1)</script>'
+    page = Page(hostile, title='a "title" <b>', nodes=1, edges=0)
+    frame = page._repr_html_()
+    assert frame.count("<iframe") == 1 and frame.endswith("></iframe>")
+    assert "<script>" not in frame and 'title="a &quot;title&quot; &lt;b&gt;"' in frame
+    srcdoc = frame.split('srcdoc="', 1)[1][: -len('"></iframe>')]
+    assert html.unescape(srcdoc) == hostile
+    assert 'sandbox="allow-scripts allow-popups' in frame and "allow-same-origin" not in frame
