@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from civicgraph.graph.store import Store
     from civicgraph.graph.viz import ColorBy, SizeBy
 
-__all__ = ["Page", "graph_page"]
+__all__ = ["Page", "explore_page", "graph_page"]
 
 #: What a framed page may do in a notebook: run its own scripts and open a source's link in
 #: a new tab; without ``allow-same-origin`` it cannot reach the notebook's page or cookies.
@@ -121,3 +121,50 @@ def graph_page(
         sources=viz.fetch_sources(store, G),
     )
     return Page(text, title, G.number_of_nodes(), G.number_of_edges())
+
+
+def explore_page(
+    store: Store,
+    *,
+    query: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    cypher: str | None = None,
+    everything: bool = False,
+    neighbours: int = 0,
+    as_of: str | date | None = None,
+    color_by: ColorBy = "kind",
+    size_by: SizeBy = "degree",
+    title: str | None = None,
+) -> Page:
+    """What a stored query (or a read-only statement, or the whole graph) returns, as a
+    page in memory: ``civicgraph explore`` without the file.  In Jupyter it shows inline.
+
+    Examples
+    --------
+    >>> explore_page(store, query="network_members",                 # doctest: +SKIP
+    ...              params={"network": "net:anvita", "date": "2022-09-01"})
+    """
+    from civicgraph.queries import load_catalogue
+
+    if sum(bool(x) for x in (query, cypher, everything)) != 1:
+        raise ValueError("give exactly one of a query name, cypher, or everything")
+    rows: Iterable[Mapping[str, Any]]
+    if query:
+        rows = load_catalogue().run(store, query, dict(params or {}))
+        title = title or f"{query} " + " ".join(f"{k}={v}" for k, v in (params or {}).items())
+    elif cypher:
+        rows = store.query(cypher, dict(params or {}))
+        title = title or "civicgraph"
+    else:
+        rows = store.query("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN n, r, m")
+        title = title or "civicgraph: the whole graph"
+    return graph_page(
+        store,
+        rows,
+        params,
+        title=title,
+        neighbours=neighbours,
+        as_of=as_of,
+        color_by=color_by,
+        size_by=size_by,
+    )

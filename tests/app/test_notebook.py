@@ -27,10 +27,8 @@ result = load_catalogue().run(store, "network_members",
     "df = result.to_df()\ndf",
     'print(type(df).__name__, df.shape, df.attrs["query"], list(df.columns[:3]))',
     "result",
-    """from civicgraph.app.pages import graph_page
-page = graph_page(store, result, result.params, title="ANVITA on 2022-09-01",
-                  as_of=result.params["date"])
-page""",
+    """from civicgraph.app.pages import explore_page
+explore_page(store, query="network_members", params=result.params, as_of="2022-09-01")""",
     "store.close()",
 ]
 

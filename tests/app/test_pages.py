@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pytest
+
 from civicgraph.app.pages import Page, graph_page
 from civicgraph.graph import Store
 from civicgraph.queries import load_catalogue
@@ -33,3 +35,22 @@ def test_iframe_escapes_the_page_and_sandboxes_it_for_notebooks() -> None:
     srcdoc = frame.split('srcdoc="', 1)[1][: -len('"></iframe>')]
     assert html.unescape(srcdoc) == hostile
     assert 'sandbox="allow-scripts allow-popups' in frame and "allow-same-origin" not in frame
+
+
+def test_explore_page_of_a_query_a_statement_or_everything(case_store: Store) -> None:
+    from civicgraph.app.pages import explore_page
+
+    params = {"network": "net:anvita", "date": "2022-09-01"}
+    members = explore_page(case_store, query="network_members", params=params)
+    assert members.title == "network_members network=net:anvita date=2022-09-01"
+    assert members.nodes == 17
+    statement = explore_page(
+        case_store,
+        cypher="MATCH (c:City {id: $id})-[r]-(m) RETURN c, r, m",
+        params={"id": "insee:38185"},
+    )
+    assert statement.nodes > 1 and "Grenoble" in statement.html
+    whole = explore_page(case_store, everything=True)
+    assert whole.nodes == case_store.totals()[0]
+    with pytest.raises(ValueError, match="exactly one"):
+        explore_page(case_store, query="network_members", everything=True)
