@@ -37,21 +37,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_viz import ARGS, CHROMIUM  # the same headless Chromium as the page benchmark
+
 from civicgraph.app.pages import graph_page
 from civicgraph.graph import open_store
 from civicgraph.graph.derive import derive
 from civicgraph.queries import load_catalogue
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DAY = "2022-09-01"
 TARGET_MS = 1000
 SHORTS = ["EELV", "PS", "PCF", "LFI", "LR", "RE", "MODEM", "DVG"]
