@@ -8,6 +8,7 @@ fixture in ``conftest.py``.
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import psutil
 
-__all__ = ["engines_under", "gone", "start_demo", "wait_for"]
+__all__ = ["engines_under", "gone", "python_child", "start_demo", "wait_for"]
 
 
 def engines_under(path: Path) -> list[psutil.Process]:
@@ -64,4 +65,17 @@ def start_demo(civicgraph: str, folder: Path, stderr: Any = subprocess.DEVNULL) 
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
+    )
+
+
+def python_child(code: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A Python child running *code*, its three streams text pipes (the test drives it
+    line by line)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )

@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 import pytest
-from engine_processes import gone, start_demo, wait_for
+from engine_processes import gone, python_child, start_demo, wait_for
 
 from civicgraph.graph import PartialLoad, Store, open_store
 from civicgraph.loaders import base, load
@@ -172,13 +172,7 @@ def _hooked_load(db: Path, nodes: Path, edges: Path, mode: str, at: int) -> subp
                     "--batch-size", "{BATCH}", "--db", {str(db)!r}]
         main()
     """)
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return python_child(code)
 
 
 def _kill(child: subprocess.Popen) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_processes import engines_under, gone, start_demo, wait_for
+from engine_processes import engines_under, gone, python_child, start_demo, wait_for
 
 from civicgraph.graph import EngineError, EngineRestarted, Store, open_store
 from civicgraph.graph.backends import falkordb as falkordb_backend
@@ -516,14 +516,7 @@ def _owner(db: Path, hang: str, *, supervise: bool = True) -> subprocess.Popen[s
             print(s.backend.recoveries, flush=True)
     """)
     env = {**os.environ, HANG_ENV: hang if supervise else "0"}
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return python_child(code, env)
 
 
 def test_a_joined_process_gets_the_same_recovery(
