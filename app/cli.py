@@ -711,6 +711,12 @@ def export(fmt: str, path: str, as_of: str | None, db: str) -> None:
     "--size-by", type=click.Choice(["degree", "population"]), default="degree", show_default=True
 )
 @click.option(
+    "--title",
+    default=None,
+    help="The page's title (default: from the stored query's description, in words).",
+)
+@click.option("--caption", default=None, help="The sentence under the title.")
+@click.option(
     "-o", "--output", default="explore.html", show_default=True, type=click.Path(dir_okay=False)
 )
 @connection_options
@@ -724,6 +730,8 @@ def explore(
     as_of: str | None,
     color_by: ColorBy,
     size_by: SizeBy,
+    title: str | None,
+    caption: str | None,
     output: str,
     db: str,
 ) -> None:
@@ -732,7 +740,9 @@ def explore(
     Example: civicgraph explore network_members -p network=net:anvita -p date=2022-09-01 -o a.html
 
     The page is one self-contained HTML file that works offline: hover a node for its key
-    properties and sources, filter by kind/party/network, move the date slider.
+    properties and sources, filter by kind/party/network, move the date slider.  A stored
+    query's page is titled from its description ("Members of ANVITA on 1 September 2022")
+    and opens on its date; --all hides the reference nodes until asked.
     """
     from .explore import explore as do_explore
 
@@ -751,6 +761,8 @@ def explore(
             as_of=as_of,
             color_by=color_by,
             size_by=size_by,
+            title=title,
+            caption=caption,
         )
     click.echo(f"wrote {result['path']}: {result['nodes']} nodes, {result['edges']} edges")
 

@@ -36,39 +36,32 @@ def explore(
     color_by: ColorBy = "kind",
     size_by: SizeBy = "degree",
     title: str | None = None,
+    caption: str | None = None,
 ) -> dict[str, Any]:
     """Render what a stored query (or statement, or the whole graph) returns as a page.
 
+    The page is :func:`civicgraph.app.pages.explore_page`'s: a stored query's title and
+    caption come from its description, and the page opens on its date parameter.
+
     Returns a summary: ``{"path", "nodes", "edges"}``.
     """
-    from civicgraph.graph import viz
-    from civicgraph.queries import load_catalogue
+    from .pages import explore_page
 
-    chosen = sum(bool(x) for x in (query, cypher, everything))
-    if chosen != 1:
-        raise ValueError("give exactly one of a query name, cypher, or everything")
-    if query:
-        rows = load_catalogue().run(store, query, params or {})
-        title = title or f"{query} " + " ".join(f"{k}={v}" for k, v in (params or {}).items())
-    elif cypher:
-        rows = store.query(cypher, params or {})
-        title = title or "civicgraph"
-    else:
-        rows = store.query("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN n, r, m")
-        title = title or "civicgraph: the whole graph"
-    G = viz.rows_to_graph(store, rows, params)
-    if neighbours:
-        viz.expand_neighbours(store, G, hops=neighbours)
-    path = viz.render(
-        G,
-        Path(output),
-        title=title,
+    page = explore_page(
+        store,
+        query=query,
+        params=params,
+        cypher=cypher,
+        everything=everything,
+        neighbours=neighbours,
         as_of=as_of,
         color_by=color_by,
         size_by=size_by,
-        sources=viz.fetch_sources(store, G),
+        title=title,
+        caption=caption,
     )
-    return {"path": str(path), "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
+    path = page.save(Path(output))
+    return {"path": str(path), "nodes": page.nodes, "edges": page.edges}
 
 
 def render_case(
@@ -102,7 +95,8 @@ def render_case(
         As in :func:`render`; ``auto`` is ``population`` when some node has one, else
         ``degree``.
     title : str, optional
-        Defaults to ``"<network name>: members, mayors and sources"``.
+        By default the title and caption come from the description of ``network_graph``
+        (``ANVITA's members and their mayors over time``).
 
     Returns
     -------
@@ -117,20 +111,23 @@ def render_case(
     from civicgraph.graph.viz.style import NUANCE_TYPES, number
     from civicgraph.queries import load_catalogue
 
-    G = viz.build_graph(load_catalogue().run(store, "network_graph", {"network": network}))
+    from .pages import query_page_text
+
+    stored = load_catalogue().get("network_graph")
+    rows = stored.run(store, {"network": network})
+    text = query_page_text(store, stored, rows.params)
+    G = viz.build_graph(rows)
     if color_by is None:
         offices = [d for *_, d in G.edges(data=True) if d.get("type") in NUANCE_TYPES]
         color_by = "party" if offices else "kind"
     if size_by == "auto":
         has_population = any(number(p) for _, p in G.nodes(data="population"))
         size_by = "population" if has_population else "degree"
-    if title is None:
-        name = G.nodes[network].get("name", network) if network in G else network
-        title = f"{name}: members, mayors and sources"
     return viz.render(
         G,
         path,
-        title=title,
+        title=title or text.title,
+        caption=text.caption,
         as_of=as_of,
         color_by=color_by,
         size_by=size_by,

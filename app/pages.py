@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,12 +31,23 @@ from civicgraph.graph.outfile import atomic_output
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from civicgraph.graph.store import Store
     from civicgraph.graph.viz import ColorBy, SizeBy
+    from civicgraph.queries import StoredQuery
 
-__all__ = ["Page", "explore_page", "graph_page"]
+__all__ = ["Page", "PageText", "explore_page", "graph_page", "in_words", "query_page_text"]
 
-#: What a framed page may do in a notebook: run its own scripts and open a source's link in
-#: a new tab; without ``allow-same-origin`` it cannot reach the notebook's page or cookies.
-NOTEBOOK_SANDBOX = "allow-scripts allow-popups allow-popups-to-escape-sandbox"
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+# Where a description's first sentence stops being a title: a colon, a semicolon, or a comma
+# that starts a clause ("…, with kind, size class, mayor and the mayor's party").
+_TITLE_END = re.compile(r"[:;]|,\s+(?:with|by|for|the|one|from|as|in|each|every|beside)\b")
+_PARENS = re.compile(r"\s*\([^()]*\)")
+
+#: What a framed page may do in a notebook: run its own scripts, open a source's link in
+#: a new tab and save its PNG; without ``allow-same-origin`` it cannot reach the notebook's page or cookies.
+NOTEBOOK_SANDBOX = (
+    "allow-scripts allow-popups allow-popups-to-escape-sandbox allow-downloads"
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +74,8 @@ class Page:
     def iframe(self, *, height: int = 600) -> str:
         """The page inside a sandboxed ``<iframe srcdoc>``: nothing to fetch or serve.
 
-        The sandbox lets the page run its own scripts and open a source's link in a new
-        tab; without ``allow-same-origin`` it cannot reach the page that embeds it.
+        The sandbox lets the page run its own scripts, open a source's link in a new tab
+        and save its PNG; without ``allow-same-origin`` it cannot reach the page that embeds it.
         """
         return (
             f'<iframe title="{html.escape(self.title, quote=True)}" class="cg-graph" '
@@ -76,16 +88,127 @@ class Page:
         return self.iframe()
 
 
+@dataclass(frozen=True)
+class PageText:
+    """What a page says about itself: its title, caption and the date it opens on."""
+
+    title: str
+    caption: str = ""
+    as_of: str | None = None
+
+
+def in_words(value: Any, names: Mapping[str, str] | None = None) -> str:
+    """A parameter's value as a reader says it: a date in words, a node by its name.
+
+    >>> in_words("2022-09-01"), in_words("2022-09"), in_words(["a", "b"])
+    ('1 September 2022', 'September 2022', 'a, b')
+    >>> in_words("net:anvita", {"net:anvita": "ANVITA"}), in_words(True)
+    ('ANVITA', 'yes')
+    """
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        value = value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(in_words(v, names) for v in value)
+    text = str(value)
+    if names and text in names:
+        return names[text]
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text)
+    if m and 1 <= int(m[2]) <= 12:
+        month = f"{_MONTHS[int(m[2]) - 1]} {m[1]}"
+        return f"{int(m[3])} {month}" if m[3] else month
+    return text
+
+
+def _node_names(store: Store, values: Iterable[Any]) -> dict[str, str]:
+    """Id → the name a reader knows it by (``short`` first: ANVITA, EELV), for the ids among
+    *values* that are nodes in *store*."""
+    ids: set[str] = set()
+    for v in values:
+        ids.update(x for x in (v if isinstance(v, list | tuple) else [v]) if isinstance(x, str))
+    if not ids:
+        return {}
+    rows = store.query(
+        "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.short AS short, n.name AS name",
+        {"ids": sorted(ids)},
+    )
+    return {r["id"]: str(r.get("short") or r.get("name") or r["id"]) for r in rows}
+
+
+def _doc_name(doc: str, name: str) -> str:
+    """A parameter's doc as a label: ``the network id, e.g. net:anvita`` → ``the network id``."""
+    text = _PARENS.sub("", re.split(r",\s*(?:e\.g\.|YYYY)", doc)[0]).strip(" ,")
+    return re.sub(r"\s+ids?$", "", text) or name.replace("_", " ")
+
+
+def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any]) -> PageText:
+    """The title, caption and opening date of a stored query's page, from its description.
+
+    The description's first sentence, with each parameter it mentions (``a network``,
+    ``a date``, ``N months``) replaced by its value in words (``ANVITA``, ``1 September
+    2022``, ``12 months``), gives the title up to its first clause and the caption whole;
+    the parameters it does not mention follow in the caption, by their documentation.  The
+    page opens on the query's date parameter, when it has exactly one.
+
+    Examples
+    --------
+    >>> text = query_page_text(store, load_catalogue().get("network_members"),  # doctest: +SKIP
+    ...                        {"network": "net:anvita", "date": "2022-09-01"})
+    >>> text.title                                                     # doctest: +SKIP
+    'Members of ANVITA on 1 September 2022'
+    """
+    given = {k: v for k, v in params.items() if k in query.params and v not in (None, "", [])}
+    names = _node_names(store, given.values())
+    words = {k: in_words(v, names) for k, v in given.items()}
+    first = " ".join(query.description.split())
+    end = re.search(r"\.(?:\s|$)", first)
+    sentence = _PARENS.sub("", first[: end.start()] if end else first).strip()
+    used: set[str] = set()
+    for name, value in words.items():
+        spoken = re.escape(name.replace("_", " "))
+        for pattern, replacement in (
+            (rf"\$\b{re.escape(name)}\b", value),
+            (rf"(?i:\b(?:an?|the)\s+{spoken}(?:\s+or\s+\w+)?\b)", value),
+            (rf"\bN\s+(?={spoken}\b)", value + " "),
+            (rf"\b{re.escape(name)}\b" if "_" in name else "(?!)", value),
+        ):
+            sentence, n = re.subn(pattern, lambda _m, r=replacement: r, sentence, count=1)
+            if n:
+                used.add(name)
+                break
+    if sentence[:1].islower():
+        sentence = sentence[0].upper() + sentence[1:]
+    cut = _TITLE_END.search(sentence)
+    title = sentence[: cut.start()].strip() if cut else sentence
+    rest = [
+        f"{_doc_name(query.params[k].doc, k)}: {words[k]}" for k in words if k not in used
+    ]
+    caption = " ".join(
+        part
+        for part in (
+            f"{sentence}." if cut else "",
+            (rest[0][0].upper() + "; ".join(rest)[1:] + ".") if rest else "",
+        )
+        if part
+    )
+    dated = [p.name for p in query.params.values() if p.type == "date"]
+    as_of = params.get(dated[0]) if len(dated) == 1 else None
+    return PageText(title or query.name, caption, str(as_of) if as_of else None)
+
+
 def graph_page(
     store: Store,
     rows: Iterable[Mapping[str, Any]],
     params: Mapping[str, Any] | None = None,
     *,
     title: str,
+    caption: str | None = None,
     neighbours: int = 0,
     as_of: str | date | None = None,
     color_by: ColorBy = "kind",
     size_by: SizeBy = "degree",
+    hide_reference: bool = False,
 ) -> Page:
     """The graph page of what *rows* hold: their nodes and relationships, the nodes their
     id columns and *params* name (:func:`~civicgraph.graph.viz.rows_to_graph`), with
@@ -101,8 +224,12 @@ def graph_page(
         The parameters the rows came from (a network id there is drawn too).
     title : str
         The page's title.
+    caption : str, optional
+        The sentence under it (:func:`query_page_text` makes both from a stored query).
     neighbours, as_of, color_by, size_by
         As ``civicgraph explore`` takes them.
+    hide_reference : bool, default False
+        Start with the reference nodes hidden (see :func:`~civicgraph.graph.viz.render`).
 
     Returns
     -------
@@ -115,10 +242,12 @@ def graph_page(
     text = viz.render_html(
         G,
         title=title,
+        caption=caption,
         as_of=as_of,
         color_by=color_by,
         size_by=size_by,
         sources=viz.fetch_sources(store, G),
+        hide_reference=hide_reference,
     )
     return Page(text, title, G.number_of_nodes(), G.number_of_edges())
 
@@ -135,9 +264,15 @@ def explore_page(
     color_by: ColorBy = "kind",
     size_by: SizeBy = "degree",
     title: str | None = None,
+    caption: str | None = None,
 ) -> Page:
     """What a stored query (or a read-only statement, or the whole graph) returns, as a
     page in memory: ``civicgraph explore`` without the file.  In Jupyter it shows inline.
+
+    A stored query's page takes its title and caption from the query's description, with
+    the parameters in words, and opens on its date parameter (:func:`query_page_text`);
+    *title*, *caption* and *as_of* override them.  The whole graph's page starts with the
+    reference nodes (nuances, départements, régions, sources) hidden.
 
     Examples
     --------
@@ -149,22 +284,25 @@ def explore_page(
     if sum(bool(x) for x in (query, cypher, everything)) != 1:
         raise ValueError("give exactly one of a query name, cypher, or everything")
     rows: Iterable[Mapping[str, Any]]
+    text = PageText("civicgraph")
     if query:
-        rows = load_catalogue().run(store, query, dict(params or {}))
-        title = title or f"{query} " + " ".join(f"{k}={v}" for k, v in (params or {}).items())
+        stored = load_catalogue().get(query)
+        rows = stored.run(store, dict(params or {}))
+        text = query_page_text(store, stored, rows.params)
     elif cypher:
         rows = store.query(cypher, dict(params or {}))
-        title = title or "civicgraph"
     else:
         rows = store.query("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN n, r, m")
-        title = title or "civicgraph: the whole graph"
+        text = PageText("The whole graph", "Every node and relationship in the store.")
     return graph_page(
         store,
         rows,
         params,
-        title=title,
+        title=title or text.title,
+        caption=text.caption if caption is None else caption,
         neighbours=neighbours,
-        as_of=as_of,
+        as_of=as_of or text.as_of,
         color_by=color_by,
         size_by=size_by,
+        hide_reference=everything,
     )

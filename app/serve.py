@@ -59,7 +59,7 @@ from civicgraph.queries import Catalogue, StoredQuery, load_catalogue, named_par
 
 from . import cells
 from .nodes import node_view
-from .pages import Page, graph_page
+from .pages import Page, PageText, graph_page, query_page_text
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from starlette.applications import Starlette
@@ -282,10 +282,12 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
         text = json.dumps(payload, ensure_ascii=False, default=str)
         return Response(text, status, headers=headers(PAGE_POLICY), media_type="application/json")
 
-    def graph(result: QueryResult, title: str, as_of: Any = None) -> Callable[[], Page]:
+    def graph(result: QueryResult, text: PageText) -> Callable[[], Page]:
         """What builds the graph page of the rows a page shows of *result*."""
         rows = result[:HTML_ROWS]
-        return lambda: graph_page(store, rows, result.params, title=title, as_of=as_of)
+        return lambda: graph_page(
+            store, rows, result.params, title=text.title, caption=text.caption, as_of=text.as_of
+        )
 
     def graph_response(key: str, build: Callable[[], Page]) -> Response:
         page = recent.get(key, build)
@@ -320,10 +322,8 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
             return data("json", result.to_dict())
         if fmt == "csv":
             return data("csv", format_rows(result, "csv"))  # `civicgraph query --format csv`
-        dated = [p.name for p in q.params.values() if p.type == "date"]
-        as_of = result.params.get(dated[0]) if len(dated) == 1 else None
-        title = q.name + "".join(f" {k}={v}" for k, v in given.items())
-        build = graph(result, title, as_of)
+        # the same title, caption and opening date as `civicgraph explore` gives the query
+        build = graph(result, query_page_text(store, q, result.params))
         if fmt == "graph":
             return graph_response(key + " graph", build)
         page = shown(result, formats_of(f"/query/{quote(q.name)}", request))
@@ -352,7 +352,7 @@ def create_app(store: Store, catalogue: Catalogue | None = None) -> Starlette:
             return data("json", {**result.to_dict(), "cypher": statement})
         if fmt == "csv":
             return data("csv", format_rows(result, "csv"))  # `civicgraph cypher --format csv`
-        build = graph(result, "civicgraph cypher")
+        build = graph(result, PageText("civicgraph cypher"))
         if fmt == "graph":
             return graph_response(key + " graph", build)
         page = shown(result, formats_of("/cypher", request))

@@ -1,8 +1,9 @@
-// The graph around a network, for its page: each member and its membership, the mayors of
-// member cities (every term, so the page's date slider can show who governed when), the
-// network's own ties to organisations and networks, the members of the alliances it
-// belongs to, and the party memberships of the people shown.  Rows are relationships with
-// their two ends (a, r, b).
+// A network's members and their mayors over time, with its partners and alliances.
+// The rows of the network's page (its first line is the page's title and caption): each
+// member and its membership, the mayors of member cities (every term, so the page's date
+// slider can show who governed when), the network's own ties to organisations and
+// networks, the members of the alliances it belongs to, and the party memberships of the
+// people shown.  Rows are relationships with their two ends (a, r, b).
 // @param network string  the network id, e.g. net:anvita
 MATCH (a)-[r:MEMBER_OF]->(b:Network {id: $network})
 RETURN a, r, b

@@ -7,7 +7,12 @@
  * Date rule: a relationship is valid on d when start <= d and (no end or end > d); one
  * without dates is always valid.  A node is shown when one of its dated relationships is valid
  * on d, or when it has no dated relationship at all.  A relationship is shown when it is valid
- * and both its ends are shown.  Filters (kind, party/nuance, network) narrow that further.
+ * and both its ends are shown.  Filters (kind, party/nuance, network, reference nodes) narrow
+ * that further.
+ *
+ * Publishing: the names of the best-connected nodes ("top") are drawn here at a readable size
+ * at every zoom; the details panel is placed so that it never covers what was clicked; the
+ * PNG button draws the canvas, title, caption, legend and credit into one image, locally.
  */
 (function () {
   "use strict";
@@ -38,7 +43,8 @@
     if (e.to !== e.from) incident.get(e.to).push(e);
   });
 
-  var initial = { date: meta.asOf || null, kind: "", party: "", network: "" };
+  var initial = { date: meta.asOf || null, kind: "", party: "", network: "",
+                  reference: !meta.reference.hidden };
   var state = Object.assign({}, initial);
   var shown = { nodes: 0, edges: 0 };
   var valueCounts = new Map();
@@ -103,6 +109,7 @@
       var v = colourValue(n, d);
       var ok = dateOk.has(n.id)
         && (!state.kind || n.kind === state.kind)
+        && (state.reference || !n.ref || state.kind === n.kind)
         && (!state.party || affiliation(n, d) === state.party)
         && (!members || members.has(n.id));
       var colour = palette[v] || palette[meta.noValue] || "#c8c8c8";
@@ -149,6 +156,11 @@
   } else {
     $("cg-party-box").hidden = true;
   }
+  if (meta.reference.count) {
+    $("cg-ref-box").hidden = false;
+    $("cg-ref-text").textContent = "Show reference nodes (" + meta.reference.labels.join(", ")
+      + ": " + meta.reference.count + ")";
+  }
   if (meta.networks.length) {
     meta.networks.forEach(function (n) { option($("cg-network"), n.id, n.name); });
   } else {
@@ -180,6 +192,7 @@
     $("cg-kind").value = state.kind;
     $("cg-party").value = state.party;
     $("cg-network").value = state.network;
+    $("cg-ref").checked = state.reference;
   }
 
   // ---- legend --------------------------------------------------------------------------------
@@ -289,6 +302,7 @@
       ["kind", "party", "network"].forEach(function (k) {
         if (f && Object.prototype.hasOwnProperty.call(f, k)) state[k] = f[k] || "";
       });
+      if (f && Object.prototype.hasOwnProperty.call(f, "reference")) state.reference = !!f.reference;
       update();
       return api.visibleCounts();
     },
@@ -296,6 +310,9 @@
       return { nodes: shown.nodes, edges: shown.edges, totalNodes: nodeItems.length,
                totalEdges: edgeItems.length, date: state.date };
     },
+    drawnLabels: [],
+    labelPx: 0,
+    png: function () { return picture().toDataURL("image/png"); },
   };
   window.civicgraph = api;
 
@@ -331,6 +348,53 @@
   } else {
     network.once("afterDrawing", markReady);
   }
+  // ---- names of the best-connected nodes, readable at every zoom ---------------------------
+  var topIds = nodeItems.filter(function (n) { return n.top; })
+    .sort(function (a, b) { return a.top - b.top; }).map(function (n) { return n.id; });
+  var LABEL_PX = 13;
+
+  function drawTopLabels(ctx) {
+    var drawn = [];
+    if (!topIds.length) { api.drawnLabels = drawn; return; }
+    var scale = network.getScale();
+    // vis draws the other names at 14 * scale px once that reaches its threshold (7 px)
+    var px = Math.min(22, Math.max(LABEL_PX, 14 * scale));
+    var fs = px / scale;
+    var pad = 3 / scale;
+    var lo = network.DOMtoCanvas({ x: 0, y: 0 });
+    var hi = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
+    var pos = network.getPositions(topIds);
+    var boxes = [];
+    ctx.save();
+    ctx.font = "600 " + fs + "px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = 3 / scale;
+    ctx.strokeStyle = "rgba(255,255,255,0.92)";
+    ctx.fillStyle = "#1a1a1a";
+    topIds.forEach(function (id) {
+      var n = nodeById.get(id), p = pos[id];
+      if (!p || n.hidden) return;
+      var w = ctx.measureText(n.label).width;
+      var y0 = p.y + n.size + 2 / scale;
+      var box = [p.x - w / 2 - pad, y0 - pad, p.x + w / 2 + pad, y0 + fs + pad];
+      if (box[2] < lo.x || box[0] > hi.x || box[3] < lo.y || box[1] > hi.y) return;
+      for (var i = 0; i < boxes.length; i++) {
+        var b = boxes[i];
+        if (box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]) return;
+      }
+      boxes.push(box);
+      ctx.strokeText(n.label, p.x, y0);
+      ctx.fillText(n.label, p.x, y0);
+      drawn.push(id);
+    });
+    ctx.restore();
+    api.drawnLabels = drawn;
+    api.labelPx = px;
+  }
+  network.on("afterDrawing", drawTopLabels);
+
   network.setData({ nodes: nodes, edges: edges });
   if (!meta.physics) network.fit({ animation: false });
   mark("cg:setdata");
@@ -372,11 +436,36 @@
   network.on("dragStart", hideTip);
   network.on("zoom", hideTip);
 
-  function showDetails(key) {
+  // The panel goes on the side away from what was clicked; if it is still in the way (a
+  // narrow window), the network is panned so the node stands clear of it.
+  function placeDetails(at, radius) {
+    var W = main.clientWidth;
+    var left = !at || at.x > W / 2;
+    details.style.left = left ? "10px" : "auto";
+    details.style.right = left ? "auto" : "10px";
+    if (!at) return;
+    var m = main.getBoundingClientRect(), r = details.getBoundingClientRect();
+    var x0 = r.left - m.left - radius - 8, x1 = r.right - m.left + radius + 8;
+    var y0 = r.top - m.top - radius - 8, y1 = r.bottom - m.top + radius + 8;
+    if (at.x <= x0 || at.x >= x1 || at.y <= y0 || at.y >= y1) return;
+    var dx = left ? x1 - at.x : x0 - at.x;
+    var view = network.getViewPosition();
+    network.moveTo({ position: { x: view.x - dx / network.getScale(), y: view.y },
+                     animation: false });
+  }
+
+  function showDetails(key, at, radius) {
     var html = tips.get(key);
     if (!html) return;
     detailsBody.innerHTML = html;
     details.hidden = false;
+    placeDetails(at, radius || 0);
+  }
+
+  function nodeAt(id) {
+    var n = nodeById.get(id);
+    return { at: network.canvasToDOM(network.getPosition(id)),
+             radius: (n ? n.size : 10) * network.getScale() };
   }
   $("cg-close").addEventListener("click", function () {
     details.hidden = true;
@@ -384,8 +473,10 @@
   });
   network.on("click", function (p) {
     hideTip();
-    if (p.nodes.length) showDetails("n:" + p.nodes[0]);
-    else if (p.edges.length) showDetails("e:" + p.edges[0]);
+    if (p.nodes.length) {
+      var where = nodeAt(p.nodes[0]);
+      showDetails("n:" + p.nodes[0], where.at, where.radius);
+    } else if (p.edges.length) showDetails("e:" + p.edges[0], p.pointer.DOM, 6);
     else details.hidden = true;
   });
 
@@ -396,6 +487,10 @@
   slider.addEventListener("input", function () {
     var k = Number(slider.value);
     state.date = k > 0 ? dates[k - 1] : null;
+    update();
+  });
+  $("cg-ref").addEventListener("change", function (ev) {
+    state.reference = ev.target.checked;
     update();
   });
   $("cg-kind").addEventListener("change", function (ev) { state.kind = ev.target.value; update(); });
@@ -416,9 +511,12 @@
     if (!n) return;
     if (!n.hidden) {
       network.selectNodes([n.id]);
-      network.focus(n.id, { scale: Math.max(network.getScale(), 1.2), animation: { duration: 400 } });
+      network.focus(n.id, { scale: Math.max(network.getScale(), 1.2), animation: false });
+      var where = nodeAt(n.id);
+      showDetails("n:" + n.id, where.at, where.radius);
+    } else {
+      showDetails("n:" + n.id);
     }
-    showDetails("n:" + n.id);
   });
   $("cg-reset").addEventListener("click", function () {
     state = Object.assign({}, initial);
@@ -427,6 +525,91 @@
     network.unselectAll();
     update();
     network.fit({ animation: { duration: 300 } });
+  });
+
+  // ---- the picture, as a PNG made here (nothing is sent anywhere) ---------------------------
+  function wrap(ctx, text, width) {
+    var lines = [], line = "";
+    String(text).split(/\s+/).forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && ctx.measureText(next).width > width) { lines.push(line); line = word; }
+      else line = next;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  function creditText() {
+    return $("cg-credit").textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function picture() {
+    var src = container.querySelector("canvas");
+    var k = src.width / Math.max(1, src.clientWidth);
+    var W = src.width, margin = 14 * k, width = W - 2 * margin;
+    var font = function (weight, size) { return weight + " " + size * k + "px system-ui, sans-serif"; };
+    var out = document.createElement("canvas");
+    var ctx = out.getContext("2d");
+    ctx.font = font(600, 22);
+    var title = wrap(ctx, meta.title, width);
+    ctx.font = font(400, 14);
+    var caption = meta.caption ? wrap(ctx, meta.caption, width) : [];
+    var when = state.date === null ? "All dates" : "On " + state.date;
+    ctx.font = font(400, 12);
+    var credit = wrap(ctx, creditText(), width);
+    var keys = [];
+    legendRows.forEach(function (row, v) { if (valueCounts.get(v)) keys.push(v); });
+    var head = margin + title.length * 28 * k + (caption.length + 1) * 19 * k + 6 * k;
+    var foot = 8 * k + 20 * k * Math.ceil(keys.length / 6 || 0) + credit.length * 16 * k + margin;
+    out.width = W;
+    out.height = Math.round(head + src.height + foot);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.textBaseline = "top";
+    var y = margin;
+    ctx.fillStyle = "#1a1a1a";
+    ctx.font = font(600, 22);
+    title.forEach(function (l) { ctx.fillText(l, margin, y); y += 28 * k; });
+    ctx.fillStyle = "#444444";
+    ctx.font = font(400, 14);
+    caption.concat([when]).forEach(function (l) { ctx.fillText(l, margin, y); y += 19 * k; });
+    ctx.drawImage(src, 0, head);
+    y = head + src.height + 8 * k;
+    ctx.font = font(400, 13);
+    keys.forEach(function (v, i) {
+      var x = margin + (i % 6) * (width / 6);
+      if (i && i % 6 === 0) y += 20 * k;
+      ctx.fillStyle = palette[v] || "#c8c8c8";
+      ctx.beginPath();
+      ctx.arc(x + 6 * k, y + 8 * k, 6 * k, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.fillStyle = "#333333";
+      ctx.fillText(v, x + 16 * k, y + 1 * k);
+    });
+    if (keys.length) y += 20 * k;
+    ctx.fillStyle = "#555555";
+    ctx.font = font(400, 12);
+    credit.forEach(function (l) { ctx.fillText(l, margin, y); y += 16 * k; });
+    return out;
+  }
+
+  function fileName() {
+    var slug = String(meta.title).normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80);
+    return (slug || "civicgraph") + (state.date ? "-" + state.date : "") + ".png";
+  }
+
+  $("cg-png").addEventListener("click", function () {
+    picture().toBlob(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = fileName();
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }, "image/png");
   });
 
   buildLegend();

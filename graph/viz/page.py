@@ -35,11 +35,12 @@ from .. import dates
 from ..model import load_model
 from ..outfile import atomic_output
 from .layout import force_layout
-from .rows import as_list
+from .rows import RESULT_KEY, as_list
 from .style import (
     EDGE_COLOURS,
     EDGE_DEFAULT_COLOUR,
     NO_VALUE,
+    REFERENCE_LABELS,
     SHAPES,
     display_name,
     edge_dates,
@@ -77,6 +78,16 @@ _TIP_VALUE_CHARS = 320
 _LABEL_CHARS = 36
 # Pixels per unit of force_layout's ideal edge length when positions are computed in Python.
 _PX_PER_UNIT = 45.0
+# Above this many nodes, vis-network draws a node's name only when zoomed in enough; the
+# page itself draws the names of the best-connected nodes at a readable size at any zoom
+# (explore.js, drawTopLabels), and relationships carry no text on the canvas.
+_LABEL_ALL = 100
+# How many of the best-connected nodes may carry a name at any zoom (those that do not
+# overlap a better-connected one's are drawn).
+_TOP_LABELS = 60
+# Sources the credit line names; the others are counted ("and 12 more").
+_CREDIT_SOURCES = 5
+_RESULT_ROWS = 5
 
 
 def render(
@@ -84,19 +95,23 @@ def render(
     path: str | os.PathLike[str],
     *,
     title: str = "civicgraph",
+    caption: str | None = None,
     as_of: str | date | None = None,
     color_by: ColorBy = "kind",
     size_by: SizeBy = "degree",
     sources: Mapping[str, Mapping[str, Any]] | None = None,
+    hide_reference: bool = False,
     layout_threshold: int = 300,
     edge_labels: bool | None = None,
     seed: int = 42,
 ) -> Path:
     """Write *G* as one self-contained, offline, interactive HTML page.
 
-    The page shows a date slider (every distinct ``start``/``end`` in the graph, plus
-    "all dates"), filters by kind, party or nuance and network, a search box, a legend, hover
-    tooltips and a click-to-pin details panel with each node's and relationship's sources.
+    The page shows its title and caption, a date slider (every distinct ``start``/``end`` in
+    the graph, plus "all dates"), filters by kind, party or nuance and network, a search box,
+    a legend, hover tooltips and a click-to-pin details panel with each node's and
+    relationship's sources (and the result rows' own columns about the node), a credit line
+    naming the sources of what is drawn, and a button that saves the picture as a PNG.
 
     Parameters
     ----------
@@ -107,6 +122,8 @@ def render(
         Where to write the page (parent folders are created).
     title : str, default "civicgraph"
         Page title and heading.
+    caption : str, optional
+        A sentence under the title saying what the page shows (plain text).
     as_of : str or datetime.date, optional
         Initial date (ISO ``YYYY-MM-DD``); by default the page shows all dates.
     color_by : {"kind", "party", "nuance"}, default "kind"
@@ -121,6 +138,10 @@ def render(
     sources : mapping, optional
         Source id → ``{"title", "url"}`` (see :func:`fetch_sources`); ``Source`` nodes in *G*
         are used too.  Unknown ids are listed as plain ids.
+    hide_reference : bool, default False
+        Start with the reference nodes (``Nuance``, ``Departement``, ``Region``, ``Source``)
+        hidden; one checkbox shows them.  For whole-graph pages, where they outnumber the
+        actors.
     layout_threshold : int, default 300
         Above this many nodes, positions are computed in Python (:func:`force_layout`, or the
         nodes' own ``x``/``y`` attributes when every node has them) and the page starts with
@@ -128,7 +149,7 @@ def render(
         iterations) and turns physics off once stable.
     edge_labels : bool, optional
         Draw each relationship's type and dates on it; by default only at or below
-        *layout_threshold* nodes (they stay in the tooltips either way).
+        *layout_threshold* nodes and at most 100 nodes (they stay in the tooltips either way).
     seed : int, default 42
         Seed of either layout.
 
@@ -150,9 +171,13 @@ def render(
     ``Departement`` reached only through ``PART_OF`` stays visible); a relationship is shown
     when it is valid and both its ends are shown.
 
+    Above 100 nodes, a node's name is drawn by vis-network only once zoomed in; the names of
+    the best-connected nodes (up to 60, those not overlapping a better-connected one) are
+    drawn by the page at a readable size at every zoom.
+
     The page exposes ``window.civicgraph = {network, nodes, edges, dates, setDate(iso),
-    setFilter({kind, party, network}), visibleCounts(), ready}``; ``ready`` is the
-    ``performance.now()`` at which the graph was first drawn stable.
+    setFilter({kind, party, network, reference}), visibleCounts(), drawnLabels, png(), ready}``;
+    ``ready`` is the ``performance.now()`` at which the graph was first drawn stable.
 
     Every text from the data reaches the page HTML-escaped (tooltips) or through
     ``textContent`` (controls, legend); links are kept only for ``http(s)`` URLs.
@@ -169,10 +194,12 @@ def render(
     page = render_html(
         G,
         title=title,
+        caption=caption,
         as_of=as_of,
         color_by=color_by,
         size_by=size_by,
         sources=sources,
+        hide_reference=hide_reference,
         layout_threshold=layout_threshold,
         edge_labels=edge_labels,
         seed=seed,
@@ -187,10 +214,12 @@ def render_html(
     G: nx.Graph,
     *,
     title: str = "civicgraph",
+    caption: str | None = None,
     as_of: str | date | None = None,
     color_by: ColorBy = "kind",
     size_by: SizeBy = "degree",
     sources: Mapping[str, Mapping[str, Any]] | None = None,
+    hide_reference: bool = False,
     layout_threshold: int = 300,
     edge_labels: bool | None = None,
     seed: int = 42,
@@ -211,10 +240,12 @@ def render_html(
     net, meta = _network(
         G,
         title=title,
+        caption=caption,
         as_of=iso(as_of),
         color_by=color_by,
         size_by=size_by,
         sources=sources or {},
+        hide_reference=hide_reference,
         layout_threshold=layout_threshold,
         edge_labels=edge_labels,
         seed=seed,
@@ -229,10 +260,12 @@ def _network(
     G: nx.Graph,
     *,
     title: str,
+    caption: str | None,
     as_of: str | None,
     color_by: str,
     size_by: str | None,
     sources: Mapping[str, Mapping[str, Any]],
+    hide_reference: bool,
     layout_threshold: int,
     edge_labels: bool | None,
     seed: int,
@@ -243,7 +276,7 @@ def _network(
     n_nodes = G.number_of_nodes()
     precomputed = n_nodes > layout_threshold
     if edge_labels is None:
-        edge_labels = not precomputed
+        edge_labels = not precomputed and n_nodes <= _LABEL_ALL
     src_index = _source_index(G, sources)
     names = {n: display_name(n, d) for n, d in G.nodes(data=True)}
     labels = {n: short_name(n, d) for n, d in G.nodes(data=True)}
@@ -261,6 +294,7 @@ def _network(
                 for n, (x, y) in force_layout(G, seed=seed).items()
             }
     sizes = _sizes(G, size_by)
+    top = _top_nodes(G) if n_nodes > _LABEL_ALL else {}
 
     dated_nodes: set[Any] = set()
     slider: set[str] = set()
@@ -330,6 +364,11 @@ def _network(
             item["dated"] = True
         if n in positions:
             item["x"], item["y"] = (round(c, 1) for c in positions[n])
+        if label in REFERENCE_LABELS:
+            item["ref"] = True
+        if n in top:
+            item["top"] = top[n]  # its rank: better-connected names are placed first
+            item["font"] = {"size": 0}  # drawn by the page at every zoom instead
         nodes.append(item)
 
     palette = make_palette(values, color_by)
@@ -352,8 +391,17 @@ def _network(
         {s for s, _ in affiliations.values() if s}
         | {v for _, tl in affiliations.values() for *_, v in tl if v is not None}
     )
+    reference = Counter(
+        str(d.get("label")) for _, d in G.nodes(data=True) if d.get("label") in REFERENCE_LABELS
+    )
     meta = {
         "title": title,
+        "caption": caption or "",
+        "reference": {
+            "labels": [lab for lab in REFERENCE_LABELS if reference[lab]],
+            "count": sum(reference.values()),
+            "hidden": hide_reference and bool(reference),
+        },
         "asOf": as_of,
         "dates": sorted(slider),
         "colorBy": color_by,
@@ -400,6 +448,9 @@ def _network(
     net.node_ids = [item["id"] for item in nodes]
     net.node_map = {item["id"]: item for item in nodes}
     net.options = _vis_options(precomputed, G.is_directed(), seed, n_nodes)
+    # The credit goes in the page as HTML only (escaped by the template); the PNG reads its
+    # text from there.
+    meta["_credit"] = _credit(G, src_index)
     return net, meta
 
 
@@ -484,11 +535,15 @@ def _page(net: Network, meta: dict[str, Any], title: str) -> str:
 
     assets = _static_assets()
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
+    meta = dict(meta)
+    credit = meta.pop("_credit")
     data = {"nodes": nodes, "edges": edges, "options": json.loads(options), "meta": meta}
     env = Environment(autoescape=True)
     template = env.from_string(assets["template"])
     return template.render(
         title=title,
+        caption=meta["caption"],
+        credit=credit,
         vis_css=_inline(assets["vis_css"], "style"),
         vis_js=_inline(assets["vis_js"], "script"),
         app_css=_inline(assets["app_css"], "style"),
@@ -568,6 +623,44 @@ def _sizes(G: nx.Graph, size_by: str | None) -> dict[Any, float]:
     return {n: 12.0 for n in G}
 
 
+def _top_nodes(G: nx.Graph) -> dict[Any, int]:
+    """The nodes whose names the page draws at every zoom: the best-connected actors
+    (reference nodes last, so a hidden Nuance never takes an actor's place)."""
+    degrees = dict(G.degree())
+    ranked = sorted(
+        G.nodes(data="label"),
+        key=lambda nl: (nl[1] in REFERENCE_LABELS, -degrees[nl[0]], str(nl[0])),
+    )
+    return {n: rank for rank, (n, _) in enumerate(ranked[:_TOP_LABELS], start=1)}
+
+
+def _credit(G: nx.Graph, index: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The sources of what is drawn, most cited first: what the credit line names.
+
+    Every ``sources`` list on a node, a relationship or a result row counts, and so does a
+    ``Source`` node on the page."""
+    cited: Counter[str] = Counter()
+    for n, data in G.nodes(data=True):
+        cited.update(str(s) for s in as_list(data.get("sources")))
+        for row in data.get(RESULT_KEY) or []:
+            cited.update(str(s) for s in as_list(row.get("sources")))
+        if data.get("label") == "Source":
+            cited[str(n)] += 0
+    for *_, data in G.edges(data=True):
+        cited.update(str(s) for s in as_list(data.get("sources")))
+    ranked = sorted(cited, key=lambda sid: (-cited[sid], sid))
+
+    def title(sid: str) -> str:
+        info = index.get(sid) or {}
+        return str(info.get("title") or sid)
+
+    named = [
+        {"title": title(sid), "url": _safe_url((index.get(sid) or {}).get("url"))}
+        for sid in ranked[:_CREDIT_SOURCES]
+    ]
+    return {"sources": named, "more": max(0, len(ranked) - len(named))}
+
+
 # -- internals: tooltips (every data text escaped here) -------------------------------------------
 
 
@@ -610,9 +703,9 @@ def _sources_html(ids: Any, index: Mapping[str, Mapping[str, Any]]) -> str:
     return f'<div class="cg-src"><b>Sources</b><ul>{"".join(items)}</ul></div>'
 
 
-def _rows_html(data: Mapping[str, Any], skip: set[str]) -> str:
+def _rows_html(data: Mapping[str, Any], skip: set[str], *, in_order: bool = False) -> str:
     rows = []
-    for key in sorted(data):
+    for key in data if in_order else sorted(data):
         if key in skip or key.startswith("_"):
             continue
         value = data[key]
@@ -639,7 +732,26 @@ def _node_tip(
     kind = _kind(data)
     head = f'<div class="cg-h">{_esc(name)}</div><div class="cg-m">{_esc(kind)} · {_esc(n)}</div>'
     skip = {"name", "label", "sources", "id", "x", "y"}
-    return head + _rows_html(data, skip) + _sources_html(data.get("sources"), index)
+    return (
+        head
+        + _result_html(data.get(RESULT_KEY) or [], index)
+        + _rows_html(data, skip)
+        + _sources_html(data.get("sources"), index)
+    )
+
+
+def _result_html(rows: list[Mapping[str, Any]], index: Mapping[str, Mapping[str, Any]]) -> str:
+    """The result rows' own columns about a node (mayor, party …), first in its tooltip."""
+    parts = []
+    for row in rows[:_RESULT_ROWS]:
+        shown = {k: v for k, v in row.items() if k != "sources"}
+        parts.append(_rows_html(shown, set(), in_order=True) + _sources_html(row.get("sources"), index))
+    if len(rows) > _RESULT_ROWS:
+        parts.append(f'<div class="cg-m">and {len(rows) - _RESULT_ROWS} more rows</div>')
+    if not parts:
+        return ""
+    return f'<div class="cg-result"><b>In this result</b>{"".join(parts)}</div>'
+
 
 
 def _edge_tip(

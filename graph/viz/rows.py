@@ -25,8 +25,15 @@ __all__ = [
     "expand_neighbours",
     "fetch_sources",
     "named_ids",
+    "result_columns",
     "rows_to_graph",
 ]
+
+#: Node attribute holding the result rows' own columns about that node (mayor, party …),
+#: which the page shows in the node's tooltip and details panel.
+RESULT_KEY = "_result"
+#: Columns that name the row's subject, in order of preference.
+_SUBJECT_COLUMNS = ("id", "person")
 
 #: Id prefixes whose values in a result row name a node to draw (sources are listed, not drawn).
 _ID_PREFIXES = (
@@ -197,6 +204,9 @@ def _cited_sources(G: nx.Graph) -> set[str]:
         found.update(as_list(data.get("sources")))
     for *_, data in G.edges(data=True):
         found.update(as_list(data.get("sources")))
+    for _, result in G.nodes(data=RESULT_KEY):
+        for row in result or []:
+            found.update(as_list(row.get("sources")))
     return {s for s in found if isinstance(s, str)}
 
 
@@ -261,4 +271,55 @@ def rows_to_graph(
         )
         for row in found:
             _collect(G, row)
+    result_columns(G, rows)
     return G
+
+
+def result_columns(G: nx.Graph, rows: Iterable[Mapping[str, Any]]) -> nx.Graph:
+    """Attach each row's own columns to the node the row is about, in place.
+
+    A row is about the node its ``id`` (else ``person``) column names, or the one node it
+    returns; its other plain columns (``mayor``, ``party``, ``since`` …) are kept on that
+    node, one dict per row, under ``"_result"``.  A table of results (``network_members``)
+    thereby shows its mayor and party on the page, not only the nodes' stored properties.
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("insee:38185", label="City", name="Grenoble")
+    >>> rows = [{"id": "insee:38185", "name": "Grenoble", "mayor": "Éric Piolle"}]
+    >>> result_columns(G, rows).nodes["insee:38185"]["_result"]
+    [{'mayor': 'Éric Piolle'}]
+    """
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        subject = next(
+            (row[k] for k in _SUBJECT_COLUMNS if isinstance(row.get(k), str) and row[k] in G),
+            None,
+        )
+        if subject is None:
+            nodes = [v.id for v in row.values() if isinstance(v, Node) and v.id in G]
+            subject = nodes[0] if len(nodes) == 1 else None
+        if subject is None:
+            continue
+        data = G.nodes[subject]
+        own = {
+            k: v
+            for k, v in row.items()
+            if v not in (None, "", [])
+            and not _holds_graph(v)
+            and row.get(k) != subject
+            and not (k == "name" and v == data.get("name"))
+        }
+        if own and own not in data.setdefault(RESULT_KEY, []):
+            data[RESULT_KEY].append(own)
+    return G
+
+
+def _holds_graph(value: Any) -> bool:
+    if isinstance(value, Node | Relationship | GraphPath):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_graph(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_holds_graph(v) for v in value.values())
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_explore_page_of_a_query_a_statement_or_everything(case_store: Store) ->
 
     params = {"network": "net:anvita", "date": "2022-09-01"}
     members = explore_page(case_store, query="network_members", params=params)
-    assert members.title == "network_members network=net:anvita date=2022-09-01"
+    assert members.title == "Members of ANVITA on 1 September 2022"  # not the raw call
     assert members.nodes == 17
     statement = explore_page(
         case_store,
@@ -54,3 +55,58 @@ def test_explore_page_of_a_query_a_statement_or_everything(case_store: Store) ->
     assert whole.nodes == case_store.totals()[0]
     with pytest.raises(ValueError, match="exactly one"):
         explore_page(case_store, query="network_members", everything=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "title", "caption", "as_of"),
+    [
+        (
+            "network_members",
+            {"network": "net:anvita", "date": "2022-09-01"},
+            "Members of ANVITA on 1 September 2022",
+            "Members of ANVITA on 1 September 2022, with kind, size class, mayor and the "
+            "mayor's party.",
+            "2022-09-01",
+        ),
+        (
+            "mayors_of",
+            {"city": "insee:38185"},
+            "Mayors of Grenoble over time",
+            "Mayors of Grenoble over time: each MAYOR_OF term",
+            None,
+        ),
+        (
+            "exits_after_leadership_change",
+            {"network": "net:anvita"},  # months takes its default, 12
+            "Memberships of ANVITA that ended within 12 months after a change of mayor",
+            "",
+            None,
+        ),
+        (
+            "path_between",
+            {"a": "insee:38185", "b": "insee:69123"},
+            "How two actors are connected",
+            "up to 4 relationships. The first actor: Grenoble; the second actor: Lyon.",
+            None,
+        ),
+        (
+            "network_composition",
+            {"network": "net:anvita", "date": "2021-03-15"},
+            "Composition of ANVITA's members on 15 March 2021",
+            "What to group members by: party.",
+            "2021-03-15",
+        ),
+    ],
+)
+def test_page_text_comes_from_the_description_with_parameters_in_words(
+    case_store: Store, name: str, params: dict[str, str], title: str, caption: str, as_of: Any
+) -> None:
+    from civicgraph.app.pages import query_page_text
+    from civicgraph.queries import load_catalogue
+
+    query = load_catalogue().get(name)
+    text = query_page_text(case_store, query, query.run(case_store, params).params)
+    assert text.title == title
+    assert caption in text.caption
+    assert text.as_of == as_of
+    assert not any(f"{k}=" in text.title + text.caption for k in params)
