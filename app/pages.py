@@ -147,8 +147,8 @@ def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any])
 
     The description's first sentence, with each parameter it mentions (``a network``,
     ``a date``, ``N months``) replaced by its value in words (``ANVITA``, ``1 September
-    2022``, ``12 months``), gives the title up to its first clause and the caption whole;
-    the parameters it does not mention follow in the caption, by their documentation.  The
+    2022``, ``12 months``), gives the title up to its first clause and the caption from
+    there; the parameters it does not mention follow in the caption, by their documentation.  The
     page opens on the query's date parameter, when it has exactly one.
 
     Examples
@@ -181,13 +181,15 @@ def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any])
         sentence = sentence[0].upper() + sentence[1:]
     cut = _TITLE_END.search(sentence)
     title = sentence[: cut.start()].strip() if cut else sentence
+    # the caption goes on where the title stops ("With kind, size class, mayor …")
+    more = sentence[cut.start() :].lstrip(":;, ") if cut else ""
     rest = [
         f"{_doc_name(query.params[k].doc, k)}: {words[k]}" for k in words if k not in used
     ]
     caption = " ".join(
         part
         for part in (
-            f"{sentence}." if cut else "",
+            f"{more[:1].upper()}{more[1:]}." if more else "",
             (rest[0][0].upper() + "; ".join(rest)[1:] + ".") if rest else "",
         )
         if part

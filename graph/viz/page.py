@@ -78,10 +78,12 @@ _TIP_VALUE_CHARS = 320
 _LABEL_CHARS = 36
 # Pixels per unit of force_layout's ideal edge length when positions are computed in Python.
 _PX_PER_UNIT = 45.0
-# Above this many nodes, vis-network draws a node's name only when zoomed in enough; the
-# page itself draws the names of the best-connected nodes at a readable size at any zoom
-# (explore.js, drawTopLabels), and relationships carry no text on the canvas.
-_LABEL_ALL = 100
+# Above this many nodes, vis-network draws a node's name only when zoomed in enough (at a
+# page's first zoom, 14 px names shrink to 5 px); the page itself draws the names of the
+# best-connected nodes at a readable size at any zoom (explore.js, drawTopLabels).
+_LABEL_ALL = 30
+# Above this many nodes, relationships carry no text on the canvas (tooltips keep it).
+_EDGE_LABEL_MAX = 100
 # How many of the best-connected nodes may carry a name at any zoom (those that do not
 # overlap a better-connected one's are drawn).
 _TOP_LABELS = 60
@@ -171,7 +173,7 @@ def render(
     ``Departement`` reached only through ``PART_OF`` stays visible); a relationship is shown
     when it is valid and both its ends are shown.
 
-    Above 100 nodes, a node's name is drawn by vis-network only once zoomed in; the names of
+    Above 30 nodes, a node's name is drawn by vis-network only once zoomed in; the names of
     the best-connected nodes (up to 60, those not overlapping a better-connected one) are
     drawn by the page at a readable size at every zoom.
 
@@ -276,7 +278,7 @@ def _network(
     n_nodes = G.number_of_nodes()
     precomputed = n_nodes > layout_threshold
     if edge_labels is None:
-        edge_labels = not precomputed and n_nodes <= _LABEL_ALL
+        edge_labels = not precomputed and n_nodes <= _EDGE_LABEL_MAX
     src_index = _source_index(G, sources)
     names = {n: display_name(n, d) for n, d in G.nodes(data=True)}
     labels = {n: short_name(n, d) for n, d in G.nodes(data=True)}
@@ -448,6 +450,8 @@ def _network(
     net.node_ids = [item["id"] for item in nodes]
     net.node_map = {item["id"]: item for item in nodes}
     net.options = _vis_options(precomputed, G.is_directed(), seed, n_nodes)
+    if top:  # the other names: none until zoomed in enough to read them (10 px)
+        net.options["nodes"]["scaling"]["label"]["drawThreshold"] = 10
     # The credit goes in the page as HTML only (escaped by the template); the PNG reads its
     # text from there.
     meta["_credit"] = _credit(G, src_index)

@@ -64,15 +64,14 @@ def test_explore_page_of_a_query_a_statement_or_everything(case_store: Store) ->
             "network_members",
             {"network": "net:anvita", "date": "2022-09-01"},
             "Members of ANVITA on 1 September 2022",
-            "Members of ANVITA on 1 September 2022, with kind, size class, mayor and the "
-            "mayor's party.",
+            "With kind, size class, mayor and the mayor's party.",
             "2022-09-01",
         ),
         (
             "mayors_of",
             {"city": "insee:38185"},
             "Mayors of Grenoble over time",
-            "Mayors of Grenoble over time: each MAYOR_OF term",
+            "Each MAYOR_OF term with its dates",
             None,
         ),
         (
