@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,9 +45,7 @@ _PARENS = re.compile(r"\s*\([^()]*\)")
 
 #: What a framed page may do in a notebook: run its own scripts, open a source's link in
 #: a new tab and save its PNG; without ``allow-same-origin`` it cannot reach the notebook's page or cookies.
-NOTEBOOK_SANDBOX = (
-    "allow-scripts allow-popups allow-popups-to-escape-sandbox allow-downloads"
-)
+NOTEBOOK_SANDBOX = "allow-scripts allow-popups allow-popups-to-escape-sandbox allow-downloads"
 
 
 @dataclass(frozen=True)
@@ -142,6 +140,10 @@ def _doc_name(doc: str, name: str) -> str:
     return re.sub(r"\s+ids?$", "", text) or name.replace("_", " ")
 
 
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _m: text
+
+
 def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any]) -> PageText:
     """The title, caption and opening date of a stored query's page, from its description.
 
@@ -173,7 +175,8 @@ def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any])
             (rf"\bN\s+(?={spoken}\b)", value + " "),
             (rf"\b{re.escape(name)}\b" if "_" in name else "(?!)", value),
         ):
-            sentence, n = re.subn(pattern, lambda _m, r=replacement: r, sentence, count=1)
+            # a function, so that a value's backslashes are not read as group references
+            sentence, n = re.subn(pattern, _constant(replacement), sentence, count=1)
             if n:
                 used.add(name)
                 break
@@ -183,9 +186,7 @@ def query_page_text(store: Store, query: StoredQuery, params: Mapping[str, Any])
     title = sentence[: cut.start()].strip() if cut else sentence
     # the caption goes on where the title stops ("With kind, size class, mayor …")
     more = sentence[cut.start() :].lstrip(":;, ") if cut else ""
-    rest = [
-        f"{_doc_name(query.params[k].doc, k)}: {words[k]}" for k in words if k not in used
-    ]
+    rest = [f"{_doc_name(query.params[k].doc, k)}: {words[k]}" for k in words if k not in used]
     caption = " ".join(
         part
         for part in (
@@ -289,8 +290,9 @@ def explore_page(
     text = PageText("civicgraph")
     if query:
         stored = load_catalogue().get(query)
-        rows = stored.run(store, dict(params or {}))
-        text = query_page_text(store, stored, rows.params)
+        result = stored.run(store, dict(params or {}))
+        text = query_page_text(store, stored, result.params)
+        rows = result
     elif cypher:
         rows = store.query(cypher, dict(params or {}))
     else:

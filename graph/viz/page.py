@@ -749,13 +749,14 @@ def _result_html(rows: list[Mapping[str, Any]], index: Mapping[str, Mapping[str,
     parts = []
     for row in rows[:_RESULT_ROWS]:
         shown = {k: v for k, v in row.items() if k != "sources"}
-        parts.append(_rows_html(shown, set(), in_order=True) + _sources_html(row.get("sources"), index))
+        parts.append(
+            _rows_html(shown, set(), in_order=True) + _sources_html(row.get("sources"), index)
+        )
     if len(rows) > _RESULT_ROWS:
         parts.append(f'<div class="cg-m">and {len(rows) - _RESULT_ROWS} more rows</div>')
     if not parts:
         return ""
     return f'<div class="cg-result"><b>In this result</b>{"".join(parts)}</div>'
-
 
 
 def _edge_tip(

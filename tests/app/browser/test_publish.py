@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from civicgraph.app.cli import cli
 from civicgraph.graph import open_store
-from civicgraph.graph.viz import build_graph, render
+from civicgraph.graph.viz import build_graph, fetch_sources, render
 from civicgraph.graph.viz.style import KIND_COLOURS, REFERENCE_LABELS
 from civicgraph.queries import load_catalogue
 
@@ -35,8 +35,7 @@ def explore(case_db: Path, out: Path, *args: str) -> Path:
 def dom_of(page: Any, node_id: str) -> dict[str, float]:
     """Where a node is drawn, in pixels of #cg-main."""
     return page.evaluate(
-        "(id) => { const n = window.civicgraph.network;"
-        " return n.canvasToDOM(n.getPosition(id)); }",
+        "(id) => { const n = window.civicgraph.network; return n.canvasToDOM(n.getPosition(id)); }",
         node_id,
     )
 
@@ -63,7 +62,8 @@ def test_whole_graph_hides_reference_nodes_behind_one_toggle(
     with open_store(case_db) as s:
         total = s.totals()[0]
         reference = s.query(
-            "MATCH (n) WHERE " + " OR ".join(f"n:{lab}" for lab in REFERENCE_LABELS)
+            "MATCH (n) WHERE "
+            + " OR ".join(f"n:{lab}" for lab in REFERENCE_LABELS)
             + " RETURN count(n) AS n"
         )[0]["n"]
     assert reference > 200  # 129 nuances, 101 départements, régions, sources
@@ -103,7 +103,7 @@ def test_names_stay_readable_at_hundreds_of_nodes(
         G.add_edge(f"insee:{i:05d}", rng.choice(hubs), type="PARTNER_OF", start="2020-01-01")
         if i % 3 == 0:
             G.add_edge(f"insee:{i:05d}", f"insee:{rng.randrange(n):05d}", type="PARTNER_OF")
-    page = offline_page.open(render(G, tmp_path / "big.html", title="Partners"))
+    offline_page.open(render(G, tmp_path / "big.html", title="Partners"))
     drawn = offline_page.js("() => window.civicgraph.drawnLabels")
     px = offline_page.js("() => window.civicgraph.labelPx")
     # Fitted to the window, vis-network's own 14 px names would be too small to read ...
@@ -211,17 +211,19 @@ def test_credit_line_names_the_sources_of_what_is_drawn(
             {"id": "src:unused", "title": "Not drawn"},
         ],
     )
-    store.upsert_nodes(
-        "City", [{"id": "insee:38185", "name": "Grenoble", "sources": ["src:rne"]}]
-    )
+    store.upsert_nodes("City", [{"id": "insee:38185", "name": "Grenoble", "sources": ["src:rne"]}])
     store.upsert_nodes("Network", [{"id": "net:anvita", "name": "ANVITA"}])
     store.upsert_relationships(
         "MEMBER_OF",
-        [{"source": "insee:38185", "target": "net:anvita", "start": "2018-09-26",
-          "sources": ["src:site"]}],
+        [
+            {
+                "source": "insee:38185",
+                "target": "net:anvita",
+                "start": "2018-09-26",
+                "sources": ["src:site"],
+            }
+        ],
     )
-    from civicgraph.graph.viz import fetch_sources
-
     G = build_graph(store.query("MATCH (a)-[r]->(b) RETURN a, r, b"))
     page = offline_page.open(
         render(G, tmp_path / "c.html", title="Grenoble", sources=fetch_sources(store, G))
@@ -235,9 +237,7 @@ def test_credit_line_names_the_sources_of_what_is_drawn(
     assert offline_page.errors == []
 
 
-def test_download_png_is_made_in_the_page(
-    case_db: Path, tmp_path: Path, offline_page: Any
-) -> None:
+def test_download_png_is_made_in_the_page(case_db: Path, tmp_path: Path, offline_page: Any) -> None:
     page = offline_page.open(explore(case_db, tmp_path / "m.html", *MEMBERS))
     with page.expect_download() as info:
         page.click("#cg-png")
