@@ -813,4 +813,6 @@ def test_cli_explore_page_escapes_hostile_values(fresh: Seeded, tmp_path: Path) 
     # outside the script blocks nothing of it is markup (a raw "</script>" in the data would
     # end its block early and leave the rest here)
     outside = re.sub(r"<script\b[^>]*>.*?</script>", "", html, flags=re.S | re.I)
-    assert "<img src=x" not in outside and "alert(" not in outside
+    assert "<img src=x" not in outside and "<script>alert(" not in outside
+    # the page's credit line names the (unknown) source id, as text
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in outside
