@@ -130,12 +130,21 @@ def parse_options(
     from pathlib import Path
 
     from civicgraph.loaders import READERS, detect_format
-    from civicgraph.loaders.api import check_options, reader_options
+    from civicgraph.loaders.api import LOAD_OPTIONS, check_options, reader_options
 
+    raw = dict(_key_value(item, "--option") for item in items)
+    # The load's own options (encoding, dayfirst) are for every file.
+    own = {
+        key: text.lower() == "true" if key == "dayfirst" else text
+        for key, text in raw.items()
+        if key in LOAD_OPTIONS
+    }
     if mapping is not None or not paths:
+        if len(own) == len(raw):
+            return own
         raise click.ClickException(
             "--option is for the readers of PATHS (--format); --mapping, --nodes and --edges "
-            "take none"
+            f"take only {', '.join(LOAD_OPTIONS)}"
         )
     kinds: list[str] = []
     for p in paths:
@@ -143,12 +152,12 @@ def parse_options(
         if kind in READERS and kind not in kinds:
             kinds.append(kind)
     if not kinds:  # unknown format or missing file: load() names it
-        return {}
-    raw = dict(_key_value(item, "--option") for item in items)
+        return own
     check_options(kinds, raw)  # the loader's own check: one message for Python and the CLI
     accepted = [reader_options(READERS[kind]) for kind in kinds]
     return {
-        key: _typed(key, text, [a[key] for a in accepted if key in a]) for key, text in raw.items()
+        key: own[key] if key in own else _typed(key, text, [a[key] for a in accepted if key in a])
+        for key, text in raw.items()
     }
 
 
@@ -267,7 +276,7 @@ def info(db: str, fmt: str) -> None:
     "--format",
     "fmt",
     default=None,
-    help="Reader for PATHS: jsonl, graphml, or a register format (see README).",
+    help="Reader for PATHS: jsonl, graphml, gexf, or a register format (see README).",
 )
 @click.option(
     "--mapping",
@@ -277,6 +286,19 @@ def info(db: str, fmt: str) -> None:
 )
 @click.option(
     "--delimiter", default=",", show_default=True, callback=_one_char, help="CSV delimiter."
+)
+@click.option(
+    "--encoding",
+    default=None,
+    help="The files' text encoding, e.g. cp1252, latin-1, utf-16 (default: detected).",
+)
+@click.option("--dayfirst", is_flag=True, help="Read dates such as 05/04/2021 day first.")
+@click.option(
+    "--map",
+    "category_map",
+    multiple=True,
+    metavar="WORD=LABEL",
+    help="Your word for a label or type, e.g. CSO=Organization, partner=PARTNER_OF (repeatable).",
 )
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100000))
 @click.option(
@@ -306,6 +328,9 @@ def load(
     fmt: str | None,
     mapping: str | None,
     delimiter: str,
+    encoding: str | None,
+    dayfirst: bool,
+    category_map: tuple[str, ...],
     batch_size: int,
     report: str | None,
     resume: bool,
@@ -318,8 +343,10 @@ def load(
 
     Example: civicgraph load --nodes nodes.csv --edges edges.csv
 
-    A bad row stops the load with the file, line and field, and nothing is written
-    (--skip-invalid sends it to --report instead).  A load interrupted part-way is finished
+    Gephi's tables (Id,Label,Type / Source,Target,Type,Label) and Kumu's (Label,Type /
+    From,To,Type) load as they are; a category such as CSO is read as its label (--map for
+    your own words).  Every bad row is listed with its file, line and field in one run, and
+    nothing is written while any remain (--skip-invalid sends them to --report instead).  A load interrupted part-way is finished
     with the same command plus --resume.  --option passes a setting to the reader, e.g.
     civicgraph load maires.csv --format rne-maires --option close_previous=false
     """
@@ -344,6 +371,9 @@ def load(
             skip_invalid=skip_invalid,
             report=report,
             options=reader_opts,
+            encoding=encoding,
+            dayfirst=dayfirst,
+            category_map=category_map,
         )
     _print_summary(summary, as_json)
 
@@ -367,6 +397,11 @@ def _print_summary(summary: Any, as_json: bool) -> None:
         )
         + f" in {data['seconds']:.1f} s"
     )
+    if data.get("encodings"):
+        click.echo(
+            "encodings: "
+            + ", ".join(f"{os.path.basename(f)} {enc}" for f, enc in data["encodings"].items())
+        )
 
 
 @cli.command(name="derive")

@@ -18,6 +18,7 @@ __all__ = [
     "InvalidModel",
     "InvalidParameter",
     "InvalidProperty",
+    "InvalidRows",
     "InvalidQueryFile",
     "LoadError",
     "MissingParameter",
@@ -209,3 +210,36 @@ class LoadError(CivicgraphError):
 
     #: Bad input names its field even without a file or line.
     field_alone = True
+
+
+class InvalidRows(LoadError):
+    """Every problem a load found in its files (up to :attr:`LIMIT`), found before anything
+    was written, so nothing was.  ``file``, ``line`` and ``field`` are the first problem's;
+    :attr:`problems` holds each one as a :class:`LoadError`, and :attr:`total` counts them
+    all.
+
+    Examples
+    --------
+    >>> err = InvalidRows([LoadError("bad date '2021-13'", file="e.csv", line=2, field="start"),
+    ...                    LoadError("unknown label 'Club'", file="n.csv", line=4, field="type")])
+    >>> print(err)
+    2 problems in the files; nothing was written:
+      e.csv, line 2, field 'start': bad date '2021-13'
+      n.csv, line 4, field 'type': unknown label 'Club'
+    """
+
+    #: how many problems are listed; the message counts the rest
+    LIMIT = 50
+
+    def __init__(self, problems: list[LoadError], total: int | None = None) -> None:
+        self.problems = problems[: self.LIMIT]
+        self.total = len(problems) if total is None else total
+        first = problems[0]
+        super().__init__(first.message, file=first.file, line=first.line, field=first.field)
+
+    def __str__(self) -> str:
+        lines = [f"{self.total} problems in the files; nothing was written:"]
+        lines += [f"  {p}" for p in self.problems]
+        if self.total > len(self.problems):
+            lines.append(f"  and {self.total - len(self.problems)} more")
+        return "\n".join(lines)

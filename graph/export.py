@@ -58,6 +58,8 @@ __all__ = [
 FORMATS = ("csv", "gexf", "graphml", "jsonl", "neo4j-admin")
 #: GraphML, GEXF and CSV cells cannot hold lists: their items are joined with this.
 LIST_SEPARATOR = "|"
+#: The graph attribute (GraphML) or description (GEXF) naming the properties that held lists.
+LISTS_KEY = "civicgraph_lists"
 NODE_HEAD = ["id", "label", "name", "sources"]
 EDGE_HEAD = ["source", "target", "type", "start", "end", "sources"]
 
@@ -319,6 +321,11 @@ def _graph(
             span = (r["properties"].get("start"), r["properties"].get("end"))
             spans[r["source"]].append(span)
             spans[r["target"]].append(span)
+    # Which properties held lists (joined with "|" below), so a load reads them back as
+    # lists (civicgraph.loaders.files.graph_records).
+    lists = {f"node:{k}" for n in nodes for k, v in n["properties"].items() if type(v) is list}
+    lists |= {f"rel:{k}" for r in rels for k, v in r["properties"].items() if type(v) is list}
+    G.graph[LISTS_KEY] = " ".join(sorted(lists))
     node_props = _harmonise([{k: _flat(v) for k, v in n["properties"].items()} for n in nodes])
     rel_props = _harmonise([{k: _flat(v) for k, v in r["properties"].items()} for r in rels])
     for n, props in zip(nodes, node_props, strict=True):
@@ -358,6 +365,22 @@ def _graph(
             **{k: _xml(v) for k, v in data.items()},
         )
     return G
+
+
+def _write_gexf(G: nx.MultiDiGraph, f: IO[bytes]) -> None:
+    """GEXF 1.2, with the list properties named in its description (GEXF has no graph
+    attributes: ``<meta><description>civicgraph_lists: node:sources …</description>``)."""
+    from xml.etree.ElementTree import SubElement
+
+    from networkx.readwrite.gexf import GEXFWriter
+
+    lists = G.graph.pop(LISTS_KEY, "")
+    writer = GEXFWriter(encoding="utf-8", version="1.2draft")
+    writer.add_graph(G)
+    meta = writer.xml.find("meta")
+    if meta is not None:
+        SubElement(meta, "description").text = f"{LISTS_KEY}: {lists}"
+    writer.write(f)
 
 
 @contextmanager
@@ -475,6 +498,6 @@ def export(
             if fmt == "graphml":
                 nx.write_graphml(G, f, encoding="utf-8")
             else:
-                nx.write_gexf(G, f, encoding="utf-8", version="1.2draft")
+                _write_gexf(G, f)
         paths.append(os.fspath(path))
     return {"format": fmt, "nodes": len(nodes), "relationships": len(rels), "paths": paths}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,14 @@ from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
 from .base import run_load
+from .categories import Categories, parse_map
 from .files import (
     BareIds,
+    check_encoding,
+    detect_encoding,
     file_source,
     read_edges_csv,
+    read_gexf,
     read_graphml,
     read_jsonl,
     read_nodes_csv,
@@ -29,6 +34,7 @@ from .register_common import LoadContext
 
 __all__ = [
     "GIVEN_BY_LOAD",
+    "LOAD_OPTIONS",
     "READERS",
     "check_options",
     "detect_format",
@@ -57,17 +63,40 @@ def register_reader(
 
 
 @register_reader("jsonl", lambda p: p.suffix in (".jsonl", ".ndjson"))
-def _jsonl(path: Path) -> Records:
-    return read_jsonl(path)
+def _jsonl(path: Path, *, encoding: str = "utf-8") -> Records:
+    return read_jsonl(path, encoding=encoding)
 
 
 @register_reader("graphml", lambda p: p.suffix == ".graphml")
-def _graphml(path: Path, *, default_source: str | None = None) -> Records:
-    return read_graphml(path, default_source=default_source)
+def _graphml(
+    path: Path,
+    *,
+    default_source: str | None = None,
+    categories: Categories | None = None,
+    bare: BareIds | None = None,
+) -> Records:
+    return read_graphml(path, default_source=default_source, categories=categories, bare=bare)
+
+
+@register_reader("gexf", lambda p: p.suffix == ".gexf")
+def _gexf(
+    path: Path,
+    *,
+    default_source: str | None = None,
+    categories: Categories | None = None,
+    bare: BareIds | None = None,
+) -> Records:
+    return read_gexf(path, default_source=default_source, categories=categories, bare=bare)
 
 
 #: Keywords ``load()`` itself gives a reader: never user options.
-GIVEN_BY_LOAD = frozenset({"context", "default_source"})
+GIVEN_BY_LOAD = frozenset({"context", "default_source", "categories", "bare"})
+#: Options of the load itself, for every file it reads (``load(encoding=…)`` or
+#: ``options={"encoding": …}``; on the command line ``--encoding``, ``--dayfirst``).
+LOAD_OPTIONS = {
+    "encoding": "the text files' encoding (default: detected)",
+    "dayfirst": "read 05/04/2021 as 5 April 2021",
+}
 
 
 def reader_options(reader: Callable[..., Records]) -> dict[str, inspect.Parameter]:
@@ -98,14 +127,16 @@ def check_options(kinds: Sequence[str], options: dict[str, Any] | None) -> None:
         return
     accepted = {kind: reader_options(READERS[kind]) for kind in kinds if kind in READERS}
     for key in options:
-        if not any(key in a for a in accepted.values()):
+        if key == "encoding":
+            check_encoding(str(options[key]))
+        if key not in LOAD_OPTIONS and not any(key in a for a in accepted.values()):
             lists = (
                 "; ".join(
                     f"the {kind} reader takes {', '.join(sorted(a)) or 'no options'}"
                     for kind, a in accepted.items()
                 )
                 or "no reader of these files takes options"
-            )
+            ) + f"; every load takes {', '.join(LOAD_OPTIONS)}"
             raise ConfigurationError(f"unknown option {key!r}: {lists}", field=key)
 
 
@@ -139,16 +170,28 @@ def load(
     progress: bool | None = None,
     name: str | None = None,
     options: dict[str, Any] | None = None,
+    encoding: str | None = None,
+    dayfirst: bool = False,
+    category_map: Mapping[str, str] | Sequence[str] | None = None,
 ) -> LoadSummary:
     """Load files into *store* in one validated, batched, resumable load.
 
     Parameters
     ----------
     paths : files read with *fmt* (or detected, or through *mapping*)
-    nodes, edges : zero-configuration node and edge CSV files
-    fmt : a name from :data:`READERS` (``jsonl``, ``graphml``, register formats…)
+    nodes, edges : zero-configuration node and edge CSV files (also Gephi's and Kumu's
+        tables: :func:`~civicgraph.loaders.files.node_layout`)
+    fmt : a name from :data:`READERS` (``jsonl``, ``graphml``, ``gexf``, register formats…)
     mapping : a YAML mapping file for CSV/JSON Lines inputs
     report : CSV file receiving rejected rows and records needing review
+    options : the readers' options, and the load's own (:data:`LOAD_OPTIONS`)
+    encoding : the text files' encoding; default: detected for CSV files
+        (:func:`~civicgraph.loaders.files.detect_encoding`), UTF-8 for JSON Lines.  The
+        summary's ``encodings`` says which each file was read with.
+    dayfirst : read slashed dates day first (``05/04/2021`` is 5 April); without it such
+        a date is refused as ambiguous
+    category_map : the user's words for labels and types, ``{"CSO": "Organization"}`` or
+        ``["CSO=Organization"]`` (:mod:`~civicgraph.loaders.categories`)
 
     Returns
     -------
@@ -159,11 +202,20 @@ def load(
     for f in files:
         if not f.exists():
             raise LoadError("file not found", file=str(f))
+    options = dict(options or {})
+    for key, value in (("encoding", encoding), ("dayfirst", dayfirst or None)):
+        if value is not None and key in options and options[key] != value:
+            raise ConfigurationError(f"{key} is given twice, differently", field=key)
+    encoding = options.pop("encoding", encoding)
+    dayfirst = bool(options.pop("dayfirst", dayfirst))
+    if encoding is not None:
+        encoding = check_encoding(str(encoding))
+    categories = Categories(parse_map(category_map))
     if options:
         if mapping is not None or not paths:
             raise ConfigurationError(
                 "options are for the readers of the files given as paths (a format); "
-                "a mapping and --nodes/--edges take none"
+                "a mapping and --nodes/--edges take only " + ", ".join(LOAD_OPTIONS)
             )
         check_options(sorted({fmt or detect_format(Path(p)) for p in paths}), options)
     context = LoadContext(store, review)
@@ -171,6 +223,16 @@ def load(
         check_writable(report)  # before anything is written to the store
     sources: list[dict[str, Any]] = []
     bare = BareIds()
+    encodings: dict[str, str] = {}
+
+    def text_encoding(p: str | Path, *, detect: bool = True) -> str:
+        """The encoding to read text file *p* with, noted for the summary."""
+        if encoding is not None:
+            encodings[str(p)] = encoding
+            return encoding
+        found = detect_encoding(p) if detect else "utf-8"
+        encodings[str(p)] = f"{found} (detected)" if detect else found
+        return found
 
     def records() -> Iterator[Record]:
         for group, reader in ((nodes, "nodes"), (edges, "edges")):
@@ -178,14 +240,16 @@ def load(
                 src = file_source(p)
                 sources.append(src)
                 yield NodeRecord("Source", dict(src), str(p), 0)
-                if reader == "nodes":
-                    yield from read_nodes_csv(
-                        p, delimiter=delimiter, default_source=src["id"], bare=bare
-                    )
-                else:
-                    yield from read_edges_csv(
-                        p, delimiter=delimiter, default_source=src["id"], bare=bare
-                    )
+                read_csv = read_nodes_csv if reader == "nodes" else read_edges_csv
+                yield from read_csv(
+                    p,
+                    delimiter=delimiter,
+                    encoding=text_encoding(p),
+                    default_source=src["id"],
+                    bare=bare,
+                    categories=categories,
+                    dayfirst=dayfirst,
+                )
         for p in map(Path, paths):
             if mapping is not None:
                 src = file_source(p)
@@ -195,6 +259,9 @@ def load(
                     mapping,
                     fmt=fmt if fmt in ("csv", "jsonl") else None,
                     default_source=src["id"],
+                    encoding=functools.partial(text_encoding, p),
+                    categories=categories,
+                    dayfirst=dayfirst,
                 )
                 continue
             kind = fmt or detect_format(p)
@@ -205,10 +272,12 @@ def load(
             read = READERS[kind]
             takes = reader_options(read)
             opts = {k: v for k, v in (options or {}).items() if k in takes}
-            if kind == "graphml":
+            if kind in ("graphml", "gexf"):
                 src = file_source(p)
                 yield NodeRecord("Source", dict(src), str(p), 0)
-                opts["default_source"] = src["id"]
+                opts.update(default_source=src["id"], categories=categories, bare=bare)
+            if "encoding" in takes:
+                opts["encoding"] = text_encoding(p, detect=False)
             if "context" in inspect.signature(read).parameters:
                 opts["context"] = context
             yield from read(p, **opts)
@@ -232,6 +301,7 @@ def load(
     # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
     # city's size class) are recomputed and stored once the facts they come from are in.
     summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
+    summary.encodings = encodings
     written = [
         name
         for table in (summary.nodes, summary.relationships)

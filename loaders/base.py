@@ -3,9 +3,10 @@ writes, a journal for ``--resume``, a progress bar, a summary and a rejects repo
 
 How a load keeps the graph whole
 --------------------------------
-1. Every record is read and validated *before anything is written*: a bad row stops the load
-   with an error naming file, line and field (or, with ``skip_invalid``, goes to the rejects
-   report), and the graph is untouched.  A record whose id (or relationship identity: type,
+1. Every record is read and validated *before anything is written*: every bad row is found,
+   and the load stops with one error listing each with its file, line and field
+   (:class:`~civicgraph.graph.errors.InvalidRows`; or, with ``skip_invalid``, they go to the
+   rejects report), and the graph is untouched.  A record whose id (or relationship identity: type,
    ends, ``start``) came before in the same load is merged into it, sources accumulating.
    Validated properties wait in a temporary spool file, not in memory.
 2. The store is asked, once, which of the load's ids it holds: relationship ends must be in
@@ -42,6 +43,7 @@ from civicgraph.graph import dates
 from civicgraph.graph.errors import (
     CivicgraphError,
     InvalidEdge,
+    InvalidRows,
     LoadError,
     PartialLoad,
     WorkFileError,
@@ -293,16 +295,54 @@ class _Staged:
 def _reject_rel(summary: LoadSummary, rtype: str, row: tuple[Any, ...], fld: str, why: str) -> None:
     source, target, file, line = row[0], row[1], row[2], _line(row)
     end_id = source if fld == "source" else target
+    hint = (
+        "; it has no prefix: write the node's full id (e.g. org:…, insee:…), or load "
+        "the nodes file that lists it in the same command"
+        if why == "unknown" and ":" not in end_id
+        else ""
+    )
     summary.rejected += 1
     summary.rejects.append(
         Reject(
             file,
             line,
             fld,
-            f"{rtype} refers to {why} node {end_id!r}",
+            f"{rtype} refers to {why} node {end_id!r}{hint}",
             f"{rtype} {source} -> {target}"[:200],
         )
     )
+
+
+def _until_unreadable(
+    records: Iterable[Record], summary: LoadSummary, skip_invalid: bool
+) -> Iterator[Record]:
+    """*records*, until a file cannot be read on: then the problems found so far and that
+    one are refused together (a reader's error ends its file, and the load)."""
+    try:
+        yield from records
+    except LoadError as exc:
+        if skip_invalid or not summary.rejects:
+            raise
+        problems = [*summary.rejects, Reject(exc.file or "", exc.line, exc.field, exc.message)]
+        _refuse_rejects(problems)
+
+
+def _refuse_rejects(rejects: list[Reject]) -> None:
+    """Raise one error naming every rejected row (the first one's alone when it is the only
+    one), in file order: nothing has been written."""
+    if not rejects:
+        return
+    order: dict[str, int] = {}
+    for r in rejects:
+        order.setdefault(r.file, len(order))
+    ranked = sorted(rejects, key=lambda r: (order[r.file], r.line if r.line is not None else -1))
+    errors = [
+        LoadError(r.error, file=r.file or None, line=r.line, field=r.field)
+        for r in ranked[: InvalidRows.LIMIT]
+    ]
+    if len(rejects) == 1:
+        raise errors[0]
+    raise InvalidRows(errors, total=len(rejects))
 
 
 def _drop_rels(summary: LoadSummary, rels: dict[str, _Table], bad: set[str], why: str) -> None:
@@ -339,16 +379,15 @@ def _read_and_check(
                 return label
         return None
 
+    refused: set[str] = set()  # ids of nodes rejected in phase 1
     bar = _progress(None, f"{name}: reading", progress)
-    # Phase 1: read + validate everything; nothing is written yet.
+    # Phase 1: read + validate everything; nothing is written yet.  Without skip_invalid,
+    # invalid records are gathered as rejects all the same, so that one run names every
+    # problem (_refuse_rejects), not one per run.
     try:
-        for rec in records:
+        for rec in _until_unreadable(records, summary, skip_invalid):
             summary.read += 1
             if isinstance(rec, Reject):  # a reader's verdict on a row
-                if not skip_invalid:
-                    raise LoadError(
-                        rec.error, file=rec.file or None, line=rec.line, field=rec.field
-                    )
                 summary.rejected += 1
                 summary.rejects.append(rec)
                 continue
@@ -375,8 +414,8 @@ def _read_and_check(
                             line=rec.line,
                         )
             except LoadError as exc:
-                if not skip_invalid:
-                    raise
+                if isinstance(rec, NodeRecord) and isinstance(rec.props.get("id"), str):
+                    refused.add(rec.props["id"])
                 summary.rejected += 1
                 summary.rejects.append(
                     Reject(exc.file or rec.file, exc.line, exc.field, exc.message, short(rec))
@@ -417,34 +456,19 @@ def _read_and_check(
         stored = store.labels_of([node_id])[node_id]
         file, line = nodes[label].where(node_id)
         err = label_clash(node_id, stored, label, file=file or None, line=line)
-        if not skip_invalid:
-            raise err
         summary.rejected += 1
         summary.rejects.append(Reject(file, line, "id", err.message, f"{label} {node_id}"))
         del nodes[label].rows[node_id]
         clashed.add(node_id)
-    _check_edges(store, summary, nodes, rels, stored_labels, skip_invalid)
+    _check_edges(store, summary, nodes, rels, stored_labels)
     missing = [i for i in ends if i not in present]
-    if missing and not skip_invalid:
-        rtype, row = ends[missing[0]]
-        hint = (
-            "; it has no prefix: write the node's full id (e.g. org:…, insee:…), or load "
-            "the nodes file that lists it in the same command"
-            if ":" not in missing[0]
-            else ""
-        )
-        raise LoadError(
-            f"{rtype} refers to unknown node {missing[0]!r}"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            + hint,
-            file=row[2] or None,
-            line=_line(row),
-            field="source" if row[0] == missing[0] else "target",
-        )
     if missing:
-        _drop_rels(summary, rels, set(missing), "unknown")
+        _drop_rels(summary, rels, set(missing) & refused, "rejected")
+        _drop_rels(summary, rels, set(missing) - refused, "unknown")
     if clashed:  # relationships to a node rejected above go with it
         _drop_rels(summary, rels, clashed, "rejected")
+    if not skip_invalid:
+        _refuse_rejects(summary.rejects)
     new_ids = _Absent(present)
     known = _preread(store, nodes, rels, present, batch_size)
     plan: list[tuple[str, str, list[str]]] = []
@@ -461,7 +485,6 @@ def _check_edges(
     nodes: dict[str, _Table],
     rels: dict[str, _Table],
     stored_labels: dict[str, list[str]],
-    skip_invalid: bool,
 ) -> None:
     """Every relationship's ends against its type's schema (``edge.source``/``target``):
     a ``MAYOR_OF`` from a Party stops the load (or is rejected), before anything is written.
@@ -494,8 +517,6 @@ def _check_edges(
             if error is None:
                 continue
             file, line = row[2], _line(row)
-            if not skip_invalid:
-                raise error.at(file=file or None, line=line)
             summary.rejected += 1
             summary.rejects.append(
                 Reject(file, line, error.field, error.message, f"{rtype} {row[0]} -> {row[1]}")

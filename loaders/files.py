@@ -36,24 +36,45 @@ Rules every reader here follows (issue 19):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
+import io
 import json
 import re
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from civicgraph.graph.errors import CivicgraphError, InvalidProperty, LoadError
+from civicgraph.graph import dates
+from civicgraph.graph.errors import (
+    CivicgraphError,
+    ConfigurationError,
+    InvalidProperty,
+    LoadError,
+)
 from civicgraph.graph.model import check_reserved, known_name, load_model
 from civicgraph.graph.output import from_spreadsheet_safe
 
-from .records import NodeRecord, RelRecord
+from .categories import Categories
+from .records import NodeRecord, Reject, RelRecord
 
 __all__ = [
     "DATE_KEYS",
+    "DETECTED",
+    "EdgeLayout",
+    "NodeLayout",
+    "check_encoding",
+    "date_cell",
+    "detect_encoding",
+    "edge_layout",
+    "graph_records",
+    "node_layout",
+    "read_gexf",
+    "timeset",
     "TEXT_COLUMNS",
     "BareIds",
     "ColumnTypes",
@@ -87,19 +108,98 @@ TEXT_COLUMNS = ("name", *sorted(load_model().all_date_keys - set(EDGE_COLUMNS)))
 DATE_KEYS = load_model().all_date_keys
 
 
+#: The encodings detection chooses among: what French and European spreadsheets and exports
+#: write.  A file in another one is read with ``--encoding`` (``encoding=``).
+DETECTED = ("utf_8", "utf_16", "utf_32", "cp1252", "latin_1")
+#: How much of a file detection looks at (the whole file, when it is smaller).
+_SAMPLE = 1 << 20
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+
+
+def detect_encoding(path: str | Path) -> str:
+    """The encoding of a text file: UTF-8 when its first megabyte is valid UTF-8, else the
+    one of :data:`DETECTED` that charset-normalizer finds (cp1252 for Latin-1 text,
+    UTF-16 with its byte-order mark).
+
+    Raises
+    ------
+    LoadError
+        None of them fits: the message says to pass the encoding.
+    """
+    p = Path(path)
+    opener: Any = gzip.open if p.suffix == ".gz" else open
+    try:
+        with opener(p, "rb") as f:
+            sample = f.read(_SAMPLE)
+    except FileNotFoundError:
+        raise LoadError("file not found", file=str(p)) from None
+    except (EOFError, gzip.BadGzipFile, OSError, zlib.error):
+        return "utf-8"  # a damaged file: reading it says what is wrong
+    if not sample.startswith(_BOMS):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < _SAMPLE)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=list(DETECTED)).best()
+    if best is None:
+        raise LoadError(
+            "cannot tell the encoding of this file (it is not UTF-8, UTF-16, cp1252 or "
+            "Latin-1): pass --encoding (encoding= in Python)",
+            file=str(p),
+        )
+    return codecs.lookup(best.encoding).name
+
+
+def check_encoding(encoding: str) -> str:
+    """*encoding* if Python knows it, else a :class:`ConfigurationError` saying so.
+
+    >>> check_encoding("latin-1")
+    'latin-1'
+    """
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ConfigurationError(
+            f"unknown encoding {encoding!r} (e.g. utf-8, cp1252, latin-1, utf-16)",
+            field="encoding",
+        ) from None
+    return encoding
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether *encoding* writes a line break as the byte ``\\n`` (UTF-16 does not)."""
+    return "a\n".encode(encoding) == b"a\n"
+
+
 def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """Yield (line number, text) with a clear error on bad encoding or a truncated gzip."""
     p = Path(path)
     opener: Any = gzip.open if p.suffix == ".gz" else open
     lineno = 0
+    hint = " — pass --encoding (e.g. cp1252), or leave it out to detect it"
     try:
         with opener(p, "rb") as f:
+            if not _ascii_compatible(encoding):  # UTF-16/32: decoded as a stream
+                text_in = io.TextIOWrapper(f, encoding=encoding, newline="")
+                try:
+                    for lineno, text in enumerate(text_in, start=1):
+                        if "\x00" in text:
+                            raise LoadError("contains a NUL byte", file=str(p), line=lineno)
+                        yield lineno, text
+                except UnicodeDecodeError:
+                    raise LoadError(
+                        f"not valid {encoding}{hint}", file=str(p), line=lineno + 1
+                    ) from None
+                return
             for lineno, raw in enumerate(f, start=1):
                 try:
                     text = raw.decode(encoding)
                 except UnicodeDecodeError as exc:
                     raise LoadError(
-                        f"not valid {encoding} (byte {exc.start + 1} of the line)",
+                        f"not valid {encoding} (byte {exc.start + 1} of the line){hint}",
                         file=str(p),
                         line=lineno,
                     ) from None
@@ -125,11 +225,14 @@ def read_csv_dicts(
     required: Iterable[str] = (),
     skip_lines: int = 0,
     known: Collection[str] = (),
+    check_header: Callable[[list[str]], None] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) from a CSV file, checking the header first.
 
     A header cell that is one of *known* in another case (``Start`` for ``start``) is read
-    as that column; two cells naming one column are a duplicate column.
+    as that column; two cells naming one column are a duplicate column.  *check_header*,
+    given the header so spelled, raises a LoadError (without file and line) for a header
+    it cannot read; the error gets them, and a hint when the delimiter looks wrong.
     """
     p = str(path)
     lines = iter_text_lines(path, encoding)
@@ -156,18 +259,23 @@ def read_csv_dicts(
         header = [h.lower() if h.lower() in known else h for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        hint = ""
-        if len(header) == 1:
-            for d in (";", "\t", "|", ","):
-                if d != delimiter and d in header[0]:
-                    hint = f" — the header looks {d!r}-delimited: pass --delimiter {d!r}"
-                    break
         raise LoadError(
-            f"missing column {missing[0]!r} in header {header!r}{hint}",
+            f"missing column {missing[0]!r} in header {header!r}"
+            + _delimiter_hint(header, delimiter),
             file=p,
             line=header_line[-1] if header_line else 1,
             field=missing[0],
         )
+    if check_header is not None:
+        try:
+            check_header(header)
+        except LoadError as exc:
+            raise LoadError(
+                exc.message + _delimiter_hint(header, delimiter),
+                file=p,
+                line=header_line[-1] if header_line else 1,
+                field=exc.field,
+            ) from None
     dupes = {h for h in header if header.count(h) > 1}
     if dupes:
         raise LoadError(
@@ -188,6 +296,15 @@ def read_csv_dicts(
                 f"{len(row)} fields where the header has {len(header)}", file=p, line=lineno
             )
         yield lineno, dict(zip(header, row, strict=True))
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A hint when a one-cell header holds another delimiter (a ``;`` file read with ``,``)."""
+    if len(header) == 1:
+        for d in (";", "\t", "|", ","):
+            if d != delimiter and d in header[0]:
+                return f" — the header looks {d!r}-delimited: pass --delimiter {d!r}"
+    return ""
 
 
 # -- one type per column -------------------------------------------------------------------
@@ -322,62 +439,242 @@ def file_source(path: str | Path) -> dict[str, Any]:
 class BareIds:
     """Ids written without their label's prefix in zero-configuration files, as Kumu and
     Gephi users keep them (``ocu`` for an Organization): the nodes files give each its
-    prefix (``org:ocu``), and edges files in the same load use it.
+    prefix (``org:ocu``), and edges files in the same load use it.  A node given only a
+    name (Kumu's ``Label``) gets an id made from it (``Réseau Accueil`` → a Network
+    ``net:reseau-accueil``), and edges may name it by that name.  A label whose ids follow
+    a pattern (a City's INSEE code) takes the code from the column named after its prefix
+    (``insee``) when the bare id does not fit.
 
     >>> bare = BareIds()
     >>> bare.node("ocu", "Organization"), bare.end("ocu"), bare.end("net:anvita")
     ('org:ocu', 'org:ocu', 'net:anvita')
+    >>> bare.named("Grenoble", "City", {"insee": "38185"}), bare.end("Grenoble")
+    ('insee:38185', 'insee:38185')
     >>> bare.nodes, bare.ends
-    (1, 1)
+    (2, 2)
     """
 
     def __init__(self) -> None:
         self.map: dict[str, str] = {}
+        #: names given to more than one id: an edge must use the id
+        self.ambiguous: dict[str, set[str]] = {}
         self.nodes = 0  # node ids given their prefix
         self.ends = 0  # edge ends given their prefix
 
-    def node(self, node_id: str, label: str) -> str:
+    def node(self, node_id: str, label: str, row: dict[str, str] | None = None) -> str:
         if ":" in node_id or not node_id:
             return node_id
         schema = load_model().nodes.get(label)
         full = schema.prefixed(node_id) if schema is not None else None
-        if full is None:
+        if full is None or schema is None:
             return node_id  # unknown label or no single prefix: validation says which
-        self.map[node_id] = full
+        if schema.id_pattern is not None and not re.match(schema.id_pattern, full) and row:
+            prefix = full[: len(full) - len(node_id)]
+            column = prefix.rstrip(":")
+            code = next((cell_text(str(v))[0] for k, v in row.items() if k.lower() == column), "")
+            if code and re.match(schema.id_pattern, prefix + code):
+                full = prefix + code
+        self._remember(node_id, full)
         self.nodes += 1
         return full
 
+    def named(self, name: str, label: str, row: dict[str, str] | None = None) -> str:
+        """The id of a node given only by its *name*; edges may then refer to it by name."""
+        from .categories import slug
+
+        bare = slug(name)
+        full = self.node(bare, label, row) if bare else ""
+        self.name(name, full)
+        return full
+
+    def name(self, name: str, node_id: str) -> None:
+        """Let edges of this load refer to *node_id* by *name* (Kumu's ``From``/``To``)."""
+        if name and node_id and name != node_id:
+            self._remember(name, node_id)
+
+    def _remember(self, key: str, full: str) -> None:
+        known = self.map.get(key)
+        if known is not None and known != full:
+            self.ambiguous.setdefault(key, {known}).add(full)
+        self.map[key] = full
+
     def end(self, node_id: str) -> str:
         full = self.map.get(node_id) if ":" not in node_id else None
-        if full is None:
+        if full is None or node_id in self.ambiguous:
             return node_id
         self.ends += 1
         return full
+
+
+#: Gephi's ``Type`` column of an edges table: the edge's direction, not its type.
+DIRECTIONS = frozenset({"directed", "undirected", "mutual"})
+#: Header cells read in any case: the zero-configuration columns and their Gephi and Kumu
+#: names.
+NODE_KNOWN = ("id", "label", "name", "type", "category", "kind", "sources")
+EDGE_KNOWN = (
+    *EDGE_COLUMNS,
+    "from",
+    "to",
+    "label",
+    "id",
+    "weight",
+    "timeset",
+    "interval",
+)
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """Which columns of a nodes file hold the id, what the node is, and its name.
+
+    civicgraph's own layout is ``id,label,name,…`` (``label``: City, Organization…).  With
+    a ``type`` or ``category`` column (or ``kind``, when there is no ``label``), that column
+    says what the node is, in the user's words (:mod:`~civicgraph.loaders.categories`), and
+    ``label`` is the name, as Gephi (``Id,Label,Type``) and Kumu (``Label,Type``: the label
+    is the id too) write them.
+
+    >>> node_layout(["Id", "Label", "Type"])
+    NodeLayout(id='id', label='type', name='label')
+    >>> node_layout(["label", "type", "insee"])
+    NodeLayout(id=None, label='type', name='label')
+    >>> node_layout(["id", "label", "name"])
+    NodeLayout(id='id', label='label', name=None)
+    """
+
+    id: str | None
+    label: str
+    name: str | None
+
+    @property
+    def own(self) -> tuple[str, ...]:
+        """The columns that are the record's own fields (no property holds them)."""
+        cols = [self.id, self.label, self.name, "sources"]
+        return tuple(c for c in cols if c is not None)
+
+
+def node_layout(header: Iterable[str]) -> NodeLayout:
+    """The :class:`NodeLayout` of a nodes file's header (cells in lower case for
+    :data:`NODE_KNOWN`), or a LoadError naming what is missing."""
+    h = {c.lower() if c.lower() in NODE_KNOWN else c for c in header}
+    if not h & {"id", "label", "name"}:
+        raise LoadError(f"missing column 'id' in header {sorted(h)!r}", field="id")
+    category: str | None = next((c for c in ("type", "category") if c in h), None)
+    if category is None and "label" not in h and "kind" in h:
+        category = "kind"
+    if "label" in h and (category is None or "name" in h):
+        if "id" not in h:
+            raise LoadError(
+                f"missing column 'id' in header {sorted(h)!r} (with a name column, 'label' "
+                "says what each node is: City, Organization…)",
+                field="id",
+            )
+        return NodeLayout("id", "label", None)
+    if category is None:
+        raise LoadError(
+            f"missing column 'label' in header {sorted(h)!r}: say what each node is in a "
+            "label, type, category or kind column (City, Organization, CSO…)",
+            field="label",
+        )
+    name = "label" if "label" in h else "name" if "name" in h else None
+    if "id" not in h and name is None:
+        raise LoadError(
+            f"missing column 'id' in header {sorted(h)!r} (or a label or name column to make "
+            "ids from)",
+            field="id",
+        )
+    return NodeLayout("id" if "id" in h else None, category, name)
+
+
+@dataclass(frozen=True)
+class EdgeLayout:
+    """Which columns of an edges file hold the ends and the type.
+
+    civicgraph's own layout is ``source,target,type,…``; Kumu writes ``From,To,Type``;
+    Gephi writes ``Source,Target,Type,Id,Label,Weight`` with ``Type`` the direction
+    (Directed/Undirected) and ``Label`` the relationship's type.
+
+    >>> edge_layout(["From", "To", "Type", "Start"])
+    EdgeLayout(source='from', target='to', type='type', label=None)
+    """
+
+    source: str
+    target: str
+    type: str | None
+    label: str | None
+
+    @property
+    def own(self) -> tuple[str, ...]:
+        cols = [self.source, self.target, self.type, self.label]
+        extra = ("id", "start", "end", "timeset", "interval", "sources")
+        return (*(c for c in cols if c is not None), *extra)
+
+
+def edge_layout(header: Iterable[str]) -> EdgeLayout:
+    """The :class:`EdgeLayout` of an edges file's header, or a LoadError naming what is
+    missing."""
+    h = {c.lower() if c.lower() in EDGE_KNOWN else c for c in header}
+    source = "source" if "source" in h else "from" if "from" in h else None
+    target = "target" if "target" in h else "to" if "to" in h else None
+    for col, alias, what in ((source, "from", "source"), (target, "to", "target")):
+        if col is None:
+            raise LoadError(
+                f"missing column {what!r} (or {alias!r}) in header {sorted(h)!r}", field=what
+            )
+    rtype = "type" if "type" in h else None
+    label = "label" if "label" in h else None
+    if rtype is None and label is None:
+        raise LoadError(
+            f"missing column 'type' in header {sorted(h)!r}: say what each relationship is "
+            "(MEMBER_OF, partner…)",
+            field="type",
+        )
+    assert source is not None and target is not None
+    return EdgeLayout(source, target, rtype, label)
+
+
+def declared_columns(*, relationship: bool) -> tuple[str, ...]:
+    """Every property the schema declares for a label (or a relationship type): a
+    column named so in another case (``INSEE``, ``Population``) is that property.
+
+    >>> "insee" in declared_columns(relationship=False)
+    True
+    """
+    model = load_model()
+    names = model.types if relationship else model.labels
+    return tuple(sorted(frozenset().union(*(model.declared_properties(n) for n in names))))
 
 
 def _zero_config_rows(
     path: str | Path,
     delimiter: str,
     encoding: str,
-    required: tuple[str, ...],
-    own: tuple[str, ...],
+    layout_of: Callable[[list[str]], NodeLayout | EdgeLayout],
+    known: tuple[str, ...],
     *,
     relationship: bool,
     text_columns: tuple[str, ...],
-) -> tuple[Callable[[], Iterator[tuple[int, dict[str, str]]]], dict[str, str]]:
-    """The rows of a zero-configuration CSV (a function: each call reads the file again) and
-    the kinds of its property columns, from a first pass over the whole file.
+) -> tuple[
+    Callable[[], Iterator[tuple[int, dict[str, str]]]], dict[str, str], NodeLayout | EdgeLayout
+]:
+    """The rows of a zero-configuration CSV (a function: each call reads the file again),
+    the kinds of its property columns, from a first pass over the whole file, and its
+    layout.
 
-    Header cells naming *own* fields or *text_columns* in another case are those columns.
+    Header cells naming *known* columns or *text_columns* in another case are those columns.
     """
+    layouts: list[NodeLayout | EdgeLayout] = []
+
+    def check(header: list[str]) -> None:
+        if not layouts:
+            layouts.append(layout_of(header))
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         return read_csv_dicts(
             path,
             delimiter=delimiter,
             encoding=encoding,
-            required=required,
-            known=own + text_columns,
+            known=known + text_columns + declared_columns(relationship=relationship),
+            check_header=check,
         )
 
     header: list[str] = []
@@ -386,16 +683,18 @@ def _zero_config_rows(
         for _, row in rows():
             if not header:
                 header.extend(row)
+                own = layouts[0].own
                 _header_check(row, own, relationship=relationship, file=str(path))
             yield row
 
     it: Generator[dict[str, str], None, None] = cells()
     try:
         first = next(it, None)
+        own = layouts[0].own if layouts else ()
         candidates = [c for c in header if c not in own and c not in text_columns]
         if first is None or not candidates:
-            return rows, {}
-        return rows, column_kinds(_chain(first, it), candidates)
+            return rows, {}, layouts[0]
+        return rows, column_kinds(_chain(first, it), candidates), layouts[0]
     finally:
         it.close()
 
@@ -405,6 +704,31 @@ def _chain(first: dict[str, str], rest: Iterator[dict[str, str]]) -> Iterator[di
     yield from rest
 
 
+def date_cell(text: str, dayfirst: bool) -> str:
+    """A date cell: with *dayfirst*, ``05/04/2021`` read as 5 April 2021 (the dates module's
+    rule) and written ISO; otherwise as written, for validation to check (and to say an
+    ambiguous day-first date needs ``--dayfirst``)."""
+    if not dayfirst or "/" not in text and "." not in text:
+        return text
+    try:
+        return dates.parse(text, dayfirst=True)[0]
+    except dates.DateError:
+        return text  # validation names it
+
+
+def _label_reject(
+    raw: str, column: str, file: str, line: int, record: str, categories: Categories
+) -> Reject:
+    model = load_model()
+    return Reject(
+        file,
+        line,
+        column,
+        f"unknown label {raw!r}; allowed: {', '.join(model.labels)}; {categories.label_hint()}",
+        record,
+    )
+
+
 def read_nodes_csv(
     path: str | Path,
     *,
@@ -412,40 +736,92 @@ def read_nodes_csv(
     encoding: str = "utf-8",
     default_source: str | None = None,
     bare: BareIds | None = None,
-) -> Iterator[NodeRecord]:
-    """Records from a zero-configuration nodes CSV (``id,label,...``).
+    categories: Categories | None = None,
+    dayfirst: bool = False,
+) -> Iterator[NodeRecord | Reject]:
+    """Records from a zero-configuration nodes CSV (``id,label,...``, or Gephi's and Kumu's
+    layouts: :class:`NodeLayout`).
 
-    An id without a prefix gets its label's (``ocu`` + Organization → ``org:ocu``), noted
-    in *bare* for the edges files of the same load.  Every other column is a property, typed
-    per column (see the module docstring); ``name`` is always text and ``sources`` a
-    ``|``-separated list of source ids.
+    What a node is may be written in the user's words (``CSO``, ``cities``), read through
+    *categories*.  An id without a prefix gets its label's (``ocu`` + Organization →
+    ``org:ocu``), noted in *bare* for the edges files of the same load; a node without an
+    id gets one from its name.  Every other column is a property, typed per column (see
+    the module docstring); ``name`` is always text and ``sources`` a ``|``-separated list
+    of source ids.  A row whose label is unknown is a :class:`Reject`.
     """
     bare = bare if bare is not None else BareIds()
-    rows, kinds = _zero_config_rows(
+    cats = categories if categories is not None else Categories()
+    labels = set(load_model().labels)
+    rows, kinds, layout = _zero_config_rows(
         path,
         delimiter,
         encoding,
-        RESERVED_NODE,
-        NODE_COLUMNS,
+        node_layout,
+        NODE_KNOWN,
         relationship=False,
         text_columns=TEXT_COLUMNS,
     )
+    assert isinstance(layout, NodeLayout)
     types = ColumnTypes(kinds)
     for lineno, row in rows():
-        label = cell_text(row.pop("label"))[0]
-        props: dict[str, Any] = {"id": bare.node(cell_text(row.pop("id"))[0], label)}
+        raw = cell_text(row.pop(layout.label))[0]
+        label = cats.label(raw)
+        name = cell_text(row.pop(layout.name))[0] if layout.name is not None else ""
+        given = cell_text(row.pop(layout.id))[0] if layout.id is not None else ""
+        if label not in labels:
+            yield _label_reject(
+                raw, layout.label, str(path), lineno, f"{raw} {given or name}", cats
+            )
+            continue
+        if layout.id is not None:
+            node_id = bare.node(given, label, row)
+            bare.name(name, node_id)
+        else:
+            node_id = bare.named(name, label, row)
+        props: dict[str, Any] = {"id": node_id}
+        if name:
+            props["name"] = name
         for k, v in row.items():
             text, _ = cell_text(v)
             if text == "":
                 continue
-            props[k] = (
-                split_sources(text)
-                if k == "sources"
-                else typed_value(text, types.kind(label, k, k))
-            )
+            if k == "sources":
+                props[k] = split_sources(text)
+            elif k in DATE_KEYS:
+                props[k] = date_cell(text, dayfirst)
+            else:
+                props[k] = typed_value(text, types.kind(label, k, k))
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
         yield NodeRecord(label, props, str(path), lineno)
+
+
+def timeset(text: str) -> list[tuple[str | None, str | None]]:
+    """The intervals of a Gephi ``Timeset``/``Interval`` cell, each ``(start, end)``
+    (``None``: open).  Gephi writes years as ``2021.0``.
+
+    >>> timeset("<[2021-01-01, 2022-06-30]>")
+    [('2021-01-01', '2022-06-30')]
+    >>> timeset("<[2019.0,2020.0];[2021.0,inf]>")
+    [('2019', '2020'), ('2021', None)]
+    """
+    out: list[tuple[str | None, str | None]] = []
+    body = text.strip().removeprefix("<").removesuffix(">")
+    for piece in body.split(";"):
+        inner = piece.strip().strip("[]()")
+        if not inner:
+            continue
+        parts = [x.strip().strip("'\"") for x in inner.split(",")]
+        if len(parts) != 2:
+            raise LoadError(f"bad interval {piece.strip()!r} (Gephi writes <[start, end]>)")
+        ends: list[str | None] = []
+        for x in parts:
+            if x.lower() in ("", "inf", "-inf", "infinity", "-infinity"):
+                ends.append(None)
+            else:
+                ends.append(x[:-2] if re.fullmatch(r"\d{4}\.0", x) else x)
+        out.append((ends[0], ends[1]))
+    return out
 
 
 def read_edges_csv(
@@ -455,42 +831,105 @@ def read_edges_csv(
     encoding: str = "utf-8",
     default_source: str | None = None,
     bare: BareIds | None = None,
-) -> Iterator[RelRecord]:
-    """Records from a zero-configuration edges CSV (``source,target,type,...``).
+    categories: Categories | None = None,
+    dayfirst: bool = False,
+) -> Iterator[RelRecord | Reject]:
+    """Records from a zero-configuration edges CSV (``source,target,type,...``, or Gephi's
+    and Kumu's layouts: :class:`EdgeLayout`).
 
-    An end written without a prefix takes the one the nodes files of the same load gave
-    it (*bare*).  ``start`` and ``end`` are dates, ``sources`` a ``|``-separated list; every
-    other column is a property, typed per column (see the module docstring).
+    An end written without a prefix, or by a node's name, takes the id the nodes files of
+    the same load gave it (*bare*).  The type may be written in the user's words
+    (``partner``), read through *categories*.  ``start`` and ``end`` are dates, or
+    Gephi's ``Timeset``/``Interval`` (one relationship per interval); ``sources`` is a
+    ``|``-separated list; Gephi's edge ``Id`` is dropped (a relationship's id is derived);
+    every other column is a property, typed per column (see the module docstring).
     """
     bare = bare if bare is not None else BareIds()
-    rows, kinds = _zero_config_rows(
+    cats = categories if categories is not None else Categories()
+    model = load_model()
+    rows, kinds, layout = _zero_config_rows(
         path,
         delimiter,
         encoding,
-        RESERVED_EDGE,
-        EDGE_COLUMNS,
+        edge_layout,
+        EDGE_KNOWN,
         relationship=True,
         text_columns=TEXT_COLUMNS,
     )
+    assert isinstance(layout, EdgeLayout)
     types = ColumnTypes(kinds)
+    p = str(path)
     for lineno, row in rows():
-        source = bare.end(cell_text(row.pop("source"))[0])
-        target = bare.end(cell_text(row.pop("target"))[0])
-        rtype = cell_text(row.pop("type"))[0]
-        props: dict[str, Any] = {}
-        for k, v in row.items():
-            text, _ = cell_text(v)
-            if text == "":
+        ends = [cell_text(row.pop(col))[0] for col in (layout.source, layout.target)]
+        raw = cell_text(row.pop(layout.type))[0] if layout.type is not None else ""
+        label = cell_text(row.pop(layout.label))[0] if layout.label is not None else ""
+        column = layout.type or "label"
+        record = f"{raw or label} {ends[0]} -> {ends[1]}"[:200]
+        if layout.type is None or raw.casefold() in DIRECTIONS:
+            raw, column = label, "label"  # Gephi: Type is the direction, Label the type
+        elif label and cats.rel_type(label) != cats.rel_type(raw):
+            yield Reject(p, lineno, "label", f"type {raw!r} and label {label!r} differ", record)
+            continue
+        rtype = cats.rel_type(raw)
+        if rtype not in model.relationships:
+            yield Reject(
+                p,
+                lineno,
+                column,
+                f"unknown relationship type {raw!r}; allowed: {', '.join(model.types)}; "
+                "or say which with --map WORD=TYPE (map: in a mapping file)",
+                record,
+            )
+            continue
+        clash = next((e for e in ends if e in bare.ambiguous), None)
+        if clash is not None:
+            yield Reject(
+                p,
+                lineno,
+                layout.source if clash == ends[0] else layout.target,
+                f"{clash!r} names {len(bare.ambiguous[clash])} nodes "
+                f"({', '.join(sorted(bare.ambiguous[clash]))}): write the id",
+                record,
+            )
+            continue
+        source, target = bare.end(ends[0]), bare.end(ends[1])
+        row.pop("id", None)
+        spans: list[tuple[str | None, str | None]] = [(None, None)]
+        stamp = next((k for k in ("timeset", "interval") if cell_text(row.get(k) or "")[0]), None)
+        for k in ("timeset", "interval"):
+            text = cell_text(row.pop(k, "") or "")[0]
+            if k == stamp:
+                try:
+                    spans = timeset(text) or spans
+                except LoadError as exc:
+                    yield Reject(p, lineno, k, exc.message, record)
+                    break
+        else:
+            props: dict[str, Any] = {}
+            for k, v in row.items():
+                text, _ = cell_text(v)
+                if text == "":
+                    continue
+                if k == "sources":
+                    props[k] = split_sources(text)
+                elif k in DATE_KEYS:
+                    props[k] = date_cell(text, dayfirst)
+                elif k in TEXT_COLUMNS:
+                    props[k] = text
+                else:
+                    props[k] = typed_value(text, types.kind(rtype, k, k))
+            if stamp is not None and ("start" in props or "end" in props):
+                yield Reject(p, lineno, stamp, "give Start/End or a Timeset, not both", record)
                 continue
-            if k == "sources":
-                props[k] = split_sources(text)
-            elif k in TEXT_COLUMNS or k in ("start", "end"):
-                props[k] = text
-            else:
-                props[k] = typed_value(text, types.kind(rtype, k, k))
-        if "sources" not in props and default_source:
-            props["sources"] = [default_source]
-        yield RelRecord(rtype, source, target, props, str(path), lineno)
+            if "sources" not in props and default_source:
+                props["sources"] = [default_source]
+            for start, end in spans:
+                span = {
+                    k: date_cell(v, dayfirst)
+                    for k, v in (("start", start), ("end", end))
+                    if v is not None
+                }
+                yield RelRecord(rtype, source, target, {**props, **span}, p, lineno)
 
 
 def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRecord | RelRecord]:
@@ -547,13 +986,13 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[NodeRec
 
 
 def read_graphml(
-    path: str | Path, *, default_source: str | None = None
-) -> Iterator[NodeRecord | RelRecord]:
-    """Records from GraphML: node attribute ``label`` (or ``labels``), edge attribute ``type``.
-
-    Node ids are the GraphML node ids; an ``id`` attribute, when present, wins.  A node with
-    no attributes at all is a reference to a node already in the store.
-    """
+    path: str | Path,
+    *,
+    default_source: str | None = None,
+    categories: Categories | None = None,
+    bare: BareIds | None = None,
+) -> Iterator[NodeRecord | RelRecord | Reject]:
+    """Records from GraphML (see :func:`graph_records` for what each attribute means)."""
     import xml.etree.ElementTree as ET
 
     import networkx as nx
@@ -573,32 +1012,172 @@ def read_graphml(
         raise LoadError(f"not valid GraphML: {exc}", file=p) from None
     except FileNotFoundError:
         raise LoadError("file not found", file=p) from None
-    idmap = {}
+    from civicgraph.graph.export import LISTS_KEY
+
+    lists = str(G.graph.get(LISTS_KEY, "")).split()
+    yield from graph_records(G, p, lists, default_source, categories, bare)
+
+
+def read_gexf(
+    path: str | Path,
+    *,
+    default_source: str | None = None,
+    categories: Categories | None = None,
+    bare: BareIds | None = None,
+) -> Iterator[NodeRecord | RelRecord | Reject]:
+    """Records from GEXF 1.1 to 1.3, as Gephi and ``civicgraph export`` write it (see
+    :func:`graph_records`).
+
+    A node's ``label`` is its name; what it is comes from a ``category``, ``type`` or
+    ``kind`` attribute.  An edge's type is its ``rel_type`` attribute, or its ``label``;
+    each of its spells (or its ``start``/``end``) is one relationship.  A node's spells,
+    and Gephi's drawing data (``viz``), are not facts: they are left out.
+    """
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    p = str(path)
+    try:
+        G = nx.read_gexf(p)
+        description = ""
+        for _, elem in ET.iterparse(p):
+            if elem.tag.rsplit("}", 1)[-1] == "description":
+                description = elem.text or ""
+                break
+            if elem.tag.rsplit("}", 1)[-1] == "graph":
+                break
+    except (
+        ET.ParseError,
+        nx.NetworkXError,
+        ValueError,
+        KeyError,
+        TypeError,
+        EOFError,
+    ) as exc:
+        raise LoadError(f"not valid GEXF: {exc}", file=p) from None
+    except FileNotFoundError:
+        raise LoadError("file not found", file=p) from None
+    from civicgraph.graph.export import LISTS_KEY
+
+    lists = description.removeprefix(LISTS_KEY + ":").split() if LISTS_KEY in description else []
+    yield from graph_records(G, p, lists, default_source, categories, bare)
+
+
+#: A node's time on a timeline (GEXF, Gephi) and its drawing data: not facts.
+_GEXF_NODE_EXTRA = ("spells", "start", "end", "viz", "pid", "parents")
+
+
+def graph_records(
+    G: Any,
+    p: str,
+    lists: Collection[str] = (),
+    default_source: str | None = None,
+    categories: Categories | None = None,
+    bare: BareIds | None = None,
+) -> Iterator[NodeRecord | RelRecord | Reject]:
+    """Records from a networkx graph read from GraphML or GEXF.
+
+    * **Nodes.**  Ids are the file's node ids; an ``id`` attribute, when present, wins, and
+      a bare id gets its label's prefix (:class:`BareIds`).  What a node is: its
+      ``labels`` or ``category`` (civicgraph's exports), else a ``type`` attribute, else
+      ``label`` when that is a label's name (civicgraph's own GraphML), else ``kind``; read
+      through *categories*.  Otherwise ``label`` is the node's name, as Gephi writes it.
+      A node with no attributes at all is a reference to a node already in the store.
+    * **Edges.**  The type is ``rel_type``, ``type`` or ``label``, read through
+      *categories*; ``spells`` (GEXF) give ``start`` and ``end``, one relationship each.
+    * **civicgraph's own exports** (graph name ``civicgraph…``): derived properties are
+      left out (the load derives them again) and the properties named in *lists* (``node:
+      featured_cities``, ``rel:sources``) are split on ``|`` back into lists.
+    """
+    cats = categories if categories is not None else Categories()
+    bare = bare if bare is not None else BareIds()
+    model = load_model()
+    ours = str(G.graph.get("name", "")).startswith("civicgraph")
+    node_lists = {x.split(":", 1)[1] for x in lists if x.startswith("node:")}
+    rel_lists = {x.split(":", 1)[1] for x in lists if x.startswith("rel:")}
+    labels = set(model.labels)
+    idmap: dict[Any, str] = {}
     for n, (node, raw) in enumerate(G.nodes(data=True), start=1):
         data = _attributes(raw, relationship=False, file=p, line=n)
-        label = _pop_any(data, "label", "labels")
-        if isinstance(label, str) and "|" in label:
-            label = next((x for x in label.split("|") if x not in ("Entity", "Actor")), label)
-        node_id = str(data.pop("id", node))
+        for extra in _GEXF_NODE_EXTRA:
+            data.pop(extra, None)
+        shown = data.pop("label", None)
+        every = data.pop("labels", None)
+        kind: Any = _pop_any(data, "category")
+        if kind is None and isinstance(every, str) and every:
+            kind = next((x for x in every.split("|") if x not in ("Entity", "Actor")), every)
+        if kind is None:
+            kind = _pop_any(data, "type")
+        if kind is None and shown is not None and cats.label(str(shown)) in labels:
+            kind, shown = shown, None
+        if kind is None and "kind" in data and shown is not None:
+            kind = data.pop("kind")
+        given = str(data.pop("id", node))
+        if kind is None and shown is None and not data:
+            idmap[node] = given  # a bare endpoint: refers to a node already in the store
+            continue
+        label = cats.label(str(kind)) if kind is not None else ""
+        name = str(shown) if shown is not None and not ours else ""
+        if label not in labels:
+            idmap[node] = given
+            yield _label_reject(str(kind or ""), "label", p, n, f"{kind} {given}", cats)
+            continue
+        node_id = bare.node(given, label, {k: str(v) for k, v in data.items()})
+        bare.name(name or str(data.get("name", "")), node_id)
         idmap[node] = node_id
-        if label is None and not data:
-            continue  # a bare endpoint: refers to a node already in the store
-        props = {"id": node_id, **{k: v for k, v in data.items() if k != "sources"}}
-        if "sources" in data:
-            props["sources"] = split_sources(data["sources"])
-        elif default_source:
+        if name and "name" not in data:
+            data["name"] = name
+        if ours:
+            for key in model.derived_properties(label):
+                data.pop(key, None)
+        props = {"id": node_id, **_graph_props(data, node_lists)}
+        if "sources" not in props and default_source:
             props["sources"] = [default_source]
-        yield NodeRecord(str(label) if label is not None else "", props, p, n)
+        yield NodeRecord(label, props, p, n)
+    edge_file = f"{p} (edge)"
     for n, (u, v, raw) in enumerate(G.edges(data=True), start=1):
-        data = _attributes(raw, relationship=True, file=f"{p} (edge)", line=n)
-        rtype = str(_pop_any(data, "type", "label") or "")
-        data.pop("id", None)  # the GraphML edge id: a relationship's id is derived
-        props = {k: val for k, val in data.items() if k != "sources"}
-        if "sources" in data:
-            props["sources"] = split_sources(data["sources"])
-        elif default_source:
+        data = _attributes(raw, relationship=True, file=edge_file, line=n)
+        spells = data.pop("spells", None)
+        data.pop("id", None)  # the file's edge id: a relationship's id is derived
+        found = _pop_any(data, "rel_type", "type", "label")
+        raw_type = "" if found is None else str(found)
+        rtype = cats.rel_type(raw_type)
+        source = idmap.get(u, bare.end(str(u)))
+        target = idmap.get(v, bare.end(str(v)))
+        if rtype not in model.relationships:
+            yield Reject(
+                edge_file,
+                n,
+                "type",
+                f"unknown relationship type {raw_type!r}; allowed: {', '.join(model.types)}; "
+                "or say which with --map WORD=TYPE",
+                f"{raw_type} {source} -> {target}"[:200],
+            )
+            continue
+        if ours:
+            for key in model.derived_properties(rtype):
+                data.pop(key, None)
+        props = _graph_props(data, rel_lists)
+        if "sources" not in props and default_source:
             props["sources"] = [default_source]
-        yield RelRecord(rtype, idmap.get(u, str(u)), idmap.get(v, str(v)), props, f"{p} (edge)", n)
+        periods = [tuple(s) for s in spells] if spells else [(None, None)]
+        for start, end in periods:
+            span = {k: val for k, val in (("start", start), ("end", end)) if val is not None}
+            yield RelRecord(rtype, source, target, {**props, **span}, edge_file, n)
+
+
+def _graph_props(data: dict[str, Any], lists: Collection[str]) -> dict[str, Any]:
+    """A graph file's attributes as properties: ``sources`` and the *lists* split on ``|``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None or value == "":
+            continue
+        if key == "sources" or (key in lists and isinstance(value, str)):
+            out[key] = split_sources(value)
+        else:
+            out[key] = value
+    return out
 
 
 def _attributes(
@@ -611,7 +1190,7 @@ def _attributes(
         low = key.lower()
         name = (
             low
-            if low in ("id", "label", "labels", "type")
+            if low in ("id", "label", "labels", "type", "category", "rel_type")
             else known_name(key, relationship=relationship)
         )
         if name in out:

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import codecs
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from civicgraph.graph.errors import InvalidProperty, LoadError
-from civicgraph.graph.model import check_reserved, known_name
+from civicgraph.graph.errors import ConfigurationError, InvalidProperty, LoadError
+from civicgraph.graph.model import check_reserved, known_name, load_model
 
+from .categories import Categories, parse_map
 from .files import (
     DATE_KEYS,
     TEXT_COLUMNS,
     ColumnTypes,
     cell_text,
     column_kinds,
+    date_cell,
     jsonl_rows,
     read_csv_dicts,
     split_sources,
     typed_value,
 )
-from .records import NodeRecord, RelRecord
+from .records import NodeRecord, Reject, RelRecord
 
 __all__ = ["check_mapping", "load_mapping", "read_mapped"]
 
@@ -43,6 +45,7 @@ _MAPPING_KEYS = {
     "relationships",
     "source",
     "skip_lines",
+    "map",
 }
 
 
@@ -84,6 +87,15 @@ def _template(spec: Any, row: dict[str, Any], *, file: str, line: int, field: st
             f"mapping refers to unknown column {spec!r}", file=file, line=line, field=field
         )
     return row[spec]
+
+
+def _literal_or_template(
+    spec: Any, row: dict[str, Any], *, file: str, line: int, field: str
+) -> Any:
+    """A label or type: written as it is (``City``), or a ``{column}`` template."""
+    if isinstance(spec, str) and "{" in spec:
+        return _template(spec, row, file=file, line=line, field=field)
+    return spec
 
 
 def load_mapping(path: str | Path) -> dict[str, Any]:
@@ -159,6 +171,13 @@ def check_mapping(data: dict[str, Any], p: str = "the mapping") -> dict[str, Any
         raise LoadError(
             f"unknown encoding {data.get('encoding')!r}", file=p, field="encoding"
         ) from None
+    if "map" in data:
+        if not isinstance(data["map"], dict):
+            raise LoadError("map must be a mapping of WORD: Label", file=p, field="map")
+        try:
+            data["map"] = parse_map(data["map"])
+        except ConfigurationError as exc:
+            raise LoadError(exc.message, file=p, field="map") from None
     skip = data.get("skip_lines", 0)
     if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
         raise LoadError(
@@ -195,22 +214,41 @@ def read_mapped(
     *,
     fmt: str | None = None,
     default_source: str | None = None,
-) -> Iterator[NodeRecord | RelRecord]:
+    encoding: str | Callable[[], str] | None = None,
+    categories: Categories | None = None,
+    dayfirst: bool = False,
+) -> Iterator[NodeRecord | RelRecord | Reject]:
     """Records from a CSV or JSON Lines file through a mapping (see README "Mapping files")::
 
     format: csv
     delimiter: ";"
+    map: {CSO: Organization, partenaire: PARTNER_OF}
     nodes:
       - label: City
         id: "insee:{code}"
         properties: {name: nom, population: population}
+      - label: "{type}"          # a column, in the user's words (map:, or the built-in table)
+        id: "org:{slug}"
     relationships:
       - type: PART_OF
         source: "insee:{code}"
         target: "dep:{dep}"
+
+    A CSV file is read in the mapping's ``encoding``, else *encoding* (a function: asked
+    only when needed, as detection reads the file), else UTF-8.  Labels and types, written
+    or read from a column, go through the mapping's ``map:`` and *categories*.  With
+    *dayfirst*, slashed dates are read day first.
     """
     mapping = load_mapping(mapping) if not isinstance(mapping, dict) else check_mapping(mapping)
     p = str(path)
+    cats = Categories(
+        {**(categories.user if categories is not None else {}), **mapping.get("map", {})}
+    )
+    model = load_model()
+    if "encoding" in mapping or encoding is None:
+        text_encoding = mapping.get("encoding", "utf-8")
+    else:
+        text_encoding = encoding() if callable(encoding) else encoding
     fmt = fmt or mapping.get("format") or ("jsonl" if p.endswith((".jsonl", ".ndjson")) else "csv")
     text = fmt == "csv"
     if fmt == "csv":
@@ -219,7 +257,7 @@ def read_mapped(
             return read_csv_dicts(
                 path,
                 delimiter=mapping.get("delimiter", ","),
-                encoding=mapping.get("encoding", "utf-8"),
+                encoding=text_encoding,
                 skip_lines=int(mapping.get("skip_lines", 0)),
             )
 
@@ -247,7 +285,7 @@ def read_mapped(
     def value(owner: str, key: str, col: Any, val: Any) -> Any:
         """A mapped property's value, typed as the schema or its column says."""
         if key in DATE_KEYS:
-            return val
+            return date_cell(val, dayfirst) if isinstance(val, str) else val
         if key == "sources":
             return split_sources(val)
         if isinstance(val, str):
@@ -267,7 +305,18 @@ def read_mapped(
             node_id = _template(spec["id"], row, file=p, line=lineno, field="id")
             if node_id in (None, ""):
                 continue
-            label = str(spec["label"])
+            raw = _literal_or_template(spec["label"], row, file=p, line=lineno, field="label")
+            label = cats.label(str(raw))
+            if label not in model.labels:
+                yield Reject(
+                    p,
+                    lineno,
+                    "label",
+                    f"unknown label {raw!r}; allowed: {', '.join(model.labels)}; "
+                    + cats.label_hint(),
+                    f"{raw} {node_id}",
+                )
+                continue
             props: dict[str, Any] = {"id": str(node_id)}
             for key, col in spec["properties"].items():
                 val = _template(col, row, file=p, line=lineno, field=str(key))
@@ -282,7 +331,8 @@ def read_mapped(
             t = _template(spec["target"], row, file=p, line=lineno, field="target")
             if s in (None, "") or t in (None, ""):
                 continue
-            rtype = str(spec["type"])
+            raw = _literal_or_template(spec["type"], row, file=p, line=lineno, field="type")
+            rtype = cats.rel_type(str(raw))
             rprops: dict[str, Any] = {}
             for key, col in spec["properties"].items():
                 val = _template(col, row, file=p, line=lineno, field=str(key))

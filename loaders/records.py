@@ -85,6 +85,8 @@ class LoadSummary:
     derived: dict[str, int] = field(default_factory=dict)
     #: bare ids given their label's prefix (zero-configuration files): nodes, edge ends
     prefixed: dict[str, int] = field(default_factory=dict)
+    #: the encoding each text file was read with (``cp1252 (detected)``)
+    encodings: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> WriteCounts:
         total = WriteCounts()
@@ -105,6 +107,7 @@ class LoadSummary:
             "resumed_batches": self.resumed_batches,
             "derived": dict(self.derived),
             "prefixed": dict(self.prefixed),
+            "encodings": dict(self.encodings),
             "seconds": round(self.seconds, 3),
         }
 
