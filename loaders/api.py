@@ -29,7 +29,7 @@ from .files import (
     read_nodes_csv,
 )
 from .mapping import read_mapped
-from .records import LoadSummary, NodeRecord, Record, write_report
+from .records import LoadSummary, NodeRecord, Record, Reject, write_report
 from .register_common import LoadContext
 
 __all__ = [
@@ -138,6 +138,18 @@ def check_options(kinds: Sequence[str], options: dict[str, Any] | None) -> None:
                 or "no reader of these files takes options"
             ) + f"; every load takes {', '.join(LOAD_OPTIONS)}"
             raise ConfigurationError(f"unknown option {key!r}: {lists}", field=key)
+
+
+def _with_file_source(records: Records, src: dict[str, Any], file: str) -> Iterator[Record]:
+    """*records*, with the ``Source`` node standing for their file before the first one
+    attributed to it (a record without sources of its own): a file whose every fact cites
+    its sources, as civicgraph's exports do, loads back without a node more."""
+    used = False
+    for rec in records:
+        if not used and not isinstance(rec, Reject) and rec.props.get("sources") == [src["id"]]:
+            used = True
+            yield NodeRecord("Source", dict(src), file, 0)
+        yield rec
 
 
 def detect_format(path: Path) -> str:
@@ -272,15 +284,18 @@ def load(
             read = READERS[kind]
             takes = reader_options(read)
             opts = {k: v for k, v in (options or {}).items() if k in takes}
+            own_source: dict[str, Any] | None = None
             if kind in ("graphml", "gexf"):
-                src = file_source(p)
-                yield NodeRecord("Source", dict(src), str(p), 0)
-                opts.update(default_source=src["id"], categories=categories, bare=bare)
+                own_source = file_source(p)
+                opts.update(default_source=own_source["id"], categories=categories, bare=bare)
             if "encoding" in takes:
                 opts["encoding"] = text_encoding(p, detect=False)
             if "context" in inspect.signature(read).parameters:
                 opts["context"] = context
-            yield from read(p, **opts)
+            if own_source is None:
+                yield from read(p, **opts)
+            else:
+                yield from _with_file_source(read(p, **opts), own_source, str(p))
         # Every file is read: the readers' resolver indexes are not needed while the load
         # checks and writes (150 MB and more for the national councillors).
         context.release()

@@ -1132,7 +1132,8 @@ def graph_records(
             for key in model.derived_properties(label):
                 data.pop(key, None)
         props = {"id": node_id, **_graph_props(data, node_lists)}
-        if "sources" not in props and default_source:
+        # A Source is provenance itself: only facts are attributed to the file.
+        if "sources" not in props and default_source and label != "Source":
             props["sources"] = [default_source]
         yield NodeRecord(label, props, p, n)
     edge_file = f"{p} (edge)"
@@ -1163,8 +1164,26 @@ def graph_records(
             props["sources"] = [default_source]
         periods = [tuple(s) for s in spells] if spells else [(None, None)]
         for start, end in periods:
-            span = {k: val for k, val in (("start", start), ("end", end)) if val is not None}
+            span = {
+                k: _spell_date(val)
+                for k, val in (("start", start), ("end", end))
+                if _spell_date(val) is not None
+            }
             yield RelRecord(rtype, source, target, {**props, **span}, edge_file, n)
+
+
+def _spell_date(value: Any) -> str | None:
+    """A spell's start or end as a date's text: networkx reads a missing one as ``'None'``,
+    and a year in GEXF's ``double`` time format as ``2021.0``.
+
+    >>> _spell_date("None"), _spell_date(2021.0), _spell_date("2020-05-25")
+    (None, '2021', '2020-05-25')
+    """
+    if value is None or value in ("None", "", "inf", "-inf"):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _graph_props(data: dict[str, Any], lists: Collection[str]) -> dict[str, Any]:
