@@ -461,9 +461,18 @@ class BareIds:
         self.nodes = 0  # node ids given their prefix
         self.ends = 0  # edge ends given their prefix
 
-    def node(self, node_id: str, label: str, row: dict[str, str] | None = None) -> str:
+    def node(
+        self, node_id: str, label: str, row: dict[str, str] | None = None, name: str = ""
+    ) -> str:
+        """The full id of a node given as *node_id*; Gephi's numbers (``0``, ``17``) give
+        way to an id made from the node's *name*, when it has one."""
         if ":" in node_id or not node_id:
             return node_id
+        if node_id.isdigit() and name:
+            full = self.named(name, label, row)
+            if full and full != node_id:
+                self._remember(node_id, full)
+                return full
         schema = load_model().nodes.get(label)
         full = schema.prefixed(node_id) if schema is not None else None
         if full is None or schema is None:
@@ -774,7 +783,7 @@ def read_nodes_csv(
             )
             continue
         if layout.id is not None:
-            node_id = bare.node(given, label, row)
+            node_id = bare.node(given, label, row, name)
             bare.name(name, node_id)
         else:
             node_id = bare.named(name, label, row)
@@ -1123,7 +1132,7 @@ def graph_records(
             idmap[node] = given
             yield _label_reject(str(kind or ""), "label", p, n, f"{kind} {given}", cats)
             continue
-        node_id = bare.node(given, label, {k: str(v) for k, v in data.items()})
+        node_id = bare.node(given, label, {k: str(v) for k, v in data.items()}, name)
         bare.name(name or str(data.get("name", "")), node_id)
         idmap[node] = node_id
         if name and "name" not in data:
@@ -1205,11 +1214,12 @@ def _attributes(
     """GraphML attributes with the known ones spelled civicgraph's way (``Start`` → ``start``;
     for nodes also ``ID``, ``Label``); the same name twice is an error."""
     out: dict[str, Any] = {}
+    declared = declared_columns(relationship=relationship)
     for key, value in data.items():
         low = key.lower()
         name = (
             low
-            if low in ("id", "label", "labels", "type", "category", "rel_type")
+            if low in ("id", "label", "labels", "type", "category", "rel_type") or low in declared
             else known_name(key, relationship=relationship)
         )
         if name in out:

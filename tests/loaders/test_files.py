@@ -278,3 +278,257 @@ def test_an_unknown_reader_option_is_an_error_from_python_too(store: Store, tmp_
         load(store, [maires], options={"typo": 1}, progress=False)
     assert err.value.field == "typo" and "close_previous" in str(err.value)
     assert store.totals() == (0, 0)
+
+
+# -- files as people have them (issue 18) -----------------------------------------------------
+DATA = Path(__file__).parent.parent / "data"
+KUMU = DATA / "kumu"
+
+
+def _rels(store: Store) -> list[dict[str, object]]:
+    return store.query(
+        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, b.id AS b, r.start AS start, "
+        "r.start_precision AS precision ORDER BY a, b, start"
+    )
+
+
+KUMU_RELS = [
+    {"a": "insee:38185", "t": "MEMBER_OF", "b": "net:reseau-accueil", "start": "2021-05-01",
+     "precision": "month"},
+    {"a": "org:cimade", "t": "PARTNER_OF", "b": "insee:38185", "start": "2021-05-01",
+     "precision": "month"},
+    {"a": "org:cimade", "t": "MEMBER_OF", "b": "net:reseau-accueil", "start": "2021-01-01",
+     "precision": "year"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", None])
+def test_kumu_files_in_latin1_load_in_one_run(store: Store, encoding: str | None) -> None:
+    """Kumu's Label;Type and From;To;Type;Start in Latin-1: categories (CSO, City, Network)
+    are labels, ids come from the names (Grenoble's from its INSEE column), edges name
+    their ends by label, and a year and a month keep their precision; the encoding is
+    given, or detected (cp1252, which reads Latin-1 text the same)."""
+    summary = load(
+        store,
+        nodes=[KUMU / "kumu_nodes_latin1.csv"],
+        edges=[KUMU / "kumu_edges_latin1.csv"],
+        delimiter=";",
+        encoding=encoding,
+        progress=False,
+    )
+    assert summary.rejected == 0
+    assert set(summary.encodings.values()) == {encoding or "cp1252 (detected)"}
+    names = store.query(
+        "MATCH (n:Entity) WHERE NOT n:Source RETURN n.id AS id, n.name AS name, "
+        "n.insee AS insee ORDER BY id"
+    )
+    assert names == [
+        {"id": "insee:38185", "name": "Grenoble", "insee": "38185"},
+        {"id": "net:reseau-accueil", "name": "Réseau Accueil", "insee": None},
+        {"id": "org:cimade", "name": "Cimade", "insee": None},
+    ]
+    assert _rels(store) == KUMU_RELS
+
+
+def test_every_bad_row_is_listed_in_one_run_and_nothing_is_written(store: Store) -> None:
+    before = store.digest()
+    with pytest.raises(LoadError) as err:
+        load(
+            store,
+            nodes=[KUMU / "kumu_nodes_latin1.csv"],
+            edges=[KUMU / "kumu_edges_bad_latin1.csv"],
+            delimiter=";",
+            progress=False,
+        )
+    problems = [(p.line, p.field) for p in err.value.problems]  # type: ignore[attr-defined]
+    assert problems == [(2, "start"), (3, "target"), (4, "type")]
+    text = str(err.value)
+    assert text.startswith("3 problems in the files; nothing was written:")
+    assert "bad date '2021-13'" in text and "unknown node 'Lyon'" in text
+    assert "unknown relationship type 'friend'" in text and "--map" in text
+    assert store.digest() == before
+
+
+def test_the_list_of_problems_stops_at_its_limit(store: Store, tmp_path: Path) -> None:
+    rows = "".join(f"org:{i},Club,Club {i}\n" for i in range(60))
+    n, _ = _files(tmp_path, "id,label,name\n" + rows, "")
+    with pytest.raises(LoadError) as err:
+        load(store, nodes=[n], progress=False)
+    text = str(err.value)
+    assert text.startswith("60 problems") and text.endswith("and 10 more")
+    assert text.count("unknown label 'Club'") == 50
+
+
+def test_gephi_tables_load(store: Store, tmp_path: Path) -> None:
+    """Gephi's node table (Id,Label,Type: numbers for ids, the name in Label) and edge
+    table (Type the direction, Label the relationship, Weight, Timeset)."""
+    n, e = _files(
+        tmp_path,
+        "Id,Label,Type,INSEE\n0,La Cimade,ngo,\n1,Grenoble,ville,38185\n2,ANVITA,network,\n",
+        "Source,Target,Type,Id,Label,Weight,Timeset\n"
+        "0,2,Undirected,0,member,1.0,<[2019.0;2021.0]>\n"
+        '1,2,Directed,1,member of,2.0,"<[2018-09-26, 2020-06-30];[2021-05-01, inf]>"\n',
+    )
+    with pytest.raises(LoadError, match="bad interval") as err:
+        load(store, nodes=[n], edges=[e], progress=False)
+    assert (err.value.line, err.value.field) == (2, "timeset")
+    e.write_text(e.read_text().replace("<[2019.0;2021.0]>", '"<[2019.0, inf]>"'))
+    load(store, nodes=[n], edges=[e], progress=False)
+    rels = store.query(
+        "MATCH (a)-[r:MEMBER_OF]->(b) RETURN a.id AS a, b.id AS b, r.start AS s, "
+        "r.`end` AS e, r.weight AS w ORDER BY a, s"
+    )
+    assert rels == [
+        {"a": "insee:38185", "b": "net:anvita", "s": "2018-09-26", "e": "2020-06-30", "w": 2.0},
+        {"a": "insee:38185", "b": "net:anvita", "s": "2021-05-01", "e": None, "w": 2.0},
+        {"a": "org:la-cimade", "b": "net:anvita", "s": "2019-01-01", "e": None, "w": 1.0},
+    ]
+
+
+def test_a_type_column_names_the_label_and_ids_may_be_bare(store: Store, tmp_path: Path) -> None:
+    """The issue's first file: id,type,name,city (no label column)."""
+    n, e = _files(
+        tmp_path,
+        "id,type,name,city\nocu,CSO,OCU,Lyon\nlyon,commune,Lyon,\n",
+        "source,target,type,start\nocu,anvita,partner,2021\n",
+    )
+    store.upsert_node("Network", {"id": "net:anvita", "name": "ANVITA", "sources": ["s"]})
+    with pytest.raises(LoadError, match="INSEE") as err:
+        load(store, nodes=[n], edges=[e], progress=False)
+    assert err.value.line == 3
+    n.write_text("id,type,name,city,insee\nocu,CSO,OCU,Lyon,\nlyon,commune,Lyon,,69123\n")
+    e.write_text("source,target,type,start\nocu,net:anvita,partner,2021\nocu,lyon,partner,2022\n")
+    load(store, nodes=[n], edges=[e], progress=False)
+    assert store.query("MATCH (a)-[r:PARTNER_OF]->(b) RETURN b.id AS b ORDER BY b") == [
+        {"b": "insee:69123"},
+        {"b": "net:anvita"},
+    ]
+
+
+def test_map_words_to_labels_and_types(store: Store, tmp_path: Path) -> None:
+    n, e = _files(
+        tmp_path,
+        "label,type\nCollectif A,collectif\nVille B,Commune\n",
+        "from,to,type\nCollectif A,Ville B,soutien\n",
+    )
+    with pytest.raises(LoadError) as err:
+        load(store, nodes=[n], edges=[e], progress=False)
+    assert "unknown label 'collectif'" in str(err.value)
+    assert "--map" in str(err.value)
+    e.write_text("from,to,type\nCollectif A,Paris,soutien\n")
+    n.write_text("label,type,insee\nCollectif A,collectif,\nParis,Commune,75056\n")
+    load(
+        store,
+        nodes=[n],
+        edges=[e],
+        category_map=["collectif=Organization", "soutien=PARTNER_OF"],
+        progress=False,
+    )
+    assert store.query("MATCH (a)-[:PARTNER_OF]->(b) RETURN a.id AS a, b.id AS b") == [
+        {"a": "org:collectif-a", "b": "insee:75056"}
+    ]
+
+
+def test_utf16_is_detected_and_named(store: Store, tmp_path: Path) -> None:
+    n = tmp_path / "nodes.csv"
+    n.write_text("Label\tType\nRéseau Été\tréseau\n", encoding="utf-16")
+    summary = load(store, nodes=[n], delimiter="\t", progress=False)
+    assert summary.encodings == {str(n): "utf-16 (detected)"}
+    assert store.query("MATCH (n:Network) RETURN n.name AS name") == [{"name": "Réseau Été"}]
+
+
+def test_an_unknown_encoding_is_one_clear_error(store: Store, tmp_path: Path) -> None:
+    from civicgraph.graph import ConfigurationError
+
+    n, _ = _files(tmp_path)
+    with pytest.raises(ConfigurationError, match="unknown encoding 'latin-9x'"):
+        load(store, nodes=[n], encoding="latin-9x", progress=False)
+    # options= is the same setting, checked the same way (loaders.api.check_options)
+    with pytest.raises(ConfigurationError, match="unknown encoding"):
+        load(store, nodes=[n], options={"encoding": "nope"}, progress=False)
+    load(store, nodes=[n], options={"encoding": "utf-8"}, progress=False)
+    assert store.totals() == (5, 0)
+
+
+def test_day_first_dates_need_dayfirst(store: Store, tmp_path: Path) -> None:
+    n, e = _files(tmp_path, NODES, EDGES.replace("2019-01-01", "05/04/2019"))
+    with pytest.raises(LoadError, match="ambiguous date '05/04/2019'.*--dayfirst") as err:
+        load(store, nodes=[n], edges=[e], progress=False)
+    assert (err.value.line, err.value.field) == (2, "start")
+    load(store, nodes=[n], edges=[e], dayfirst=True, progress=False)
+    assert store.query("MATCH ()-[r:PARTNER_OF]->() RETURN r.start AS s") == [{"s": "2019-04-05"}]
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_exports_load_back_to_the_same_graph(
+    case_store: Store, store: Store, tmp_path: Path, fmt: str
+) -> None:
+    """civicgraph's GraphML and GEXF exports reload into an empty store: same counts, same
+    digest (lists split again, derived properties derived again, no Source more)."""
+    from civicgraph.graph.export import export
+
+    path = tmp_path / f"case.{fmt}"
+    export(case_store, fmt, path)
+    load(store, [path], progress=False)
+    assert store.info()["labels"] == case_store.info()["labels"]
+    assert store.info()["types"] == case_store.info()["types"]
+    assert store.digest() == case_store.digest()
+    again = load(store, [path], progress=False)
+    assert again.totals().created == again.totals().updated == 0
+
+
+def test_gephi_gexf_1_3_loads(store: Store) -> None:
+    """A GEXF 1.3 file as Gephi saves it (written by hand from the GEXF spec): numeric ids
+    give way to names, Type is the category, labels are the relationship types, each
+    spell is one relationship, viz data and a node's spells are left out."""
+    summary = load(store, [DATA / "gephi" / "gephi_1_3.gexf"], progress=False)
+    assert summary.rejected == 0
+    assert store.query(
+        "MATCH (n:Entity) WHERE NOT n:Source RETURN n.id AS id, n.name AS name ORDER BY id"
+    ) == [
+        {"id": "insee:38185", "name": "Grenoble"},
+        {"id": "net:reseau-accueil", "name": "Réseau Accueil"},
+        {"id": "org:cimade", "name": "Cimade"},
+    ]
+    rels = store.query(
+        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, r.start AS s, r.`end` AS e, "
+        "r.kind AS k ORDER BY a, t, s"
+    )
+    assert rels == [
+        {"a": "insee:38185", "t": "MEMBER_OF", "s": "2019-05-01", "e": "2020-06-30", "k": None},
+        {"a": "insee:38185", "t": "MEMBER_OF", "s": "2021-05-01", "e": None, "k": None},
+        {"a": "org:cimade", "t": "MEMBER_OF", "s": "2021-01-01", "e": None, "k": None},
+        {"a": "org:cimade", "t": "PARTNER_OF", "s": "2021-05-01", "e": None, "k": "convention"},
+    ]
+    assert store.query("MATCH (n) WHERE n.viz IS NOT NULL RETURN n.id") == []
+
+
+def test_a_mapping_reads_labels_from_a_column_through_its_map(store: Store, tmp_path: Path) -> None:
+    data = tmp_path / "acteurs.csv"
+    data.write_bytes("nom;genre\nCimade;asso\nÉlan Migrants;CSO\nLe Club;club\n".encode("cp1252"))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        textwrap.dedent(
+            """\
+            delimiter: ";"
+            map: {asso: Organization}
+            nodes:
+              - label: "{genre}"
+                id: "org:{nom}"
+                properties: {name: nom}
+            """
+        )
+    )
+    with pytest.raises(LoadError, match="unknown label 'club'.*map") as err:
+        load(store, [data], mapping=mapping, progress=False)
+    assert (err.value.line, err.value.field) == (4, "label")
+    mapping.write_text(
+        mapping.read_text().replace("asso: Organization", "asso: Organization, club: Organization")
+    )
+    summary = load(store, [data], mapping=mapping, progress=False)
+    assert summary.encodings == {str(data): "cp1252 (detected)"}
+    assert store.query("MATCH (o:Organization) RETURN o.name AS n ORDER BY n") == [
+        {"n": "Cimade"},
+        {"n": "Le Club"},
+        {"n": "Élan Migrants"},
+    ]
