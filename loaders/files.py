@@ -469,10 +469,10 @@ class BareIds:
         if ":" in node_id or not node_id:
             return node_id
         if node_id.isdigit() and name:
-            full = self.named(name, label, row)
-            if full and full != node_id:
-                self._remember(node_id, full)
-                return full
+            made = self.named(name, label, row)
+            if made and made != node_id:
+                self._remember(node_id, made)
+                return made
         schema = load_model().nodes.get(label)
         full = schema.prefixed(node_id) if schema is not None else None
         if full is None or schema is None:
@@ -790,19 +790,32 @@ def read_nodes_csv(
         props: dict[str, Any] = {"id": node_id}
         if name:
             props["name"] = name
-        for k, v in row.items():
-            text, _ = cell_text(v)
-            if text == "":
-                continue
-            if k == "sources":
-                props[k] = split_sources(text)
-            elif k in DATE_KEYS:
-                props[k] = date_cell(text, dayfirst)
-            else:
-                props[k] = typed_value(text, types.kind(label, k, k))
+        props.update(_row_props(row, label, types, dayfirst))
         if "sources" not in props and default_source:
             props["sources"] = [default_source]
         yield NodeRecord(label, props, str(path), lineno)
+
+
+def _row_props(
+    row: dict[str, str], owner: str, types: ColumnTypes, dayfirst: bool
+) -> dict[str, Any]:
+    """The properties a zero-configuration row's other columns give (empty cells are none):
+    ``sources`` a list, dates as written (day first with *dayfirst*), names text, the rest
+    typed per column."""
+    props: dict[str, Any] = {}
+    for k, v in row.items():
+        text, _ = cell_text(v)
+        if text == "":
+            continue
+        if k == "sources":
+            props[k] = split_sources(text)
+        elif k in DATE_KEYS:
+            props[k] = date_cell(text, dayfirst)
+        elif k in TEXT_COLUMNS:
+            props[k] = text
+        else:
+            props[k] = typed_value(text, types.kind(owner, k, k))
+    return props
 
 
 def timeset(text: str) -> list[tuple[str | None, str | None]]:
@@ -877,7 +890,14 @@ def read_edges_csv(
         if layout.type is None or raw.casefold() in DIRECTIONS:
             raw, column = label, "label"  # Gephi: Type is the direction, Label the type
         elif label and cats.rel_type(label) != cats.rel_type(raw):
-            yield Reject(p, lineno, "label", f"type {raw!r} and label {label!r} differ", record)
+            yield Reject(
+                p,
+                lineno,
+                "label",
+                f"column 'label' is reserved for the relationship's type (Gephi's Label), and "
+                f"{label!r} is not its type {raw!r}",
+                record,
+            )
             continue
         rtype = cats.rel_type(raw)
         if rtype not in model.relationships:
@@ -914,19 +934,7 @@ def read_edges_csv(
                     yield Reject(p, lineno, k, exc.message, record)
                     break
         else:
-            props: dict[str, Any] = {}
-            for k, v in row.items():
-                text, _ = cell_text(v)
-                if text == "":
-                    continue
-                if k == "sources":
-                    props[k] = split_sources(text)
-                elif k in DATE_KEYS:
-                    props[k] = date_cell(text, dayfirst)
-                elif k in TEXT_COLUMNS:
-                    props[k] = text
-                else:
-                    props[k] = typed_value(text, types.kind(rtype, k, k))
+            props = _row_props(row, rtype, types, dayfirst)
             if stamp is not None and ("start" in props or "end" in props):
                 yield Reject(p, lineno, stamp, "give Start/End or a Timeset, not both", record)
                 continue
@@ -1024,7 +1032,7 @@ def read_graphml(
     from civicgraph.graph.export import LISTS_KEY
 
     lists = str(G.graph.get(LISTS_KEY, "")).split()
-    yield from graph_records(G, p, lists, default_source, categories, bare)
+    yield from graph_records(G, p, lists, default_source, categories, bare, gexf=False)
 
 
 def read_gexf(
@@ -1070,10 +1078,10 @@ def read_gexf(
     from civicgraph.graph.export import LISTS_KEY
 
     lists = description.removeprefix(LISTS_KEY + ":").split() if LISTS_KEY in description else []
-    yield from graph_records(G, p, lists, default_source, categories, bare)
+    yield from graph_records(G, p, lists, default_source, categories, bare, gexf=True)
 
 
-#: A node's time on a timeline (GEXF, Gephi) and its drawing data: not facts.
+#: A GEXF node's time on the timeline and its drawing data: not facts.
 _GEXF_NODE_EXTRA = ("spells", "start", "end", "viz", "pid", "parents")
 
 
@@ -1084,14 +1092,16 @@ def graph_records(
     default_source: str | None = None,
     categories: Categories | None = None,
     bare: BareIds | None = None,
+    *,
+    gexf: bool = False,
 ) -> Iterator[NodeRecord | RelRecord | Reject]:
-    """Records from a networkx graph read from GraphML or GEXF.
+    """Records from a networkx graph read from GraphML or GEXF (*gexf*).
 
     * **Nodes.**  Ids are the file's node ids; an ``id`` attribute, when present, wins, and
       a bare id gets its label's prefix (:class:`BareIds`).  What a node is: its
-      ``labels`` or ``category`` (civicgraph's exports), else a ``type`` attribute, else
-      ``label`` when that is a label's name (civicgraph's own GraphML), else ``kind``; read
-      through *categories*.  Otherwise ``label`` is the node's name, as Gephi writes it.
+      ``labels`` or ``category`` (civicgraph's exports), else ``label`` when that is a
+      label's name (civicgraph's own GraphML), else a ``type`` attribute, else ``kind``;
+      read through *categories*.  Otherwise ``label`` is the node's name, as Gephi writes it.
       A node with no attributes at all is a reference to a node already in the store.
     * **Edges.**  The type is ``rel_type``, ``type`` or ``label``, read through
       *categories*; ``spells`` (GEXF) give ``start`` and ``end``, one relationship each.
@@ -1109,17 +1119,17 @@ def graph_records(
     idmap: dict[Any, str] = {}
     for n, (node, raw) in enumerate(G.nodes(data=True), start=1):
         data = _attributes(raw, relationship=False, file=p, line=n)
-        for extra in _GEXF_NODE_EXTRA:
+        for extra in _GEXF_NODE_EXTRA if gexf else ():
             data.pop(extra, None)
         shown = data.pop("label", None)
         every = data.pop("labels", None)
         kind: Any = _pop_any(data, "category")
         if kind is None and isinstance(every, str) and every:
             kind = next((x for x in every.split("|") if x not in ("Entity", "Actor")), every)
+        if kind is None and shown is not None and cats.label(str(shown)) in labels:
+            kind, shown = shown, None  # civicgraph's own GraphML: label is the label
         if kind is None:
             kind = _pop_any(data, "type")
-        if kind is None and shown is not None and cats.label(str(shown)) in labels:
-            kind, shown = shown, None
         if kind is None and "kind" in data and shown is not None:
             kind = data.pop("kind")
         given = str(data.pop("id", node))

@@ -449,7 +449,7 @@ def test_load_option_values_take_the_readers_types(tmp_path: Path) -> None:
         ),
         (
             ["--mapping", "m.yaml", "--option", "version=1"],
-            "--mapping, --nodes and --edges take none",
+            "--mapping, --nodes and --edges take only encoding, dayfirst",
         ),
     ],
 )
