@@ -121,10 +121,8 @@ def detect_encoding(path: str | Path) -> str:
     one of :data:`DETECTED` that charset-normalizer finds (cp1252 for Latin-1 text,
     UTF-16 with its byte-order mark).
 
-    Raises
-    ------
-    LoadError
-        None of them fits: the message says to pass the encoding.
+    When none fits, UTF-8: reading the file then stops at the first line that is not,
+    saying to pass the encoding.
     """
     p = Path(path)
     opener: Any = gzip.open if p.suffix == ".gz" else open
@@ -144,12 +142,8 @@ def detect_encoding(path: str | Path) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample, cp_isolation=list(DETECTED)).best()
-    if best is None:
-        raise LoadError(
-            "cannot tell the encoding of this file (it is not UTF-8, UTF-16, cp1252 or "
-            "Latin-1): pass --encoding (encoding= in Python)",
-            file=str(p),
-        )
+    if best is None:  # none fits: reading it as UTF-8 names the first line that is not
+        return "utf-8"
     return codecs.lookup(best.encoding).name
 
 
