@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from civicgraph.graph import viz
+from civicgraph.graph.errors import NothingToDraw
 from civicgraph.graph.outfile import atomic_output
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -271,6 +272,8 @@ def explore_page(
 ) -> Page:
     """What a stored query (or a read-only statement, or the whole graph) returns, as a
     page in memory: ``civicgraph explore`` without the file.  In Jupyter it shows inline.
+    A result that holds and names no node raises
+    :class:`~civicgraph.graph.errors.NothingToDraw`, saying what to return.
 
     A stored query's page takes its title and caption from the query's description, with
     the parameters in words, and opens on its date parameter (:func:`query_page_text`);
@@ -298,9 +301,10 @@ def explore_page(
     else:
         rows = store.query("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN n, r, m")
         text = PageText("The whole graph", "Every node and relationship in the store.")
-    return graph_page(
+    drawn = list(rows)
+    page = graph_page(
         store,
-        rows,
+        drawn,
         params,
         title=title or text.title,
         caption=text.caption if caption is None else caption,
@@ -309,4 +313,20 @@ def explore_page(
         color_by=color_by,
         size_by=size_by,
         hide_reference=everything,
+    )
+    if not page.nodes:  # an empty page looks like an answer: say what to return instead
+        raise NothingToDraw(_nothing_to_draw(drawn, everything))
+    return page
+
+
+def _nothing_to_draw(rows: list[Mapping[str, Any]], everything: bool) -> str:
+    """Why a page would be empty, and what to return instead."""
+    if everything:
+        return "the store has no nodes: nothing to draw (load some with civicgraph load)"
+    if not rows:
+        return "the result has no rows: nothing to draw (check the parameters' ids)"
+    return (
+        f"the result's columns ({', '.join(rows[0])}) hold no nodes and no ids: nothing to "
+        "draw; return nodes (RETURN c) or their ids (a column named id or ending in _id, "
+        "e.g. RETURN c.id AS id)"
     )

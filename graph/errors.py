@@ -22,6 +22,7 @@ __all__ = [
     "InvalidQueryFile",
     "LoadError",
     "MissingParameter",
+    "NothingToDraw",
     "OutputNotWritable",
     "PartialLoad",
     "QueryNotFound",
@@ -126,6 +127,11 @@ class StoreInUse(CivicgraphError):
 
 class StoreNotFound(CivicgraphError):
     """A command that only reads was given a path where no store is (it never creates one)."""
+
+
+class NothingToDraw(CivicgraphError):
+    """A page was asked of a result that holds no nodes and names none (``explore`` of
+    ``RETURN c.name``): the message says to return nodes or ids."""
 
 
 class ReadOnlyStore(CivicgraphError):

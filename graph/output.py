@@ -149,7 +149,8 @@ def format_rows(
     columns: Sequence[str] | None = None,
     width: int | None = None,
 ) -> str:
-    """Render rows as ``table`` (fits *width*, default the terminal), ``csv`` or ``json``.
+    """Render rows as ``table`` (fits *width*, default the terminal; long cells wrap onto
+    more lines, never cut), ``csv`` or ``json``.
 
     >>> print(format_rows([{"a": 1, "b": "x"}], "csv").strip())
     a,b
@@ -166,24 +167,41 @@ def format_rows(
         return "".join(out)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    from tabulate import tabulate
+    from tabulate import SEPARATING_LINE, tabulate
 
     if not rows:
         return "(no rows)\n"
     width = width or shutil.get_terminal_size((120, 24)).columns
     cells = [[terminal_safe(_cell(r.get(c))) for c in cols] for r in rows]
     cols = [terminal_safe(c) for c in cols]
-    # Share the width among columns: narrow ones keep their size, wide ones are cut.
-    budget = max(width - 3 * len(cols), 10 * len(cols))
+    # Share the width among columns: narrow ones keep their size, wide ones wrap (never cut:
+    # a table shows every character the CSV holds).
+    budget = max(width - 2 * (len(cols) - 1), 10 * len(cols))
     natural = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    limit = max(natural) if sum(natural) <= budget else _fair_limit(natural, budget)
-
-    def cut(text: str) -> str:
-        return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
-
-    body = [[cut(x) for x in row] for row in cells]
+    if sum(natural) <= budget:
+        return tabulate(cells, headers=cols, tablefmt="simple", disable_numparse=True) + "\n"
+    # Columns without spaces (ids, dates, numbers) keep their width while the others can
+    # still have 10 characters each: an id split over two lines cannot be copied.
+    whole = [i for i in range(len(cols)) if not any(" " in row[i] for row in cells)]
+    spare = budget - sum(natural[i] for i in whole)
+    if not whole or spare < 10 * (len(cols) - len(whole)):
+        whole, spare = [], budget
+    rest = [n for i, n in enumerate(natural) if i not in whole]
+    limit = _fair_limit(rest, spare) if rest else budget
+    widths = [n if i in whole else min(n, limit) for i, n in enumerate(natural)]
+    # A line between rows once a cell spans several lines, so rows cannot be mistaken.
+    body: list[Any] = []
+    for row in cells:
+        body += [row, SEPARATING_LINE]
     return (
-        tabulate(body, headers=[cut(c) for c in cols], tablefmt="simple", disable_numparse=True)
+        tabulate(
+            body[:-1],
+            headers=cols,
+            tablefmt="simple",
+            disable_numparse=True,
+            maxcolwidths=widths,
+            maxheadercolwidths=widths,
+        )
         + "\n"
     )
 

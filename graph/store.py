@@ -329,6 +329,19 @@ class Store:
                 out[r["id"]] = r["labels"]
         return out
 
+    def find(self, text: str, *, limit: int | None = 20) -> list[dict[str, Any]]:
+        """The nodes whose name or id contains *text*, accent- and case-insensitive, best
+        first, as ``{"id", "name", "label"}`` (the one rule: :func:`civicgraph.graph.find.find_nodes`).
+
+        Examples
+        --------
+        >>> store.find("grenoble")   # doctest: +SKIP
+        [{'id': 'insee:38185', 'name': 'Grenoble', 'label': 'City'}]
+        """
+        from .find import find_nodes
+
+        return find_nodes(self, text, limit=limit)
+
     def present(self, ids: Iterable[str], label: str) -> tuple[set[str], set[str]]:
         """The ids of *ids* the store holds, and those of them it holds under a label other
         than *label* (an id names one node whatever its label).  Cheaper than

@@ -1,6 +1,6 @@
 // Direct and indirect members of a network or alliance, with the path of memberships
 // (a city in ANVITA is in Alliance Migrations through ANVITA).  depth 1 = direct member.
-// @param network string  the network id, e.g. net:alliance-migrations
+// @param network id  the network id, e.g. net:alliance-migrations
 // @param max_depth int = 3  longest membership chain to follow (1 to 5)
 MATCH p = (m)-[:MEMBER_OF*1..5]->(n:Network {id: $network})
 WHERE length(p) <= $max_depth AND NOT m:Party

@@ -3,7 +3,7 @@
 // end; empty to = still both members), and the number of networks they share.  When
 // sources give several memberships for one pair, the period runs from the earliest
 // overlap to the latest; a membership without a start gives an empty from (unknown).
-// @param actor string  the actor id, e.g. insee:38185
+// @param actor id  the actor id, e.g. insee:38185
 MATCH (a:Entity {id: $actor})-[r1:MEMBER_OF]->(n:Network)<-[r2:MEMBER_OF]-(b)
 WHERE a <> b
 WITH b, n,

@@ -5,7 +5,7 @@
 // or year counts if its period reaches the change: "left in 2020" after a June 2020
 // change is listed, and `order` says whether the exit certainly came after the change
 // (`certain`) or the dates' precision cannot tell (`uncertain`).
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 // @param months int = 12  the window after the change, in months
 // @order change_date left_on
 MATCH (m:City)-[r:MEMBER_OF]->(n:Network {id: $network})

@@ -1,6 +1,6 @@
 // The founding members of a network, by source: one row per member and source that says
 // it founded the network, so disagreeing sources stay visible side by side.
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 MATCH (m)-[r:MEMBER_OF {role: 'founding'}]->(n:Network {id: $network})
 UNWIND r.sources AS sid
 OPTIONAL MATCH (s:Source {id: sid})

@@ -4,7 +4,7 @@
 // period reaches the change: "joined in 2020" after a July 2020 change is listed, and
 // `order` says whether the join certainly came after the change (`certain`) or the dates'
 // precision cannot tell (`uncertain`).
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 // @param months int = 24  the window after the change, in months
 // @order change_date joined
 MATCH (m:City)-[r:MEMBER_OF]->(n:Network {id: $network})

@@ -4,7 +4,7 @@
 // party_basis: stated by a source, register nuance, party membership, or carried from the
 // same mayor's previous term).  One row per term and claim: the same term from two
 // registers with two start dates gives two rows, each with its own sources.
-// @param city string  the city id, e.g. insee:38185
+// @param city id  the city id, e.g. insee:38185
 MATCH (p:Person)-[t:MAYOR_OF]->(c:City {id: $city})
 RETURN c.name AS city, p.id AS person, p.name AS name, t.start AS start,
        t.start_precision AS start_precision, t.`end` AS `end`, t.end_precision AS end_precision,

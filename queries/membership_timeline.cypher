@@ -2,7 +2,7 @@
 // A member joins in the year of its earliest dated membership and exits in the year its
 // last membership ends (a member with any open membership has not exited).  `members` is
 // the count on 31 December of that year; undated memberships are left out.
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 MATCH (m)-[r:MEMBER_OF]->(n:Network {id: $network})
 WHERE r.start IS NOT NULL
 WITH m, min(r.start) AS joined, collect(r.`end`) AS ends, count(r) AS claims

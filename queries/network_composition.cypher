@@ -4,7 +4,7 @@
 // attribution, derived once for every output; its basis is listed per party).  Cities
 // without a known party, and members without the attribute, are counted under "unknown";
 // members that are not cities have no party and are counted under "not a city".
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 // @param date date  the "as of" date, YYYY-MM-DD
 // @param by string = party {party|size|kind} what to group members by
 MATCH (m)-[r:MEMBER_OF]->(n:Network {id: $network})

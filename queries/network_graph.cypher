@@ -4,7 +4,7 @@
 // slider can show who governed when), the network's own ties to organisations and
 // networks, the members of the alliances it belongs to, and the party memberships of the
 // people shown.  Rows are relationships with their two ends (a, r, b).
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 MATCH (a)-[r:MEMBER_OF]->(b:Network {id: $network})
 RETURN a, r, b
 UNION ALL

@@ -9,7 +9,7 @@
 // membership, else carried from the same mayor's previous term; otherwise "unknown".  A
 // person who is a member has the party of their own term as mayor on $date, if any.
 // size_class is the city's stored size group (< 5,000; < 100,000; < 500,000; more).
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 // @param date date  the "as of" date, YYYY-MM-DD
 MATCH (m)-[r:MEMBER_OF]->(n:Network {id: $network})
 WHERE r.start <= $date AND (r.`end` IS NULL OR r.`end` > $date)

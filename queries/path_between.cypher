@@ -1,7 +1,7 @@
 // How two actors are connected: every shortest path between them (relationships followed
 // in either direction), up to max_hops relationships.
-// @param a string  the first actor id
-// @param b string  the second actor id
+// @param a id  the first actor id
+// @param b id  the second actor id
 // @param max_hops int = 4  the longest path to report (1 to 6)
 MATCH (x:Entity {id: $a})
 // Two MATCH clauses, not one with a comma: Neo4j's linter warns of a cartesian product

@@ -10,8 +10,10 @@ File format (the header is the leading ``//`` comment block)::
 
 * the name is the file stem; a subfolder becomes a namespace (``alliance/members.cypher`` →
   ``alliance.members``), as in aiosql;
-* ``@param NAME TYPE [= DEFAULT] [{a|b|c}] [description]`` with TYPE one of string, int,
-  float, bool, date, list; a default makes the parameter optional (``= null``: optional with
+* ``@param NAME TYPE [= DEFAULT] [{a|b|c}] [description]`` with TYPE one of string, id,
+  int, float, bool, date, list (``id``: text naming a node; a value no node has is
+  reported with the node whose name it is, :func:`civicgraph.graph.find.missing_ids`);
+  a default makes the parameter optional (``= null``: optional with
   no value); ``{a|b|c}`` restricts the values;
 * ``@write`` declares a query that writes; every other query runs read-only, enforced by the
   engine (FalkorDB ``GRAPH.RO_QUERY``, Neo4j read transactions);
@@ -53,6 +55,8 @@ from civicgraph.graph.paths import package_dir
 from civicgraph.graph.results import QueryResult
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from civicgraph.graph.store import Store
 
 __all__ = [
@@ -64,9 +68,10 @@ __all__ = [
     "load_catalogue",
     "named_parameters",
     "queries_path",
+    "queries_paths",
 ]
 
-PARAM_TYPES = ("string", "int", "float", "bool", "date", "list")
+PARAM_TYPES = ("string", "id", "int", "float", "bool", "date", "list")
 ENGINES = ("falkordb", "neo4j")
 _PARAM_LINE = re.compile(
     r"^@param\s+(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)"
@@ -125,7 +130,7 @@ class Param:
     def _convert(self, value: Any) -> Any:
         t = self.type
         try:
-            if t == "string":
+            if t in ("string", "id"):
                 if not isinstance(value, str):
                     raise ValueError("expected a string")
                 # NFC, as ids are stored: person:carême typed either way finds the node
@@ -187,7 +192,18 @@ class StoredQuery:
 
     @property
     def summary(self) -> str:
-        return self.description.split("\n", 1)[0]
+        """The description's first sentence (which may span several header lines).
+
+        >>> StoredQuery("q", Path("q.cypher"), "", "Members of a network.\\nMore.").summary
+        'Members of a network.'
+        """
+        text = " ".join(self.description.split())
+        depth = 0
+        for i, c in enumerate(text):
+            depth += (c == "(") - (c == ")")
+            if depth == 0 and c in ".:" and text[i + 1 : i + 2] in ("", " "):
+                return text[: i + (c == ".")]
+        return text
 
     def text_for(self, engine: str) -> LiteralString:
         # Query text comes from files we ship or the user chose: trusted, cast once here.
@@ -216,6 +232,14 @@ class StoredQuery:
                     field=name,
                 )
         return out
+
+    def missing_ids(self, store: Store, params: dict[str, Any] | None = None) -> list[str]:
+        """A line for each ``id`` parameter in *params* that no node has, naming the node
+        whose name or id it matches best (``-p city=Grenoble``: ``insee:38185``)."""
+        from civicgraph.graph.find import missing_ids
+
+        bound = self.bind(params)
+        return missing_ids(store, [bound[n] for n, p in self.params.items() if p.type == "id"])
 
     def run(self, store: Store, params: dict[str, Any] | None = None) -> QueryResult:
         """Run on *store*: read-only unless the file declares ``@write``.
@@ -360,14 +384,46 @@ class Catalogue:
 
 
 def queries_path() -> Path:
-    """Folder of the stored ``.cypher`` queries (``CIVICGRAPH_QUERIES_PATH`` overrides)."""
-    env = os.environ.get("CIVICGRAPH_QUERIES_PATH")
-    return Path(env) if env else package_dir("civicgraph.queries")
+    """Folder of the shipped ``.cypher`` queries."""
+    return package_dir("civicgraph.queries")
 
 
-def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load and check every ``.cypher`` file under *path* (default: the shipped queries)."""
-    folder = Path(path) if path else queries_path()
+def queries_paths() -> list[Path]:
+    """The folders of the catalogue: the shipped queries, then each folder of
+    ``CIVICGRAPH_QUERIES_PATH`` (``:``-separated, as ``PATH``; empty entries are skipped)."""
+    env = os.environ.get("CIVICGRAPH_QUERIES_PATH", "")
+    return [queries_path(), *(Path(p) for p in env.split(os.pathsep) if p)]
+
+
+def load_catalogue(path: str | Path | Sequence[str | Path] | None = None) -> Catalogue:
+    """Load and check every ``.cypher`` file under *path*: a folder, or several (default:
+    :func:`queries_paths`, the shipped queries and ``CIVICGRAPH_QUERIES_PATH``'s folders).
+
+    A name found in two folders is an error naming both files: a query never silently
+    hides another.
+    """
+    if path is None:
+        folders = queries_paths()
+    else:
+        folders = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    cat = Catalogue()
+    for folder in folders:
+        if not folder.is_dir():
+            raise InvalidQueryFile(
+                f"{folder}: no such folder of queries (check CIVICGRAPH_QUERIES_PATH)"
+            )
+        for name, query in _load_folder(folder).queries.items():
+            if name in cat.queries:
+                raise InvalidQueryFile(
+                    f"two queries named {name!r}: {cat.queries[name].path} and {query.path} "
+                    "(rename one: a folder added with CIVICGRAPH_QUERIES_PATH adds to the "
+                    "shipped queries, it does not replace them)"
+                )
+            cat.queries[name] = query
+    return cat
+
+
+def _load_folder(folder: Path) -> Catalogue:
     cat = Catalogue()
     variants: list[tuple[Path, str, str]] = []
     for file in sorted(folder.rglob("*.cypher")):

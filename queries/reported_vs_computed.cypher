@@ -6,7 +6,7 @@
 // members whose mayor's party (the term's derived attribution, as in `network_members`) /
 // stored size group matches the statistic's qualifier.
 // computed_same_source counts only memberships citing one of the statistic's own sources.
-// @param network string  the network id, e.g. net:anvita
+// @param network id  the network id, e.g. net:anvita
 MATCH (s:Statistic)-[:ABOUT]->(n:Network {id: $network})
 OPTIONAL MATCH (m)-[r:MEMBER_OF]->(n)
 WHERE (s.metric = 'founding_members' AND r.role = 'founding')
