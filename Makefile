@@ -1,9 +1,12 @@
-# The README's commands.  Each works on a fresh machine with Python >= 3.11 and make:
-# it creates .venv, installs the project (and test extras), then runs.
+# The README's commands.  Each works on a fresh machine with Python >= 3.11 and make: it
+# creates .venv, installs what the command needs, then runs.  `make demo` installs the
+# program only; `make test`, `make lint` and `make bench` add the test and lint extras.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.runtime-$(SUM)
+DEV_STAMP := $(VENV)/.dev-$(SUM)
 DB ?= civicgraph.db
 
 .PHONY: demo test lint bench browser clean install cypher-lint
@@ -11,11 +14,15 @@ DB ?= civicgraph.db
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test,lint]"
-	@rm -f $(VENV)/.installed-*
+	$(BIN)/python -m pip install -q -e .
+	@rm -f $(VENV)/.runtime-* $(VENV)/.dev-* $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[test,lint]"
+	@touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/civicgraph demo --db $(DB)
@@ -37,15 +44,15 @@ $(CYPHER_LINT): tools/cypher-lint/package.json tools/cypher-lint/package-lock.js
 
 cypher-lint: $(CYPHER_LINT)
 
-test: $(STAMP) browser cypher-lint
+test: $(DEV_STAMP) browser cypher-lint
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check app graph loaders queries tests bench tools
 	$(BIN)/ruff format --check app graph loaders queries tests bench tools
 	$(BIN)/mypy app graph loaders/__init__.py queries/__init__.py tools/cypher_lint.py
 
-bench: $(STAMP) browser
+bench: $(DEV_STAMP) browser
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -20,6 +20,7 @@ from civicgraph.graph.output import format_rows
 from .commands.brokerage import brokerage
 from .commands.outputs import explore, export, serve
 from .commands.read import cypher, find, info, list_queries, query
+from .formats import LoadCommand
 from .options import connection_options, handle_errors
 from .options import open_db as _open
 from .params import key_value as _key_value
@@ -90,7 +91,7 @@ for _command in (info, list_queries, query, cypher, find, brokerage, export, exp
     cli.add_command(_command)
 
 
-@cli.command()
+@cli.command(cls=LoadCommand)
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(
     "--nodes",

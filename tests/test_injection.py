@@ -552,10 +552,16 @@ def test_values_through_the_store_api_are_stored_verbatim(fresh: Seeded, payload
 
 # -- 4. stored-query parameters -----------------------------------------------------------
 def _bindings(q: Any, payload: str) -> Iterator[dict[str, Any]]:
-    """For each string/list parameter, the payload there and valid values elsewhere."""
-    valid = {"string": "insee:38185", "date": "2020-01-01", "int": 2, "list": []}
+    """For each string/id/list parameter, the payload there and valid values elsewhere."""
+    valid = {
+        "string": "insee:38185",
+        "id": "insee:38185",
+        "date": "2020-01-01",
+        "int": 2,
+        "list": [],
+    }
     for name, p in q.params.items():
-        if p.type not in ("string", "list"):
+        if p.type not in ("string", "id", "list"):
             continue
         values = {}
         for other, op in q.params.items():
@@ -633,8 +639,10 @@ EVIL = "x'}) MATCH (n) DETACH DELETE n //"
 @pytest.mark.parametrize("payload", [EVIL, *PAYLOADS[:5]])
 def test_cli_query_parameter_values_are_data(fresh: Seeded, payload: str) -> None:
     result = run(fresh, "query", "mayors_of", "-p", f"city={payload}")
-    assert result.exit_code == 0, result.output
-    assert result.output == "(no rows)\n"
+    # an id no node has: said, with the value as given (data, never Cypher), and exit 1
+    assert result.exit_code == 1, result.output
+    assert f"no node has id {payload!r}" in result.output
+    assert result.output.endswith("Error: no rows, and an id given matches no node (see above)\n")
     result = run(fresh, "query", "mayors_of", "-p", "city=insee:38185", "--format", "json")
     assert [r["person"] for r in json.loads(result.output)] == ["person:p"]
     assert fresh.store.digest() == fresh.digest
@@ -783,8 +791,10 @@ NO_EXPLORE = pytest.mark.skipif("explore" not in cli.commands, reason="no `civic
 def test_cli_explore_parameters_are_data(fresh: Seeded, tmp_path: Path, payload: str) -> None:
     out = tmp_path / "e.html"
     result = run(fresh, "explore", "mayors_of", "-p", f"city={payload}", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    assert out.exists()
+    # nothing to draw: an error naming why, and no page
+    assert result.exit_code == 1, result.output
+    assert f"no node has id {payload!r}" in result.output and "nothing to draw" in result.output
+    assert not out.exists()
     assert fresh.store.digest() == fresh.digest
 
 

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent / "cypher-lint"
-SAMPLES = {"string": "", "int": 0, "float": 0.0, "bool": False, "date": "2020-01-01", "list": []}
+SAMPLES = {
+    "string": "",
+    "id": "",
+    "int": 0,
+    "float": 0.0,
+    "bool": False,
+    "date": "2020-01-01",
+    "list": [],
+}
 #: Parameters of the backend's statements that are lists (the rest are strings).
 LIST_PARAMETERS = {"rows", "ids"}
 #: Keys of the ``$rows`` maps the store writes (``row.source``): not properties of the schema.

@@ -69,7 +69,7 @@ def test_queries_lists_every_query_with_params() -> None:
     data = {q["name"]: q for q in json.loads(out)}
     assert [p["name"] for p in data["network_members"]["params"]] == ["network", "date"]
     code, out = run("queries")
-    assert "exits_after_leadership_change" in out and "network:string" in out
+    assert "exits_after_leadership_change" in out and "network:id" in out
 
 
 def test_query_founders_as_table_csv_and_json(case_db: Path) -> None:
