@@ -14,15 +14,37 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+BUILD_LOG: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
     )
+    BUILD_LOG.append(done.stdout + done.stderr)
     return next(out.glob("civicgraph-*.whl"))
+
+
+def test_the_build_gives_no_setuptools_warning(wheel: Path) -> None:
+    """pyproject.toml as the setuptools it pins reads it (``license`` an SPDX string)."""
+    assert "setuptools" not in BUILD_LOG[0] and "Warning" not in BUILD_LOG[0], BUILD_LOG[0]
+
+
+def test_make_demo_installs_the_program_only_and_make_test_adds_the_extras() -> None:
+    def dry(target: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    demo = dry("demo")
+    assert "pip install -q -e .\n" in demo and "[test" not in demo and "lint" not in demo
+    assert 'pip install -q -e ".[test,lint]"' in dry("test")
 
 
 def test_wheel_has_one_namespace_and_ships_queries_and_data(wheel: Path) -> None:

@@ -15,7 +15,7 @@ from civicgraph.graph import (
     Store,
     UnknownParameter,
 )
-from civicgraph.queries import load_catalogue, named_parameters
+from civicgraph.queries import load_catalogue, named_parameters, queries_path, queries_paths
 
 CHARTER_FOUNDERS = {  # anvita.fr/qui-sommes-nous: the 9 cities of the charter, 2018-09-26
     "insee:05023",
@@ -93,6 +93,48 @@ def test_namespaces_and_dialect_variants(tmp_path: Path) -> None:
     cat = load_catalogue(tmp_path)
     assert cat.names() == ["sub.q"]
     assert "falkordb" in cat.get("sub.q").variants
+
+
+def test_the_environment_adds_folders_and_a_name_found_twice_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    _write(a, "mine.cypher", "// Mine.\nRETURN 1 AS one\n")
+    _write(b, "theirs.cypher", "// Theirs.\nRETURN 2 AS two\n")
+    monkeypatch.setenv("CIVICGRAPH_QUERIES_PATH", f"{a}:{b}:")
+    assert queries_paths() == [queries_path(), a, b]
+    names = load_catalogue().names()
+    assert {"mine", "theirs", "network_members"} <= set(names)
+    assert load_catalogue(a).names() == ["mine"]  # an explicit folder is read alone
+    assert load_catalogue([a, b]).names() == ["mine", "theirs"]
+    _write(b, "mayors_of.cypher", "// Shadow.\nRETURN 1 AS one\n")
+    with pytest.raises(
+        InvalidQueryFile,
+        match=r"two queries named 'mayors_of': .*queries/mayors_of\.cypher and .*b/mayors_of\.cypher",
+    ):
+        load_catalogue()
+
+
+def test_an_id_parameter_is_text_in_nfc_and_reports_ids_no_node_has(case_store: Store) -> None:
+    q = load_catalogue().get("mayors_of")
+    assert q.params["city"].type == "id"
+    assert q.bind({"city": "insee:38185"}) == {"city": "insee:38185"}
+    assert q.missing_ids(case_store, {"city": "insee:38185"}) == []
+    assert q.missing_ids(case_store, {"city": "Grenoble"}) == [
+        "no node has id 'Grenoble'; did you mean insee:38185 (Grenoble, City)?"
+    ]
+    with pytest.raises(InvalidParameter):
+        q.bind({"city": 38185})
+
+
+def test_the_summary_is_the_first_sentence() -> None:
+    cat = load_catalogue()
+    assert cat.get("mayors_of").summary == "Mayors of a city over time"
+    assert cat.get("exits_after_leadership_change").summary.endswith(
+        "(the seed paper: cities that left ANVITA after the 2020 elections)."
+    )
 
 
 def test_unknown_query_suggests_a_name() -> None:
