@@ -72,7 +72,7 @@ def case_copy(case_db: Path, tmp_path: Path) -> Iterator[Store]:
 
 
 NEO4J_SKIP = (
-    "NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d` "
+    "NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d --wait` "
     "and export NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD to run these)"
 )
 

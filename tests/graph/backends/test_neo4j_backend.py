@@ -122,7 +122,7 @@ def test_store_upserts_through_the_bolt_backend(bolt_backend: Neo4jBackend) -> N
 NEO4J_URI = os.environ.get("NEO4J_URI")
 needs_neo4j = pytest.mark.skipif(
     not NEO4J_URI,
-    reason="NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d` "
+    reason="NEO4J_URI is not set: no Neo4j server here (start one with `docker compose up -d --wait` "
     "and export NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD to run these)",
 )
 
