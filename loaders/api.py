@@ -7,6 +7,7 @@ import inspect
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from .base import run_load
 from .categories import Categories, parse_map
 from .files import (
     BareIds,
+    CsvOptions,
     check_encoding,
     detect_encoding,
     file_source,
@@ -62,31 +64,11 @@ def register_reader(
     return deco
 
 
-@register_reader("jsonl", lambda p: p.suffix in (".jsonl", ".ndjson"))
-def _jsonl(path: Path, *, encoding: str = "utf-8") -> Records:
-    return read_jsonl(path, encoding=encoding)
-
-
-@register_reader("graphml", lambda p: p.suffix == ".graphml")
-def _graphml(
-    path: Path,
-    *,
-    default_source: str | None = None,
-    categories: Categories | None = None,
-    bare: BareIds | None = None,
-) -> Records:
-    return read_graphml(path, default_source=default_source, categories=categories, bare=bare)
-
-
-@register_reader("gexf", lambda p: p.suffix == ".gexf")
-def _gexf(
-    path: Path,
-    *,
-    default_source: str | None = None,
-    categories: Categories | None = None,
-    bare: BareIds | None = None,
-) -> Records:
-    return read_gexf(path, default_source=default_source, categories=categories, bare=bare)
+# The file formats' readers take exactly the keywords a load gives them (checked by
+# :func:`reader_options`), so they register as they are.
+register_reader("jsonl", lambda p: p.suffix in (".jsonl", ".ndjson"))(read_jsonl)
+register_reader("graphml", lambda p: p.suffix == ".graphml")(read_graphml)
+register_reader("gexf", lambda p: p.suffix == ".gexf")(read_gexf)
 
 
 #: Keywords ``load()`` itself gives a reader: never user options.
@@ -235,6 +217,7 @@ def load(
         check_writable(report)  # before anything is written to the store
     sources: list[dict[str, Any]] = []
     bare = BareIds()
+    csv_options = CsvOptions(delimiter, bare=bare, categories=categories, dayfirst=dayfirst)
     encodings: dict[str, str] = {}
 
     def text_encoding(p: str | Path, *, detect: bool = True) -> str:
@@ -254,13 +237,7 @@ def load(
                 yield NodeRecord("Source", dict(src), str(p), 0)
                 read_csv = read_nodes_csv if reader == "nodes" else read_edges_csv
                 yield from read_csv(
-                    p,
-                    delimiter=delimiter,
-                    encoding=text_encoding(p),
-                    default_source=src["id"],
-                    bare=bare,
-                    categories=categories,
-                    dayfirst=dayfirst,
+                    p, replace(csv_options, encoding=text_encoding(p), default_source=src["id"])
                 )
         for p in map(Path, paths):
             if mapping is not None:

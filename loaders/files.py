@@ -45,7 +45,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -77,6 +77,7 @@ __all__ = [
     "timeset",
     "TEXT_COLUMNS",
     "BareIds",
+    "CsvOptions",
     "ColumnTypes",
     "cell_text",
     "column_kinds",
@@ -647,10 +648,26 @@ def declared_columns(*, relationship: bool) -> tuple[str, ...]:
     return tuple(sorted(frozenset().union(*(model.declared_properties(n) for n in names))))
 
 
+@dataclass(frozen=True)
+class CsvOptions:
+    """How :func:`read_nodes_csv` and :func:`read_edges_csv` read a zero-configuration file.
+
+    One load gives the nodes and edges files the same *bare* (the ids the nodes files
+    gave, for the edges files' ends) and *categories* (the user's words for labels and
+    types); *encoding* and *default_source* are the file's own.
+    """
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    default_source: str | None = None
+    bare: BareIds = field(default_factory=BareIds)
+    categories: Categories = field(default_factory=Categories)
+    dayfirst: bool = False
+
+
 def _zero_config_rows(
     path: str | Path,
-    delimiter: str,
-    encoding: str,
+    options: CsvOptions,
     layout_of: Callable[[list[str]], NodeLayout | EdgeLayout],
     known: tuple[str, ...],
     *,
@@ -674,8 +691,8 @@ def _zero_config_rows(
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         return read_csv_dicts(
             path,
-            delimiter=delimiter,
-            encoding=encoding,
+            delimiter=options.delimiter,
+            encoding=options.encoding,
             known=known + text_columns + declared_columns(relationship=relationship),
             check_header=check,
         )
@@ -733,14 +750,7 @@ def _label_reject(
 
 
 def read_nodes_csv(
-    path: str | Path,
-    *,
-    delimiter: str = ",",
-    encoding: str = "utf-8",
-    default_source: str | None = None,
-    bare: BareIds | None = None,
-    categories: Categories | None = None,
-    dayfirst: bool = False,
+    path: str | Path, options: CsvOptions | None = None
 ) -> Iterator[NodeRecord | Reject]:
     """Records from a zero-configuration nodes CSV (``id,label,...``, or Gephi's and Kumu's
     layouts: :class:`NodeLayout`).
@@ -752,17 +762,11 @@ def read_nodes_csv(
     the module docstring); ``name`` is always text and ``sources`` a ``|``-separated list
     of source ids.  A row whose label is unknown is a :class:`Reject`.
     """
-    bare = bare if bare is not None else BareIds()
-    cats = categories if categories is not None else Categories()
+    opts = options if options is not None else CsvOptions()
+    bare, cats, dayfirst = opts.bare, opts.categories, opts.dayfirst
     labels = set(load_model().labels)
     rows, kinds, layout = _zero_config_rows(
-        path,
-        delimiter,
-        encoding,
-        node_layout,
-        NODE_KNOWN,
-        relationship=False,
-        text_columns=TEXT_COLUMNS,
+        path, opts, node_layout, NODE_KNOWN, relationship=False, text_columns=TEXT_COLUMNS
     )
     assert isinstance(layout, NodeLayout)
     types = ColumnTypes(kinds)
@@ -785,8 +789,8 @@ def read_nodes_csv(
         if name:
             props["name"] = name
         props.update(_row_props(row, label, types, dayfirst))
-        if "sources" not in props and default_source:
-            props["sources"] = [default_source]
+        if "sources" not in props and opts.default_source:
+            props["sources"] = [opts.default_source]
         yield NodeRecord(label, props, str(path), lineno)
 
 
@@ -841,14 +845,7 @@ def timeset(text: str) -> list[tuple[str | None, str | None]]:
 
 
 def read_edges_csv(
-    path: str | Path,
-    *,
-    delimiter: str = ",",
-    encoding: str = "utf-8",
-    default_source: str | None = None,
-    bare: BareIds | None = None,
-    categories: Categories | None = None,
-    dayfirst: bool = False,
+    path: str | Path, options: CsvOptions | None = None
 ) -> Iterator[RelRecord | Reject]:
     """Records from a zero-configuration edges CSV (``source,target,type,...``, or Gephi's
     and Kumu's layouts: :class:`EdgeLayout`).
@@ -860,17 +857,11 @@ def read_edges_csv(
     ``|``-separated list; Gephi's edge ``Id`` is dropped (a relationship's id is derived);
     every other column is a property, typed per column (see the module docstring).
     """
-    bare = bare if bare is not None else BareIds()
-    cats = categories if categories is not None else Categories()
+    opts = options if options is not None else CsvOptions()
+    bare, cats, dayfirst = opts.bare, opts.categories, opts.dayfirst
     model = load_model()
     rows, kinds, layout = _zero_config_rows(
-        path,
-        delimiter,
-        encoding,
-        edge_layout,
-        EDGE_KNOWN,
-        relationship=True,
-        text_columns=TEXT_COLUMNS,
+        path, opts, edge_layout, EDGE_KNOWN, relationship=True, text_columns=TEXT_COLUMNS
     )
     assert isinstance(layout, EdgeLayout)
     types = ColumnTypes(kinds)
@@ -932,8 +923,8 @@ def read_edges_csv(
             if stamp is not None and ("start" in props or "end" in props):
                 yield Reject(p, lineno, stamp, "give Start/End or a Timeset, not both", record)
                 continue
-            if "sources" not in props and default_source:
-                props["sources"] = [default_source]
+            if "sources" not in props and opts.default_source:
+                props["sources"] = [opts.default_source]
             for start, end in spans:
                 span = {
                     k: date_cell(v, dayfirst)

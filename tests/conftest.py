@@ -31,11 +31,8 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(db_path: Path) -> Iterator[Store]:
     """A fresh, empty embedded store, closed after the test."""
-    s = open_store(db_path)
-    try:
+    with open_store(db_path) as s:
         yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +49,8 @@ def case_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def case_store(case_db: Path) -> Iterator[Store]:
     """The seeded ANVITA case, opened read/write (shared session copy: do not write)."""
-    s = open_store(case_db)
-    try:
+    with open_store(case_db) as s:
         yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
@@ -64,11 +58,8 @@ def case_copy(case_db: Path, tmp_path: Path) -> Iterator[Store]:
     """A private copy of the seeded case, safe to write to."""
     dest = tmp_path / "copy.db"
     shutil.copytree(case_db, dest, ignore=shutil.ignore_patterns("lock", "server.json"))
-    s = open_store(dest)
-    try:
+    with open_store(dest) as s:
         yield s
-    finally:
-        s.close()
 
 
 NEO4J_SKIP = (

@@ -13,13 +13,14 @@
 """
 
 from .layout import force_layout
-from .page import COLOR_BY, SIZE_BY, ColorBy, SizeBy, render, render_html
+from .page import COLOR_BY, SIZE_BY, ColorBy, PageOptions, SizeBy, render, render_html
 from .rows import build_graph, expand_neighbours, fetch_sources, named_ids, rows_to_graph
 
 __all__ = [
     "COLOR_BY",
     "SIZE_BY",
     "ColorBy",
+    "PageOptions",
     "SizeBy",
     "build_graph",
     "expand_neighbours",

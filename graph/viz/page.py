@@ -27,7 +27,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import networkx as nx
 
@@ -63,6 +63,7 @@ __all__ = [
     "SIZE_BY",
     "ColorBy",
     "SizeBy",
+    "PageOptions",
 ]
 
 #: Accepted values of ``render(color_by=...)`` and ``render(size_by=...)``.
@@ -71,6 +72,23 @@ SIZE_BY = ("degree", "population", None)
 
 ColorBy = Literal["kind", "party", "nuance"]
 SizeBy = Literal["degree", "population"] | None
+
+
+class PageOptions(TypedDict, total=False):
+    """The keywords of :func:`render`, which passes them on to :func:`render_html` (where
+    their defaults are, and :func:`render` documents them)."""
+
+    title: str
+    caption: str | None
+    as_of: str | date | None
+    color_by: ColorBy
+    size_by: SizeBy
+    sources: Mapping[str, Mapping[str, Any]] | None
+    hide_reference: bool
+    layout_threshold: int
+    edge_labels: bool | None
+    seed: int
+
 
 _VIS_DIR = "templates/lib/vis-9.1.2"
 _TIP_ROWS = 14
@@ -95,17 +113,7 @@ _RESULT_ROWS = 5
 def render(
     G: nx.Graph,
     path: str | os.PathLike[str],
-    *,
-    title: str = "civicgraph",
-    caption: str | None = None,
-    as_of: str | date | None = None,
-    color_by: ColorBy = "kind",
-    size_by: SizeBy = "degree",
-    sources: Mapping[str, Mapping[str, Any]] | None = None,
-    hide_reference: bool = False,
-    layout_threshold: int = 300,
-    edge_labels: bool | None = None,
-    seed: int = 42,
+    **options: Unpack[PageOptions],
 ) -> Path:
     """Write *G* as one self-contained, offline, interactive HTML page.
 
@@ -193,19 +201,7 @@ def render(
     >>> out.read_text(encoding="utf-8").count("<script src=")
     0
     """
-    page = render_html(
-        G,
-        title=title,
-        caption=caption,
-        as_of=as_of,
-        color_by=color_by,
-        size_by=size_by,
-        sources=sources,
-        hide_reference=hide_reference,
-        layout_threshold=layout_threshold,
-        edge_labels=edge_labels,
-        seed=seed,
-    )
+    page = render_html(G, **options)
     out = Path(path)
     with atomic_output(out) as f:  # an earlier page survives a failed write
         f.write(page.encode("utf-8"))
