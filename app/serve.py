@@ -31,7 +31,9 @@ import functools
 import ipaddress
 import json
 import os
+import select
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -39,6 +41,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -68,7 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from civicgraph.graph.store import Store
 
-__all__ = ["HTML_ROWS", "create_app", "is_loopback", "serve"]
+__all__ = ["HTML_ROWS", "create_app", "is_loopback", "serve", "start_server"]
 
 #: A page shows at most this many rows (and draws the graph of those); .csv and .json have all.
 HTML_ROWS = 1000
@@ -502,6 +505,34 @@ def serve(
             server.run(sockets=[sock])
         finally:
             sock.close()
+
+
+def start_server(
+    db: str | os.PathLike[str], log: str | os.PathLike[str], *args: str, timeout: float = 60
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the installed ``civicgraph serve --db DB --port 0 ARGS`` as a child process
+    and return it with the URL it prints once it listens (its stderr goes to *log*).
+
+    For the tests and the benchmarks, which need a real server on a free port.  The caller
+    stops the process.  A server that prints no URL within *timeout* seconds is killed, and
+    the error quotes what it printed and its log.
+    """
+    exe = Path(sys.executable).with_name("civicgraph")
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--db", os.fspath(db), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    line = proc.stdout.readline() if ready else ""
+    if "http://" not in line:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise RuntimeError(f"civicgraph serve did not start: {line!r} {Path(log).read_text()!r}")
+    return proc, "http://" + line.split("http://", 1)[1].split()[0]
 
 
 def _echo(text: str, err: bool = False) -> None:

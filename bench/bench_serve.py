@@ -28,21 +28,22 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import select
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench_viz import ARGS, CHROMIUM  # the same headless Chromium as the page benchmark
-
 from civicgraph.app.pages import graph_page
+from civicgraph.app.serve import start_server
 from civicgraph.graph import open_store
 from civicgraph.graph.derive import derive
 from civicgraph.queries import load_catalogue
+
+# The browser tests' Chromium and flags, so the figures come from the browser they check.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 DAY = "2022-09-01"
 TARGET_MS = 1000
@@ -128,24 +129,6 @@ def server_steps(path: Path) -> dict[str, float]:
     }
 
 
-def start(db: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
-    exe = Path(sys.executable).with_name("civicgraph")
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--db", str(db), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
-    line = proc.stdout.readline() if ready else ""
-    if "http://" not in line:
-        proc.kill()
-        raise SystemExit(f"serve did not start: {line!r} {log.read_text()}")
-    return proc, "http://" + line.split("http://", 1)[1].split()[0]
-
-
 LOAD = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const frame = document.querySelector('iframe.cg-graph').contentWindow;
@@ -207,11 +190,13 @@ def main() -> None:
             f"{steps['nodes']} nodes, {steps['edges']} relationships, "
             f"{steps['page MB']:.2f} MB"
         )
-        proc, base = start(db, Path(tmp) / "serve.err")
+        proc, base = start_server(db, Path(tmp) / "serve.err")
         url = f"{base}query/network_members?network=net:bench&date={DAY}"
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+                browser = p.chromium.launch(
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+                )
                 print(f"Chromium {browser.version}")
                 loads = [load_once(browser, url, base) for _ in range(args.repeat + 1)]
                 browser.close()

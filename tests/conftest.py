@@ -4,10 +4,8 @@ that no engine process outlives the tests (sqlite-utils' ``fresh_db`` / ``close_
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from civicgraph.app.serve import start_server
 from civicgraph.graph import Store, open_store
 from civicgraph.graph.engine import running_engines
 
@@ -161,34 +160,13 @@ class Served:
             return exc.code, exc.headers.get("content-type", ""), exc.read()
 
 
-def start_serve(db: Path, log: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """Start the installed ``civicgraph serve --db DB --port 0 ARGS`` (stderr to *log*) and
-    read the URL it prints."""
-    exe = Path(sys.executable).with_name("civicgraph")
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--db", str(db), "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
-    line = proc.stdout.readline() if ready else ""
-    if "http://" not in line:
-        proc.kill()
-        proc.wait(timeout=10)
-        raise AssertionError(f"civicgraph serve did not start: {line!r} {log.read_text()!r}")
-    return proc, "http://" + line.split("http://", 1)[1].split()[0]
-
-
 @pytest.fixture(scope="session")
 def served(case_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``civicgraph serve`` on a free loopback port over a private copy of the case."""
     where = tmp_path_factory.mktemp("served")
     dest = where / "case.db"
     shutil.copytree(case_db, dest, ignore=shutil.ignore_patterns("lock", "server.json"))
-    proc, url = start_serve(dest, where / "serve.err")
+    proc, url = start_server(dest, where / "serve.err")
     try:
         yield Served(url, dest, proc, where / "serve.err")
     finally:
