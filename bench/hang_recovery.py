@@ -37,14 +37,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from gen_partners import write_partners  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from engine_processes import server_pid  # noqa: E402
+
 CIVICGRAPH = str(Path(sys.executable).with_name("civicgraph"))
-
-
-def _server_pid(db: Path) -> int | None:
-    try:
-        return int(json.loads((db / "server.json").read_text())["pid"])
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def _done_batches(db: Path) -> int:
@@ -102,7 +98,7 @@ def load(db: Path, nodes: Path, edges: Path, freeze: str | None) -> dict[str, An
     frozen: int | None = None
     frozen_at = None
     while freeze and frozen is None and child.poll() is None:
-        pid = _server_pid(db)
+        pid = server_pid(db)
         if freeze.endswith("s"):
             due = time.monotonic() - began >= float(freeze[:-1])
         else:

@@ -82,6 +82,7 @@ __all__ = [
     "cell_text",
     "column_kinds",
     "file_source",
+    "decode_line",
     "iter_text_lines",
     "json_line",
     "jsonl_rows",
@@ -169,6 +170,28 @@ def _ascii_compatible(encoding: str) -> bool:
     return "a\n".encode(encoding) == b"a\n"
 
 
+def decode_line(data: bytes, encoding: str, file: str, line: int, hint: str = "") -> str:
+    """One physical line of a file as text: bad *encoding* or a NUL byte is a
+    :class:`LoadError` naming *file* and *line* (*hint* ends the encoding error's message).
+
+    >>> decode_line(b"Saint-\\xc3\\x89tienne\\n", "utf-8", "f.csv", 3)
+    'Saint-Étienne\\n'
+    >>> decode_line(b"Saint-\\xc9tienne\\n", "utf-8", "f.csv", 3)
+    Traceback (most recent call last):
+    ...
+    civicgraph.graph.errors.LoadError: f.csv, line 3: not valid utf-8 (byte 7 of the line)
+    """
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid {encoding} (byte {exc.start + 1} of the line){hint}", file=file, line=line
+        ) from None
+    if "\x00" in text:
+        raise LoadError("contains a NUL byte", file=file, line=line)
+    return text
+
+
 def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """Yield (line number, text) with a clear error on bad encoding or a truncated gzip."""
     p = Path(path)
@@ -190,17 +213,7 @@ def iter_text_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple
                     ) from None
                 return
             for lineno, raw in enumerate(f, start=1):
-                try:
-                    text = raw.decode(encoding)
-                except UnicodeDecodeError as exc:
-                    raise LoadError(
-                        f"not valid {encoding} (byte {exc.start + 1} of the line){hint}",
-                        file=str(p),
-                        line=lineno,
-                    ) from None
-                if "\x00" in text:
-                    raise LoadError("contains a NUL byte", file=str(p), line=lineno)
-                yield lineno, text
+                yield lineno, decode_line(raw, encoding, str(p), lineno, hint)
     except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
         if isinstance(exc, FileNotFoundError):
             raise LoadError("file not found", file=str(p)) from None

@@ -295,6 +295,21 @@ def read_mapped(
             return str(val)  # a JSON number where the schema wants text (a code)
         return val
 
+    def properties(
+        spec: dict[str, Any], owner: str, row: dict[str, Any], lineno: int
+    ) -> dict[str, Any]:
+        """A node's or relationship's properties from its *spec*'s columns (empty cells
+        are none), with its sources: the row's, else the spec's, else the file's."""
+        props: dict[str, Any] = {}
+        for key, col in spec["properties"].items():
+            val = _template(col, row, file=p, line=lineno, field=str(key))
+            if val not in (None, ""):
+                props[key] = value(owner, key, col, val)
+        if "sources" not in props:
+            srcs = spec.get("sources") or ([default_source] if default_source else [])
+            props["sources"] = split_sources(srcs)
+        return props
+
     for lineno, raw in rows():
         row = (
             {k: cell_text(v)[0] if isinstance(v, str) else v for k, v in raw.items()}
@@ -317,14 +332,7 @@ def read_mapped(
                     f"{raw} {node_id}",
                 )
                 continue
-            props: dict[str, Any] = {"id": str(node_id)}
-            for key, col in spec["properties"].items():
-                val = _template(col, row, file=p, line=lineno, field=str(key))
-                if val not in (None, ""):
-                    props[key] = value(label, key, col, val)
-            if "sources" not in props:
-                srcs = spec.get("sources") or ([default_source] if default_source else [])
-                props["sources"] = split_sources(srcs)
+            props = {"id": str(node_id), **properties(spec, label, row, lineno)}
             yield NodeRecord(label, props, p, lineno)
         for spec in mapping.get("relationships", []):
             s = _template(spec["source"], row, file=p, line=lineno, field="source")
@@ -333,12 +341,5 @@ def read_mapped(
                 continue
             raw = _literal_or_template(spec["type"], row, file=p, line=lineno, field="type")
             rtype = cats.rel_type(str(raw))
-            rprops: dict[str, Any] = {}
-            for key, col in spec["properties"].items():
-                val = _template(col, row, file=p, line=lineno, field=str(key))
-                if val not in (None, ""):
-                    rprops[key] = value(rtype, key, col, val)
-            if "sources" not in rprops:
-                srcs = spec.get("sources") or ([default_source] if default_source else [])
-                rprops["sources"] = split_sources(srcs)
+            rprops = properties(spec, rtype, row, lineno)
             yield RelRecord(rtype, str(s), str(t), rprops, p, lineno)

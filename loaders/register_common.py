@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from civicgraph.graph.errors import LoadError
 
+from .files import decode_line
 from .records import NodeRecord
 
 if TYPE_CHECKING:
@@ -225,17 +226,7 @@ def decoded_lines(
     lineno = 0
     try:
         for lineno, data in enumerate(raw, start=1):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise LoadError(
-                    f"not valid {encoding} (byte {exc.start + 1} of the line)",
-                    file=file,
-                    line=lineno,
-                ) from None
-            if "\x00" in text:
-                raise LoadError("contains a NUL byte", file=file, line=lineno)
-            yield lineno, text
+            yield lineno, decode_line(data, encoding, file, lineno)
     except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as exc:
         raise LoadError(
             f"cannot read the file after line {lineno}: {exc}", file=file, line=lineno + 1

@@ -1,12 +1,13 @@
 """Helpers for tests that kill, stop or freeze engines: find a store's engine processes (a
 ``psutil`` scan of command lines), wait for a condition, tell whether a pid is gone.
 
-Used by ``test_crash.py`` and ``test_supervisor.py``, and by the ``no_engine_survives``
-fixture in ``conftest.py``.
+Used by ``test_crash.py`` and ``test_supervisor.py``, by the ``no_engine_survives``
+fixture in ``conftest.py``, and by ``bench/hang_recovery.py``.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 import psutil
 
-__all__ = ["engines_under", "gone", "python_child", "start_demo", "wait_for"]
+__all__ = ["engines_under", "gone", "python_child", "server_pid", "start_demo", "wait_for"]
 
 
 def engines_under(path: Path) -> list[psutil.Process]:
@@ -35,6 +36,14 @@ def engines_under(path: Path) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return out
+
+
+def server_pid(db: Path) -> int | None:
+    """The pid of the engine store *db*'s ``server.json`` names (None: no readable one)."""
+    try:
+        return int(json.loads((db / "server.json").read_text())["pid"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.02) -> Any:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import networkx as nx
 import pytest
+from facts import GRENOBLE
 
 from civicgraph.graph import OutputNotWritable, open_store
 from civicgraph.graph.export import export, to_frames
@@ -20,13 +21,7 @@ def filled(store):
     store.upsert_nodes(
         "City",
         [
-            {
-                "id": "insee:38185",
-                "name": "Grenoble",
-                "population": 158198,
-                "departement": "38",
-                "sources": ["src:insee", "src:rne"],
-            },
+            {**GRENOBLE, "sources": ["src:insee", "src:rne"]},
             {"id": "insee:69123", "name": "Lyon", "population": 522250.5, "sources": ["src:insee"]},
         ],
     )

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_processes import engines_under, gone, python_child, start_demo, wait_for
+from engine_processes import (
+    engines_under,
+    gone,
+    python_child,
+    server_pid,
+    start_demo,
+    wait_for,
+)
 
 from civicgraph.graph import EngineError, EngineRestarted, Store, open_store
 from civicgraph.graph.backends import falkordb as falkordb_backend
@@ -43,13 +50,6 @@ SLACK = 15.0
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _server_pid(db: Path) -> int | None:
-    try:
-        return int(json.loads((db / "server.json").read_text())["pid"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def _batches_done(db: Path) -> int:
     """Batches the store's load journal says are done."""
     return sum(p.read_text().count('"done"') for p in (db / "loads").glob("*.jsonl"))
@@ -61,7 +61,7 @@ def _freeze(pid: int) -> None:
 
 def _freeze_engine_of(db: Path) -> int:
     """Freeze the engine serving *db* (from its ``server.json``); return its pid."""
-    pid = _server_pid(db)
+    pid = server_pid(db)
     assert pid is not None, f"no engine is serving {db}"
     _freeze(pid)
     return pid
@@ -455,7 +455,7 @@ def test_a_signal_ends_a_command_whose_engine_is_stopped(
         stderr=subprocess.PIPE,
         text=True,
     )
-    pid = wait_for(lambda: _server_pid(db), timeout=60)
+    pid = wait_for(lambda: server_pid(db), timeout=60)
     if command == "load":  # in the writes: a writer thread waits on the engine too
         wait_for(lambda: _batches_done(db) >= 2, timeout=120, step=0.005)
     else:

@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from facts import GRENOBLE_IN_ANVITA
 
 from civicgraph.graph import Node, Relationship
 from civicgraph.graph import Path as GraphPath
@@ -344,12 +345,7 @@ def seeded(store: Any) -> Any:
     store.upsert_relationships(
         "MEMBER_OF",
         [
-            {
-                "source": "insee:38185",
-                "target": "net:anvita",
-                "start": "2018-09-26",
-                "sources": ["src:site"],
-            },
+            {**GRENOBLE_IN_ANVITA, "sources": ["src:site"]},
             {
                 "source": "insee:59271",
                 "target": "net:anvita",

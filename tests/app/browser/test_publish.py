@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from facts import GRENOBLE_IN_ANVITA
 
 from civicgraph.app.cli import cli
 from civicgraph.graph import open_store
@@ -213,17 +214,7 @@ def test_credit_line_names_the_sources_of_what_is_drawn(
     )
     store.upsert_nodes("City", [{"id": "insee:38185", "name": "Grenoble", "sources": ["src:rne"]}])
     store.upsert_nodes("Network", [{"id": "net:anvita", "name": "ANVITA"}])
-    store.upsert_relationships(
-        "MEMBER_OF",
-        [
-            {
-                "source": "insee:38185",
-                "target": "net:anvita",
-                "start": "2018-09-26",
-                "sources": ["src:site"],
-            }
-        ],
-    )
+    store.upsert_relationships("MEMBER_OF", [{**GRENOBLE_IN_ANVITA, "sources": ["src:site"]}])
     G = build_graph(store.query("MATCH (a)-[r]->(b) RETURN a, r, b"))
     page = offline_page.open(
         render(G, tmp_path / "c.html", title="Grenoble", sources=fetch_sources(store, G))

@@ -19,6 +19,7 @@ memberships), two mayors of Grenoble, three organisations and two networks::
 from __future__ import annotations
 
 import pytest
+from facts import GRENOBLE
 
 from civicgraph.graph import Store
 from civicgraph.graph.derive import derive
@@ -43,13 +44,7 @@ def build_small_case(store: Store) -> Store:
     store.upsert_nodes(
         "City",
         [
-            {
-                "id": "insee:38185",
-                "name": "Grenoble",
-                "population": 158198,
-                "departement": "38",
-                "kind": "commune",
-            },
+            {**GRENOBLE, "kind": "commune"},
             {"id": "insee:01053", "name": "Bourg-en-Bresse", "population": 41365},
         ],
     )
