@@ -1,4 +1,5 @@
-"""Small, real, named facts that several test modules build their graphs from.
+"""Small, real, named facts (and the small files spelling them) that several test modules
+build their graphs from.
 
 Grenoble (INSEE 38185, Isère) with its legal population, and its membership of ANVITA,
 which it co-founded on 26 September 2018.  Tests add what they need to these
@@ -21,3 +22,20 @@ GRENOBLE_IN_ANVITA: dict[str, Any] = {
     "target": "net:anvita",
     "start": "2018-09-26",
 }
+#: A mapping file for a communes CSV with columns ``code;nom;pop;dep``: each row a City,
+#: its Departement, and the City ``PART_OF`` the Departement.
+COMMUNES_MAPPING = """\
+format: csv
+delimiter: ";"
+nodes:
+  - label: City
+    id: "insee:{code}"
+    properties: {name: nom, population: pop}
+  - label: Departement
+    id: "dep:{dep}"
+    properties: {name: dep}
+relationships:
+  - type: PART_OF
+    source: "insee:{code}"
+    target: "dep:{dep}"
+"""

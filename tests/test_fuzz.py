@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from facts import COMMUNES_MAPPING
 from hostile import PAYLOADS
 
 from civicgraph.data import data_path
@@ -990,21 +991,7 @@ def graphml_cases(rng: random.Random) -> Iterator[Case]:
 
 # -- mapping YAML (+ CSV) ------------------------------------------------------------------
 MAP_CSV = "code;nom;pop;dep;start\n05023;Briançon;11411;05;2019-01-01\n"
-MAP_OK = """\
-format: csv
-delimiter: ";"
-nodes:
-  - label: City
-    id: "insee:{code}"
-    properties: {name: nom, population: pop}
-  - label: Departement
-    id: "dep:{dep}"
-    properties: {name: dep}
-relationships:
-  - type: PART_OF
-    source: "insee:{code}"
-    target: "dep:{dep}"
-"""
+MAP_OK = COMMUNES_MAPPING  # the mapping each case below breaks one way
 
 
 def mapping_cases(rng: random.Random) -> Iterator[Case]:

@@ -109,6 +109,11 @@ def _jl(*objs: dict[str, Any]) -> str:
     return "".join(json.dumps(o) + "\n" for o in objs)
 
 
+def _jnode(nid: str, props: dict[str, Any], labels: list[str] | None = None) -> dict[str, Any]:
+    """A JSON Lines node record: an Organization unless *labels* say otherwise."""
+    return {"kind": "node", "id": nid, "labels": labels or ["Organization"], "properties": props}
+
+
 def _graphml(nodes: str = "", edges: str = "", keys: str = "") -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -194,14 +199,7 @@ NAME_ENTRIES: dict[str, tuple[str, Writer]] = {
             "paths": [
                 _w(
                     "g.jsonl",
-                    _jl(
-                        {
-                            "kind": "node",
-                            "id": "org:z",
-                            "labels": [f"Organization{p}"],
-                            "properties": {"name": "Z"},
-                        }
-                    ),
+                    _jl(_jnode("org:z", {"name": "Z"}, labels=[f"Organization{p}"])),
                 )(d)
             ]
         },
@@ -334,14 +332,7 @@ KEY_ENTRIES: dict[str, Writer] = {
         "paths": [
             _w(
                 "g.jsonl",
-                _jl(
-                    {
-                        "kind": "node",
-                        "id": "org:z",
-                        "labels": ["Organization"],
-                        "properties": {"name": "Z", k: 1},
-                    }
-                ),
+                _jl(_jnode("org:z", {"name": "Z", k: 1})),
             )(d)
         ]
     },
@@ -443,14 +434,7 @@ def _value_entries() -> dict[str, Callable[[Path, str], dict[str, Any] | None]]:
             "paths": [
                 _w(
                     "g.jsonl",
-                    _jl(
-                        {
-                            "kind": "node",
-                            "id": f"org:{v}",
-                            "labels": ["Organization"],
-                            "properties": {"name": f"N {v}", "note": v, "tags": [v, v + v]},
-                        }
-                    ),
+                    _jl(_jnode(f"org:{v}", {"name": f"N {v}", "note": v, "tags": [v, v + v]})),
                 )(d)
             ]
         },
@@ -459,12 +443,7 @@ def _value_entries() -> dict[str, Callable[[Path, str], dict[str, Any] | None]]:
                 _w(
                     "g.jsonl",
                     _jl(
-                        {
-                            "kind": "node",
-                            "id": f"org:{v}",
-                            "labels": ["Organization"],
-                            "properties": {"name": f"N {v}"},
-                        },
+                        _jnode(f"org:{v}", {"name": f"N {v}"}),
                         {
                             "kind": "relationship",
                             "type": "PARTNER_OF",

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from facts import COMMUNES_MAPPING
 
 from civicgraph.graph import LoadError, Store, open_store
 from civicgraph.loaders import load
@@ -181,23 +182,7 @@ def test_mapping_file(store: Store, tmp_path: Path) -> None:
     csv_path = tmp_path / "communes.csv"
     csv_path.write_text("code;nom;pop;dep\n38185;Grenoble;158198;38\n69381;Lyon 1er;30000;69\n")
     m = tmp_path / "map.yaml"
-    m.write_text(
-        textwrap.dedent("""\
-        format: csv
-        delimiter: ";"
-        nodes:
-          - label: City
-            id: "insee:{code}"
-            properties: {name: nom, population: pop}
-          - label: Departement
-            id: "dep:{dep}"
-            properties: {name: "dep"}
-        relationships:
-          - type: PART_OF
-            source: "insee:{code}"
-            target: "dep:{dep}"
-        """)
-    )
+    m.write_text(COMMUNES_MAPPING)
     s = load(store, [csv_path], mapping=m, progress=False)
     assert s.rejected == 0
     assert store.totals() == (5, 2)

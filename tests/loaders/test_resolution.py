@@ -38,6 +38,12 @@ def _mayors(tmp_path: Path, name: str, rows: list[tuple[str, str, str, str]]) ->
     return path
 
 
+def _load_rolland_nantes(store: Store, tmp_path: Path) -> None:
+    """Johanna Rolland, mayor of Nantes, born 1979-05-11 (as the 2020 file has her)."""
+    a = _mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])
+    load(store, [a], progress=False)
+
+
 def _people(store: Store) -> list[str]:
     return sorted(r["id"] for r in store.query("MATCH (p:Person) RETURN p.id AS id"))
 
@@ -86,11 +92,7 @@ def test_variants_of_one_person_merge_across_files(store: Store, tmp_path: Path)
 
 def test_swapped_day_month_in_the_same_commune_is_one_person(store: Store, tmp_path: Path) -> None:
     """Johanna Rolland, Nantes: 1979-05-11 in the 2020 file, 1979-11-05 in the 2026 file."""
-    load(
-        store,
-        [_mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])],
-        progress=False,
-    )
+    _load_rolland_nantes(store, tmp_path)
     b = _mayors(tmp_path, "b", [("44109", "ROLLAND", "Johanna", "1979-11-05")])
     summary = load(store, [b], progress=False)
     assert _people(store) == ["person:rolland-johanna:1979-05-11"]
@@ -112,11 +114,7 @@ def test_swapped_day_month_in_the_same_commune_is_one_person(store: Store, tmp_p
 def test_swapped_day_month_in_another_commune_is_flagged_not_merged(
     store: Store, tmp_path: Path
 ) -> None:
-    load(
-        store,
-        [_mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")])],
-        progress=False,
-    )
+    _load_rolland_nantes(store, tmp_path)
     b = _mayors(tmp_path, "b", [("33063", "ROLLAND", "Johanna", "1979-11-05")])
     summary = load(store, [b], progress=False)
     assert _people(store) == [
