@@ -49,6 +49,7 @@ __all__ = [
     "Term",
     "derive",
     "derive_terms",
+    "holds_office_cypher",
     "party_of_term",
     "size_class",
 ]
@@ -57,6 +58,16 @@ __all__ = [
 SIZE_CLASSES = ("<5000", "5000-99999", "100000-499999", ">=500000")
 #: How every output shows a party that no source, nuance, membership or earlier term gives.
 UNKNOWN = "unknown"
+
+
+def holds_office_cypher(term: str, day: str) -> str:
+    """The Cypher condition "``MAYOR_OF`` term *term* holds the office on *day*"
+    (``start <= day < held_until``, ``held_until`` derived by :func:`derive_terms`).
+
+    >>> holds_office_cypher("r", "$as_of")
+    'r.start <= $as_of AND (r.held_until IS NULL OR r.held_until > $as_of)'
+    """
+    return f"{term}.start <= {day} AND ({term}.held_until IS NULL OR {term}.held_until > {day})"
 
 
 def size_class(population: Any) -> str | None:

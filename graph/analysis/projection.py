@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from civicgraph.graph import dates
-from civicgraph.graph.derive import SIZE_CLASSES, UNKNOWN, size_class
+from civicgraph.graph.derive import SIZE_CLASSES, UNKNOWN, holds_office_cypher, size_class
 from civicgraph.graph.model import specific_label
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -114,17 +114,13 @@ def _mayoralties(
     """The ``MAYOR_OF`` term that counts for each city and each person: the one holding the
     office on *as_of* (``start <= as_of < held_until``, derived once for every output by
     :mod:`civicgraph.graph.derive`), else the latest."""
-    params: dict[str, Any] = {}
-    where = ""
-    if as_of is not None:
-        where = " WHERE r.start <= $as_of AND (r.held_until IS NULL OR r.held_until > $as_of)"
-        params["as_of"] = as_of
+    holding = "" if as_of is None else " WHERE " + holds_office_cypher("r", "$as_of")
     rows = store.query(
         "MATCH (p:Person)-[r:MAYOR_OF]->(c:City)"
-        + where
+        + holding
         + " RETURN p.id AS person, c.id AS city, r.nuance AS nuance, r.party_short AS party,"
         " r.party_basis AS party_basis, r.start AS start, c.departement AS departement",
-        params,
+        {} if as_of is None else {"as_of": as_of},
     )
     # Two terms holding on one day means two sources disagree: the latest start wins, then
     # the smallest person id, as in the stored queries (ORDER BY p.id, head).

@@ -128,35 +128,32 @@ def is_op(toks: list[Token], i: int, text: str) -> bool:
 
 def closing(toks: list[Token], i: int) -> int | None:
     """Index of the bracket closing the one at *i*, or None when unbalanced."""
-    stack: list[str] = []
-    for j in range(i, len(toks)):
-        t = toks[j]
-        if t.kind != "op":
-            continue
-        if t.text in OPEN:
-            stack.append(OPEN[t.text])
-        elif t.text in CLOSE:
-            if not stack or stack.pop() != t.text:
-                return None
-            if not stack:
-                return j
-    return None
+    return _matching(toks, range(i, len(toks)), OPEN, CLOSE)
 
 
 def opening(toks: list[Token], j: int) -> int | None:
     """Index of the bracket opening the one closing at *j*, or None when unbalanced."""
+    return _matching(toks, range(j, -1, -1), CLOSE, OPEN)
+
+
+def _matching(
+    toks: list[Token], walk: range, enter: dict[str, str], leave: dict[str, str]
+) -> int | None:
+    """Walk *toks* in the order of *walk* (from a bracket, forward or backward) to the
+    bracket that balances the first one.  *enter* maps each bracket that goes one level
+    deeper in that direction to the one that comes back out; *leave* holds the others."""
     stack: list[str] = []
-    for i in range(j, -1, -1):
-        t = toks[i]
+    for k in walk:
+        t = toks[k]
         if t.kind != "op":
             continue
-        if t.text in CLOSE:
-            stack.append(CLOSE[t.text])
-        elif t.text in OPEN:
+        if t.text in enter:
+            stack.append(enter[t.text])
+        elif t.text in leave:
             if not stack or stack.pop() != t.text:
                 return None
             if not stack:
-                return i
+                return k
     return None
 
 
