@@ -322,7 +322,7 @@ def _graph(
             spans[r["source"]].append(span)
             spans[r["target"]].append(span)
     # Which properties held lists (joined with "|" below), so a load reads them back as
-    # lists (civicgraph.loaders.files.graph_records).
+    # lists (civicgraph.loaders.graphfiles.graph_records).
     lists = {f"node:{k}" for n in nodes for k, v in n["properties"].items() if type(v) is list}
     lists |= {f"rel:{k}" for r in rels for k, v in r["properties"].items() if type(v) is list}
     G.graph[LISTS_KEY] = " ".join(sorted(lists))

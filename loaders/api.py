@@ -18,21 +18,12 @@ from civicgraph.graph.store import Store
 
 from .base import run_load
 from .categories import Categories, parse_map
-from .files import (
-    BareIds,
-    CsvOptions,
-    check_encoding,
-    detect_encoding,
-    file_source,
-    read_edges_csv,
-    read_gexf,
-    read_graphml,
-    read_jsonl,
-    read_nodes_csv,
-)
+from .files import BareIds, CsvOptions, read_edges_csv, read_nodes_csv
+from .graphfiles import read_gexf, read_graphml, read_jsonl
 from .mapping import read_mapped
 from .records import LoadSummary, NodeRecord, Record, Reject, write_report
 from .register_common import LoadContext
+from .text import check_encoding, detect_encoding, file_source
 
 __all__ = [
     "GIVEN_BY_LOAD",
@@ -180,7 +171,7 @@ def load(
     report : CSV file receiving rejected rows and records needing review
     options : the readers' options, and the load's own (:data:`LOAD_OPTIONS`)
     encoding : the text files' encoding; default: detected for CSV files
-        (:func:`~civicgraph.loaders.files.detect_encoding`), UTF-8 for JSON Lines.  The
+        (:func:`~civicgraph.loaders.text.detect_encoding`), UTF-8 for JSON Lines.  The
         summary's ``encodings`` says which each file was read with.
     dayfirst : read slashed dates day first (``05/04/2021`` is 5 April); without it such
         a date is refused as ambiguous

@@ -46,7 +46,6 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .files import file_source, read_csv_dicts
 from .records import NodeRecord, RelRecord
 from .register_common import (
     DEP_CODE,
@@ -60,6 +59,7 @@ from .register_common import (
     read_head,
     source_record,
 )
+from .text import file_source, read_csv_dicts
 
 __all__ = [
     "COMMUNE_KINDS",

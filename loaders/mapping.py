@@ -20,19 +20,19 @@ from civicgraph.graph.errors import ConfigurationError, InvalidProperty, LoadErr
 from civicgraph.graph.model import check_reserved, known_name, load_model
 
 from .categories import Categories, parse_map
-from .files import (
+from .files import date_cell
+from .graphfiles import jsonl_rows
+from .records import NodeRecord, Reject, RelRecord
+from .text import (
     DATE_KEYS,
     TEXT_COLUMNS,
     ColumnTypes,
     cell_text,
     column_kinds,
-    date_cell,
-    jsonl_rows,
     read_csv_dicts,
     split_sources,
     typed_value,
 )
-from .records import NodeRecord, Reject, RelRecord
 
 __all__ = ["check_mapping", "load_mapping", "read_mapped"]
 

@@ -72,7 +72,6 @@ from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
 from .communes import register_file_source
-from .files import read_csv_dicts
 from .records import NodeRecord, Record, RelRecord
 from .register_common import (
     INSEE_CODE,
@@ -89,6 +88,7 @@ from .register_common import (
     source_record,
 )
 from .resolution import PersonClaim, human_case, swap_day_month
+from .text import read_csv_dicts
 from .validate import check_row_dates
 
 __all__ = [

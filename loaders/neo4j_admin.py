@@ -36,9 +36,9 @@ from typing import Any
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .files import read_csv_dicts
 from .records import NodeRecord, RelRecord, specific_label
 from .register_common import header_fields
+from .text import read_csv_dicts
 
 __all__ = ["Field", "parse_header", "read_neo4j_admin"]
 

@@ -38,9 +38,9 @@ from pathlib import Path
 from civicgraph.graph.errors import LoadError
 
 from .api import register_reader
-from .files import iter_text_lines, read_csv_dicts
 from .records import NodeRecord, RelRecord
 from .register_common import LICENCE, LoadContext, header_fields, source_record
+from .text import iter_text_lines, read_csv_dicts
 
 __all__ = [
     "NUANCES_SOURCE",
