@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends.base import GraphBackend
+from .bulk import BulkWrite, NodeIds, bulk_nodes, bulk_relationships
 from .errors import (
     ConfigurationError,
     EngineRestarted,
@@ -86,6 +87,9 @@ class Store:
     read_only: str | None = None
     #: the store directory a read-only store was copied from (see :func:`open_store`)
     origin: str | None = None
+    #: whether loads create new rows with the engine's bulk command when it has one
+    #: (:meth:`bulk_ids`); ``False`` sends them as ``UNWIND … CREATE`` statements
+    bulk: bool = True
     _schema_ready: bool = False
     _lock_fd: int | None = field(default=None, repr=False)
     _lock_depth: int = field(default=0, repr=False)
@@ -231,6 +235,8 @@ class Store:
         for attempt in range(_RESTARTS + 1):
             try:
                 if restarted is None:
+                    if prepared.bulk is not None:
+                        self._bulk(prepared.bulk)
                     for query, params in prepared.statements:
                         self.backend.run(query, params, write=True)
                 else:
@@ -244,6 +250,25 @@ class Store:
                 exc.recovery.report(again)  # type: ignore[attr-defined]
                 restarted = exc
         raise AssertionError("unreachable")
+
+    def _bulk(self, write: BulkWrite) -> None:
+        """Create *write*'s rows with the engine's bulk command, or with its ``CREATE``
+        statements when the internal ids cannot be trusted (see :mod:`.bulk`)."""
+        if write.ids.usable():
+            write.ids.writer.write(write)
+            write.ids.verify(write.expected)
+            return
+        for query, params in write.fallback:
+            text, values = self.backend.compile(query, params)
+            self.backend.run(text, values, write=True)
+
+    def bulk_ids(self) -> NodeIds | None:
+        """Internal node ids for a load that creates through the engine's bulk command
+        (the embedded FalkorDB engine, while the load holds :meth:`write_lock`), or
+        ``None``: the load then creates with ``UNWIND … CREATE``."""
+        if not self.bulk or self._lock_depth == 0:
+            return None
+        return NodeIds.open(self.backend.bulk_writer())
 
     def reapply(self, prepared: PreparedWrite) -> None:
         """Run *prepared* again in the form that cannot create anything twice
@@ -259,7 +284,10 @@ class Store:
         """
         statements = [self.backend.compile(q, p) for q, p in prepared.statements]
         return PreparedWrite(
-            [(q, p or {}) for q, p in statements], prepared.counts, prepared.idempotent
+            [(q, p or {}) for q, p in statements],
+            prepared.counts,
+            prepared.idempotent,
+            prepared.bulk,
         )
 
     @contextlib.contextmanager
@@ -385,6 +413,7 @@ class Store:
         validated: bool = False,
         new_ids: Collection[str] = (),
         known: Mapping[str, dict[str, Any]] | None = None,
+        bulk: NodeIds | None = None,
     ) -> PreparedWrite:
         """Validate a batch, find out what the store holds for its ids, and plan the write.
 
@@ -393,7 +422,8 @@ class Store:
         rows passes ``validated=True``; ids in *new_ids* are known not to be in the store (the
         loader asked before writing anything), so they are not looked up again.  For the other
         ids the engine compares the stored properties with the new ones
-        (:meth:`preread_nodes`), unless *known* already holds those verdicts.
+        (:meth:`preread_nodes`), unless *known* already holds those verdicts.  With *bulk*
+        (:meth:`bulk_ids`), the nodes to create go through the engine's bulk command.
         """
         self.setup_schema()
         labels = self.model.labels_for(label)
@@ -422,12 +452,15 @@ class Store:
             rows, state, lambda row: create and row["id"] in new_ids
         )
         create_text, merge_text = node_writes(labels)  # allow-listed in labels_for
-        return prepared_write(
+        prepared = prepared_write(
             (create_text, [r["props"] for r in to_create]),
             (merge_text, to_write),
             to_create,
             counts,
         )
+        if bulk is not None and to_create and bulk.usable():
+            return bulk_nodes(prepared, bulk, labels)
+        return prepared
 
     # -- relationships --------------------------------------------------------
     def upsert_relationship(
@@ -471,6 +504,7 @@ class Store:
         new_ids: Collection[str] = (),
         ends_checked: bool = False,
         known: Mapping[str, dict[str, Any]] | None = None,
+        bulk: NodeIds | None = None,
     ) -> PreparedWrite:
         """Validate a batch of relationships and plan its write (see :meth:`prepare_nodes`).
 
@@ -532,6 +566,10 @@ class Store:
             rows, state, lambda m: create and (m["source"] in new_ids or m["target"] in new_ids)
         )
         create_text, merge_text = relationship_writes(rel_type)
+        if bulk is not None and to_create and bulk.usable():
+            return bulk_relationships(
+                rel_type, create_text, (merge_text, to_write), to_create, counts, bulk
+            )
         return prepared_write((create_text, to_create), (merge_text, to_write), to_create, counts)
 
     # -- inspection -----------------------------------------------------------

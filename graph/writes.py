@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidProperty, LoadError
 from .model import Model, check_id
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .bulk import BulkWrite
 
 __all__ = [
     "DIFF",
@@ -70,11 +73,15 @@ class PreparedWrite:
     node or relationship twice: it is what runs when the engine was restarted under this
     batch and the ``CREATE`` may or may not have committed.  ``None`` when ``statements``
     are only ``MERGE`` already.
+
+    ``bulk`` holds rows to create with the engine's bulk command before the statements
+    run (:mod:`civicgraph.graph.bulk`); they are in ``idempotent`` too.
     """
 
     statements: list[tuple[str, dict[str, Any]]]
     counts: WriteCounts
     idempotent: list[tuple[str, dict[str, Any]]] | None = None
+    bulk: BulkWrite | None = None
 
 
 def _check_scalar(key: str, value: Any) -> None:
@@ -192,7 +199,7 @@ def prepared_write(
     """A PreparedWrite of the statements that have rows to write; *merge_rows* are the
     ``CREATE`` rows in the ``MERGE`` statement's form (its idempotent twin)."""
     statements = [(q, {"rows": rows}) for q, rows in (create, merge) if rows]
-    twin = [(merge[0], {"rows": merge_rows + merge[1]})] if create[1] else None
+    twin = [(merge[0], {"rows": merge_rows + merge[1]})] if merge_rows else None
     return PreparedWrite(statements, counts, twin)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -291,7 +292,9 @@ def load(
         for name, counts in table.items()
         if counts.created or counts.updated
     ]
+    started = time.perf_counter()
     summary.derived = derive(store, only=needed_after(written)).as_dict()
+    summary.phases["derive"] = time.perf_counter() - started
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
         try:

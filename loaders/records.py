@@ -87,6 +87,9 @@ class LoadSummary:
     prefixed: dict[str, int] = field(default_factory=dict)
     #: the encoding each text file was read with (``cp1252 (detected)``)
     encodings: dict[str, str] = field(default_factory=dict)
+    #: seconds per phase: ``read`` (and validate), ``check`` (against the store),
+    #: ``write``, ``derive`` — where a load's time goes (bench/bench_load.py prints them)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def totals(self) -> WriteCounts:
         total = WriteCounts()

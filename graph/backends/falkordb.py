@@ -325,6 +325,42 @@ class FalkorDBBackend:
         except redis.exceptions.ConnectionError as exc:
             raise _Lost(EngineError(f"FalkorDB connection lost ({self.location}): {exc}")) from exc
 
+    def bulk_writer(self) -> Any:
+        """The engine's binary bulk writer (:mod:`.falkordb_bulk`)."""
+        from .falkordb_bulk import FalkorDBBulk
+
+        return FalkorDBBulk(self)
+
+    def bulk(self, nodes: int, relationships: int, tokens: list[bytes], labels: int) -> None:
+        """One ``GRAPH.BULK`` command appending *nodes* and *relationships* to the graph
+        (*tokens*: the first *labels* are node tokens, the rest relationship tokens)."""
+        import redis
+
+        def send() -> None:
+            try:
+                with self._lock:
+                    self._client.connection.execute_command(
+                        "GRAPH.BULK",
+                        self.graph_name,
+                        nodes,
+                        relationships,
+                        labels,
+                        len(tokens) - labels,
+                        *tokens,
+                    )
+            except redis.exceptions.ResponseError as exc:
+                raise engine_error(str(exc), rewritten=False) from exc
+            except redis.exceptions.TimeoutError as exc:
+                raise _Lost(
+                    EngineError(f"FalkorDB did not answer a bulk write ({self.location})")
+                ) from exc
+            except redis.exceptions.ConnectionError as exc:
+                raise _Lost(
+                    EngineError(f"FalkorDB connection lost ({self.location}): {exc}")
+                ) from exc
+
+        self._supervised(send, write=True)
+
     def compile(
         self, query: str, params: dict[str, Any] | None
     ) -> tuple[str, dict[str, Any] | None]:

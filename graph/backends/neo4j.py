@@ -115,6 +115,11 @@ class Neo4jBackend:
         """The driver sends parameters separately: nothing to do ahead."""
         return query, params
 
+    def bulk_writer(self) -> None:
+        """No binary bulk command over Bolt: loads write batched ``UNWIND`` statements
+        (for a first load of a big graph, see README "Neo4j: a first load")."""
+        return None
+
     def setup_schema(self, labels: list[str]) -> None:
         """Uniqueness on ``Entity.id`` and an index per label (:func:`schema_statements`)."""
         for statement in schema_statements(labels):
