@@ -338,16 +338,9 @@ class FalkorDBBackend:
 
         def send() -> None:
             try:
-                with self._lock:
-                    self._client.connection.execute_command(
-                        "GRAPH.BULK",
-                        self.graph_name,
-                        nodes,
-                        relationships,
-                        labels,
-                        len(tokens) - labels,
-                        *tokens,
-                    )
+                self._send_bulk(
+                    [self.graph_name, nodes, relationships, labels, len(tokens) - labels, *tokens]
+                )
             except redis.exceptions.ResponseError as exc:
                 raise engine_error(str(exc), rewritten=False) from exc
             except redis.exceptions.TimeoutError as exc:
@@ -360,6 +353,10 @@ class FalkorDBBackend:
                 ) from exc
 
         self._supervised(send, write=True)
+
+    def _send_bulk(self, args: list[Any]) -> Any:
+        with self._lock:
+            return self._client.connection.execute_command("GRAPH.BULK", *args)
 
     def compile(
         self, query: str, params: dict[str, Any] | None

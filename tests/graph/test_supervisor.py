@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,29 @@ def _clean_load(tmp_path: Path, nodes: Path, edges: Path) -> tuple[str, dict[str
         return clean.digest(), summary.as_dict()
 
 
+def _hook_creates(
+    monkeypatch: pytest.MonkeyPatch, hook: Callable[[Any, str, Callable[[], Any]], Any]
+) -> None:
+    """Route every write through *hook(backend, kind, write)*: *kind* is ``"create"`` for
+    a ``CREATE`` statement or a ``GRAPH.BULK`` command (what creates a load's new rows,
+    whichever path it takes), ``"write"`` for other writes; *write()* sends it."""
+    real_run = falkordb_backend.FalkorDBBackend._run
+    real_bulk = falkordb_backend.FalkorDBBackend._send_bulk
+
+    def run(self: Any, query: str, params: Any, write: bool) -> Any:
+        if not write:
+            return real_run(self, query, params, write)
+        kind = "create" if "CREATE (n:" in query else "write"
+        return hook(self, kind, lambda: real_run(self, query, params, write))
+
+    def bulk(self: Any, args: list[Any]) -> Any:
+        return hook(self, "create", lambda: real_bulk(self, args))
+
+    monkeypatch.setattr(falkordb_backend.FalkorDBBackend, "_run", run)
+    monkeypatch.setattr(falkordb_backend.FalkorDBBackend, "_send_bulk", bulk)
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["GRAPH.BULK", "CREATE"])
 @pytest.mark.parametrize(
     ("when", "freezes"),
     [("before-commit", 1), ("after-commit", 1), ("after-commit", 2)],
@@ -173,6 +197,7 @@ def test_a_load_survives_a_frozen_engine_under_a_write_batch(
     caplog: pytest.LogCaptureFixture,
     when: str,
     freezes: int,
+    bulk: bool,
 ) -> None:
     """The engine freezes under batch 6 (nodes: 2 batches done; a CREATE batch):
 
@@ -193,23 +218,24 @@ def test_a_load_survives_a_frozen_engine_under_a_write_batch(
     writes = [0]
     left = [freezes]
 
-    def freezing_run(self: Any, query: str, params: Any, write: bool) -> Any:
-        target = write and "CREATE (n:" in query
+    def freezing(self: Any, kind: str, write: Callable[[], Any]) -> Any:
+        target = kind == "create"
         if target:
             writes[0] += 1
         if target and writes[0] == 6 and when == "before-commit":
             _freeze(self.engine_pid)
             left[0] -= 1
-        out = real_run(self, query, params, write)
-        if write and left[0] > 0 and writes[0] >= 6 and when == "after-commit":
+        out = write()
+        if left[0] > 0 and writes[0] >= 6 and when == "after-commit":
             left[0] -= 1
             _freeze(self.engine_pid)
             real_run(self, "RETURN 1", None, True)  # never answered: the engine is frozen
         return out
 
-    monkeypatch.setattr(falkordb_backend.FalkorDBBackend, "_run", freezing_run)
+    _hook_creates(monkeypatch, freezing)
     db = tmp_path / "frozen.db"
     with open_store(db) as s:
+        s.bulk = bulk
         old = s.backend.engine_pid  # type: ignore[attr-defined]
         began = time.monotonic()
         summary = load(s, nodes=[nodes], edges=[edges], batch_size=500, progress=False)
@@ -236,8 +262,9 @@ def test_a_load_survives_a_frozen_engine_under_a_write_batch(
     assert all(line.endswith(f"load resumed at batch 6 of {len(planned)}") for line in lines)
 
 
+@pytest.mark.parametrize("bulk", [True, False], ids=["GRAPH.BULK", "CREATE"])
 def test_a_batch_acknowledged_but_not_yet_in_the_file_is_written_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
 ) -> None:
     """Redis may answer a write up to 2 s before writing it to its append-only file: a kill
     of the hung engine then loses it, though the journal says "done".  Played here by
@@ -250,13 +277,13 @@ def test_a_batch_acknowledged_but_not_yet_in_the_file_is_written_again(
     creates = [0]
     lost = [f"org:{i}" for i in range(2000, 2500)]  # batch 5: Organization rows 2000-2499
 
-    def losing_run(self: Any, query: str, params: Any, write: bool) -> Any:
-        if write and "CREATE (n:" in query:
+    def losing(self: Any, kind: str, write: Callable[[], Any]) -> Any:
+        if kind == "create":
             creates[0] += 1
             if creates[0] == 6:
                 _freeze(self.engine_pid)
-        out = real_run(self, query, params, write)
-        if write and "CREATE (n:" in query and creates[0] == 5:
+        out = write()
+        if kind == "create" and creates[0] == 5:
             real_run(
                 self,
                 "UNWIND $ids AS i MATCH (n:Entity {id: i}) DETACH DELETE n",
@@ -265,8 +292,9 @@ def test_a_batch_acknowledged_but_not_yet_in_the_file_is_written_again(
             )
         return out
 
-    monkeypatch.setattr(falkordb_backend.FalkorDBBackend, "_run", losing_run)
+    _hook_creates(monkeypatch, losing)
     with open_store(tmp_path / "frozen.db") as s:
+        s.bulk = bulk
         load(s, nodes=[nodes], edges=[edges], batch_size=500, progress=False)
         assert s.backend.recoveries == 1  # type: ignore[attr-defined]
         assert s.query(

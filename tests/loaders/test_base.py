@@ -146,12 +146,13 @@ class Interrupted(Exception):
     pass
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["CREATE", "GRAPH.BULK"])
 def test_a_batch_interrupted_between_create_and_merge_resumes_without_duplicates(
-    tmp_path: Path,
+    tmp_path: Path, bulk: bool
 ) -> None:
-    """A batch holding new and known ids is two statements (CREATE, then MERGE).  Stop the
-    load after the CREATE of that batch: the resumed load creates nothing twice and reports
-    the counts of an uninterrupted load."""
+    """A batch holding new and known ids is two writes (CREATE or the engine's bulk
+    command, then MERGE).  Stop the load after the first of that batch: the resumed load
+    creates nothing twice and reports the counts of an uninterrupted load."""
     first = [*sources(), *(org(i) for i in range(1, 4))]
     second = [org(i, f"Renamed {i}") for i in range(1, 7)] + [partner(1, 5), partner(2, 3)]
     with open_store(tmp_path / "clean.db") as clean:
@@ -160,9 +161,15 @@ def test_a_batch_interrupted_between_create_and_merge_resumes_without_duplicates
         expected_digest = clean.digest()
     path = tmp_path / "crash.db"
     with open_store(path) as store:
+        store.bulk = bulk
         run_load(store, first, progress=False)
         real_run = store.backend.run
+        real_bulk = store.backend.bulk  # type: ignore[attr-defined]
         seen: list[str] = []
+
+        def bulk_command(*args: Any) -> None:
+            seen.append("GRAPH.BULK")
+            real_bulk(*args)
 
         def run(query: str, params: Any = None, *, write: bool = False) -> Any:
             if write and "MERGE (n:Organization" in query and seen:
@@ -172,10 +179,12 @@ def test_a_batch_interrupted_between_create_and_merge_resumes_without_duplicates
             return real_run(query, params, write=write)
 
         store.backend.run = run  # type: ignore[method-assign]
+        store.backend.bulk = bulk_command  # type: ignore[attr-defined]
         with pytest.raises(PartialLoad, match="--resume") as stopped:
             run_load(store, second, progress=False, name="second")
         assert isinstance(stopped.value.__cause__, Interrupted)
         store.backend.run = real_run  # type: ignore[method-assign]
+        store.backend.bulk = real_bulk  # type: ignore[attr-defined]
         assert seen, "the batch was not split into CREATE and MERGE"
         assert node_count(store, "org:4") == 1  # the CREATE committed
         resumed = run_load(store, second, progress=False, name="second", resume=True)
