@@ -26,17 +26,12 @@ How a load keeps the graph whole
 
 from __future__ import annotations
 
-import contextlib
-import marshal
-import os
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from civicgraph.graph import dates
@@ -55,7 +50,6 @@ from civicgraph.graph.writes import (
     PreparedWrite,
     WriteCounts,
     label_clash,
-    merge_props,
 )
 
 from .journal import Journal, fingerprint
@@ -66,6 +60,7 @@ from .records import (
     Reject,
     short,
 )
+from .staging import Spool, Table, record_line
 from .validate import validate
 
 __all__ = ["ACK_TO_FILE", "run_load"]
@@ -131,7 +126,7 @@ def run_load(
         # One writer at a time (see Store.write_lock): the ids phase 2 finds absent stay
         # absent until phase 3 creates them.
         with store.write_lock():
-            spool = _Spool(store.spool_dir())
+            spool = Spool(store.spool_dir())
             try:
                 staged = _read_and_check(
                     store, records, spool, summary, batch_size, skip_invalid, progress
@@ -171,121 +166,6 @@ def _give_back_memory() -> None:
         pass
 
 
-class _Spool:
-    """Validated properties, packed with :mod:`marshal` in a temporary file until their
-    batch is written: the national councillors hold 973,443 records between reading and
-    writing, 0.7 GB as dicts in memory."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder if folder is not None else Path(tempfile.gettempdir())
-        try:
-            if folder is not None:
-                folder.mkdir(parents=True, exist_ok=True)
-            self.file = tempfile.TemporaryFile(dir=folder)  # closed by close()
-        except OSError as exc:
-            raise self._error(exc) from None
-        self.size = 0
-
-    def _error(self, exc: OSError) -> WorkFileError:
-        return WorkFileError(
-            f"cannot write the load's validation spool in {self.folder}: "
-            f"{exc.strerror or exc}; free some space there and run the load again "
-            "(nothing was written to the store)"
-        )
-
-    def put(self, props: dict[str, Any]) -> tuple[int, int]:
-        data = marshal.dumps(props)
-        try:
-            self.file.write(data)
-        except OSError as exc:
-            raise self._error(exc) from None
-        where = (self.size, len(data))
-        self.size += len(data)
-        return where
-
-    def read(self, offset: int, length: int) -> bytes:
-        try:
-            self.file.flush()
-        except OSError as exc:
-            raise self._error(exc) from None
-        return os.pread(self.file.fileno(), length, offset)
-
-    def get(self, offset: int, length: int) -> dict[str, Any]:
-        try:
-            self.file.flush()
-        except OSError as exc:
-            raise self._error(exc) from None
-        props: dict[str, Any] = marshal.loads(os.pread(self.file.fileno(), length, offset))
-        return props
-
-    def close(self) -> None:
-        # A temporary, dropped on close: a flush failing now (a full disk) loses nothing.
-        with contextlib.suppress(OSError):
-            self.file.close()
-
-
-class _Table:
-    """The validated records of one label or relationship type, each identity once.
-
-    A record whose id (or relationship identity) came before is merged into the first one,
-    sources accumulating, so each id is written by exactly one batch.
-    """
-
-    __slots__ = ("rows", "spool")
-
-    def __init__(self, spool: _Spool) -> None:
-        #: key → (file, packed) for nodes, (source, target, file, packed) for relationships;
-        #: *packed* is one int holding the line and where the properties are in the spool
-        #: (three ints and a longer tuple would cost 65 MB more for the national councillors).
-        self.rows: dict[str, tuple[Any, ...]] = {}
-        self.spool = spool
-
-    def add(self, key: str, head: tuple[Any, ...], props: dict[str, Any]) -> bool:
-        """Add a record (*head* ends with file and line); True if it merged into another."""
-        prev = self.rows.get(key)
-        line = head[-1]
-        if prev is not None:
-            props = merge_props(self.props(key), props)
-            head, line = prev[:-1], _line(prev)
-        else:
-            head = head[:-1]
-        offset, length = self.spool.put(props)
-        if length >= 1 << 24:
-            raise LoadError("a record's properties exceed 16 MB", line=line)
-        self.rows[key] = (*head, ((-1 if line is None else line) + 1) << 64 | offset << 24 | length)
-        return prev is not None
-
-    def props(self, key: str) -> dict[str, Any]:
-        packed = self.rows[key][-1]
-        return self.spool.get(packed >> 24 & (1 << 40) - 1, packed & (1 << 24) - 1)
-
-    def many(self, keys: list[str]) -> list[dict[str, Any]]:
-        """The properties of *keys*, read from the spool in one piece (a batch's records
-        lie close together there: one read instead of one per record)."""
-        spots = [
-            (packed >> 24 & (1 << 40) - 1, packed & (1 << 24) - 1)
-            for packed in (self.rows[k][-1] for k in keys)
-        ]
-        if not spots:
-            return []
-        low = min(o for o, _ in spots)
-        high = max(o + n for o, n in spots)
-        if high - low > 64 << 20:  # scattered (merged records): one read each
-            return [self.spool.get(o, n) for o, n in spots]
-        view = memoryview(self.spool.read(low, high - low))
-        return [marshal.loads(view[o - low : o - low + n]) for o, n in spots]
-
-    def where(self, key: str) -> tuple[str, int | None]:
-        """(file, line) of the record *key*."""
-        row = self.rows[key]
-        return row[-2], _line(row)
-
-
-def _line(row: tuple[Any, ...]) -> int | None:
-    line: int = (row[-1] >> 64) - 1
-    return None if line < 0 else line
-
-
 class _Absent(Collection[str]):
     """The ids of this load the store did not hold: every id of a batch, and every end of a
     relationship, is in the load or in *present* (phase 2 made sure), so "not present" is
@@ -311,8 +191,8 @@ class _Absent(Collection[str]):
 class _Staged:
     """What phases 1 and 2 leave for phase 3: batches of keys, their tables, the new ids."""
 
-    nodes: dict[str, _Table]
-    rels: dict[str, _Table]
+    nodes: dict[str, Table]
+    rels: dict[str, Table]
     new_ids: _Absent
     plan: list[tuple[str, str, list[str]]]
     #: the store's verdicts on the ids and relationships it already held (pre-reads)
@@ -322,7 +202,7 @@ class _Staged:
 
 
 def _reject_rel(summary: LoadSummary, rtype: str, row: tuple[Any, ...], fld: str, why: str) -> None:
-    source, target, file, line = row[0], row[1], row[2], _line(row)
+    source, target, file, line = row[0], row[1], row[2], record_line(row)
     end_id = source if fld == "source" else target
     hint = (
         "; it has no prefix: write the node's full id (e.g. org:…, insee:…), or load "
@@ -374,7 +254,7 @@ def _refuse_rejects(rejects: list[Reject]) -> None:
     raise InvalidRows(errors, total=len(rejects))
 
 
-def _drop_rels(summary: LoadSummary, rels: dict[str, _Table], bad: set[str], why: str) -> None:
+def _drop_rels(summary: LoadSummary, rels: dict[str, Table], bad: set[str], why: str) -> None:
     """(skip_invalid) Reject every relationship with an end in *bad*."""
     for rtype, table in rels.items():
         for rid, row in list(table.rows.items()):
@@ -386,7 +266,7 @@ def _drop_rels(summary: LoadSummary, rels: dict[str, _Table], bad: set[str], why
 def _read_and_check(
     store: Store,
     records: Iterable[Record],
-    spool: _Spool,
+    spool: Spool,
     summary: LoadSummary,
     batch_size: int,
     skip_invalid: bool,
@@ -398,8 +278,8 @@ def _read_and_check(
     the store does not hold yet.
     """
     name = summary.name
-    nodes: dict[str, _Table] = defaultdict(lambda: _Table(spool))
-    rels: dict[str, _Table] = defaultdict(lambda: _Table(spool))
+    nodes: dict[str, Table] = defaultdict(lambda: Table(spool))
+    rels: dict[str, Table] = defaultdict(lambda: Table(spool))
 
     def label_of(node_id: str) -> str | None:
         """The label this load gave *node_id* (a load has few labels: no extra index)."""
@@ -478,11 +358,26 @@ def _read_and_check(
     clashes: list[tuple[str, str]] = []
     # A store with no node holds none of these ids: nothing to ask (a first load).
     empty = store.totals()[0] == 0
-    for label, table in nodes.items():
-        held, other = (set(), set()) if empty else store.present(table.rows, label)
-        present |= held
-        clashes.extend((node_id, label) for node_id in sorted(other))
-    stored_labels = {} if empty else store.labels_of(ends)
+    stored_labels: dict[str, list[str]] = {}
+    bar = _progress(
+        None if empty else sum(len(t.rows) for t in nodes.values()) + len(ends),
+        f"{name}: checking against the store",
+        progress,
+    )
+    try:
+        for label, table in ({} if empty else nodes).items():
+            others: set[str] = set()
+            for batch in chunks(table.rows, 10000):
+                held, other = store.present(batch, label)
+                present |= held
+                others |= other
+                bar.update(len(batch))
+            clashes.extend((node_id, label) for node_id in sorted(others))
+        for batch in chunks([] if empty else ends, 10000):
+            stored_labels.update(store.labels_of(batch))
+            bar.update(len(batch))
+    finally:
+        bar.close()
     present.update(stored_labels)
     clashed: set[str] = set()
     for node_id, label in clashes:
@@ -520,8 +415,8 @@ def _read_and_check(
 def _check_edges(
     store: Store,
     summary: LoadSummary,
-    nodes: dict[str, _Table],
-    rels: dict[str, _Table],
+    nodes: dict[str, Table],
+    rels: dict[str, Table],
     stored_labels: dict[str, list[str]],
 ) -> None:
     """Every relationship's ends against its type's schema (``edge.source``/``target``):
@@ -561,7 +456,7 @@ def _check_edges(
             error = verdicts[key]
             if error is None:
                 continue
-            file, line = row[2], _line(row)
+            file, line = row[2], record_line(row)
             summary.rejected += 1
             summary.rejects.append(
                 Reject(file, line, error.field, error.message, f"{rtype} {row[0]} -> {row[1]}")
@@ -571,8 +466,8 @@ def _check_edges(
 
 def _preread(
     store: Store,
-    nodes: dict[str, _Table],
-    rels: dict[str, _Table],
+    nodes: dict[str, Table],
+    rels: dict[str, Table],
     present: set[str],
     batch_size: int,
 ) -> dict[str, dict[str, Any]]:

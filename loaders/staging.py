@@ -1,0 +1,133 @@
+"""Where a load keeps its validated records between reading and writing: their properties
+packed in a temporary spool file (:class:`Spool`), one :class:`Table` per label or
+relationship type holding, per identity, where its record came from and where its
+properties lie (``loaders/base.py`` explains the load's phases)."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from civicgraph.graph.errors import LoadError, WorkFileError
+from civicgraph.graph.writes import merge_props
+
+__all__ = ["Spool", "Table", "record_line"]
+
+
+class Spool:
+    """Validated properties, packed with :mod:`marshal` in a temporary file until their
+    batch is written: the national councillors hold 973,443 records between reading and
+    writing, 0.7 GB as dicts in memory."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder if folder is not None else Path(tempfile.gettempdir())
+        try:
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            self.file = tempfile.TemporaryFile(dir=folder)  # closed by close()
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.size = 0
+
+    def _error(self, exc: OSError) -> WorkFileError:
+        return WorkFileError(
+            f"cannot write the load's validation spool in {self.folder}: "
+            f"{exc.strerror or exc}; free some space there and run the load again "
+            "(nothing was written to the store)"
+        )
+
+    def put(self, props: dict[str, Any]) -> tuple[int, int]:
+        data = marshal.dumps(props)
+        try:
+            self.file.write(data)
+        except OSError as exc:
+            raise self._error(exc) from None
+        where = (self.size, len(data))
+        self.size += len(data)
+        return where
+
+    def read(self, offset: int, length: int) -> bytes:
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
+        return os.pread(self.file.fileno(), length, offset)
+
+    def get(self, offset: int, length: int) -> dict[str, Any]:
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise self._error(exc) from None
+        props: dict[str, Any] = marshal.loads(os.pread(self.file.fileno(), length, offset))
+        return props
+
+    def close(self) -> None:
+        # A temporary, dropped on close: a flush failing now (a full disk) loses nothing.
+        with contextlib.suppress(OSError):
+            self.file.close()
+
+
+class Table:
+    """The validated records of one label or relationship type, each identity once.
+
+    A record whose id (or relationship identity) came before is merged into the first one,
+    sources accumulating, so each id is written by exactly one batch.
+    """
+
+    __slots__ = ("rows", "spool")
+
+    def __init__(self, spool: Spool) -> None:
+        #: key → (file, packed) for nodes, (source, target, file, packed) for relationships;
+        #: *packed* is one int holding the line and where the properties are in the spool
+        #: (three ints and a longer tuple would cost 65 MB more for the national councillors).
+        self.rows: dict[str, tuple[Any, ...]] = {}
+        self.spool = spool
+
+    def add(self, key: str, head: tuple[Any, ...], props: dict[str, Any]) -> bool:
+        """Add a record (*head* ends with file and line); True if it merged into another."""
+        prev = self.rows.get(key)
+        line = head[-1]
+        if prev is not None:
+            props = merge_props(self.props(key), props)
+            head, line = prev[:-1], record_line(prev)
+        else:
+            head = head[:-1]
+        offset, length = self.spool.put(props)
+        if length >= 1 << 24:
+            raise LoadError("a record's properties exceed 16 MB", line=line)
+        self.rows[key] = (*head, ((-1 if line is None else line) + 1) << 64 | offset << 24 | length)
+        return prev is not None
+
+    def props(self, key: str) -> dict[str, Any]:
+        packed = self.rows[key][-1]
+        return self.spool.get(packed >> 24 & (1 << 40) - 1, packed & (1 << 24) - 1)
+
+    def many(self, keys: list[str]) -> list[dict[str, Any]]:
+        """The properties of *keys*, read from the spool in one piece (a batch's records
+        lie close together there: one read instead of one per record)."""
+        spots = [
+            (packed >> 24 & (1 << 40) - 1, packed & (1 << 24) - 1)
+            for packed in (self.rows[k][-1] for k in keys)
+        ]
+        if not spots:
+            return []
+        low = min(o for o, _ in spots)
+        high = max(o + n for o, n in spots)
+        if high - low > 64 << 20:  # scattered (merged records): one read each
+            return [self.spool.get(o, n) for o, n in spots]
+        view = memoryview(self.spool.read(low, high - low))
+        return [marshal.loads(view[o - low : o - low + n]) for o, n in spots]
+
+    def where(self, key: str) -> tuple[str, int | None]:
+        """(file, line) of the record *key*."""
+        row = self.rows[key]
+        return row[-2], record_line(row)
+
+
+def record_line(row: tuple[Any, ...]) -> int | None:
+    line: int = (row[-1] >> 64) - 1
+    return None if line < 0 else line
