@@ -97,9 +97,7 @@ def encode_nodes(labels: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes
     return _header(":".join(labels), keys) + b"".join([_body(keys, r) for r in rows])
 
 
-def encode_relationships(
-    rel_type: str, rows: Sequence[tuple[int, int, dict[str, Any]]]
-) -> bytes:
+def encode_relationships(rel_type: str, rows: Sequence[tuple[int, int, dict[str, Any]]]) -> bytes:
     """The token creating one *rel_type* relationship per ``(source, target, props)`` row,
     its ends given by internal node id."""
     keys = _keys(r[2] for r in rows)
