@@ -137,14 +137,18 @@ def bulk_relationships(
     """The write of a relationship batch whose new rows with both ends' internal ids known
     go as one bulk command; the others keep their ``CREATE`` statement."""
     known = ids.ids
-    fast = [m for m in to_create if m["source"] in known and m["target"] in known]
+    fast, slow, ends = [], [], []
+    for m in to_create:
+        source, target = known.get(m["source"]), known.get(m["target"])
+        if source is None or target is None:
+            slow.append(m)
+        else:
+            fast.append(m)
+            ends.append((source, target, m["props"]))
     if not fast:
         return prepared_write((create_text, to_create), merge, to_create, counts)
-    slow = [m for m in to_create if m["source"] not in known or m["target"] not in known]
     prepared = prepared_write((create_text, slow), merge, to_create, counts)
-    encoded = ids.writer.encode_relationships(
-        rel_type, [(known[m["source"]], known[m["target"]], m["props"]) for m in fast]
-    )
+    encoded = ids.writer.encode_relationships(rel_type, ends)
     write = BulkWrite(
         ids,
         relationships=len(fast),

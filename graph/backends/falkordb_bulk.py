@@ -81,9 +81,13 @@ def _keys(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _body(keys: list[str], props: dict[str, Any]) -> bytes:
-    enc = encode_value
-    get = props.get
-    return b"".join([enc(get(k)) for k in keys])
+    # Strings inline: most values are, and a call per value is a third of the time.
+    return b"".join(
+        [
+            b"\x03" + v.encode() + b"\x00" if type(v) is str else encode_value(v)
+            for v in map(props.get, keys)
+        ]
+    )
 
 
 def encode_nodes(labels: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
