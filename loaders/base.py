@@ -634,9 +634,14 @@ def _prepare_batch(
     # ids the store already held).
     if kind == "node":
         table = staged.nodes[what]
+        rows = table.many(batch)
+        for key, props in zip(batch, rows, strict=True):
+            # the table's own string, not the spool's equal copy: the load keeps the ids
+            # of the nodes it creates (graph.bulk.NodeIds), once is enough
+            props["id"] = key
         return store.prepare_nodes(
             what,
-            table.many(batch),
+            rows,
             validated=True,
             new_ids=staged.new_ids,
             known=staged.known,
