@@ -77,12 +77,16 @@ _SPLIT = re.compile(r"[\s\-'’‘`´.,]+")
 
 
 def normalise(text: str) -> str:
-    """Lower case, accents and ligatures folded, spacing collapsed.
+    """Lower case, accents and ligatures folded, spacing collapsed; control and format
+    characters dropped (the 2020 councillors' register writes one name ``BALA\x9f``: a
+    stray byte, which an id may not hold).
 
     Examples
     --------
     >>> normalise("  Éric  PIOLLE ")
     'eric piolle'
+    >>> normalise("BALA\x9f")
+    'bala'
     >>> normalise("CŒUR")
     'coeur'
     """
@@ -90,7 +94,9 @@ def normalise(text: str) -> str:
     if text.isascii():  # most register names: skip the Unicode decomposition
         return " ".join(text.lower().split())
     t = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
-    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = "".join(
+        c for c in t if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C"
+    )
     return " ".join(t.translate(_SPECIAL).split())
 
 

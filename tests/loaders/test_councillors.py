@@ -166,3 +166,22 @@ def test_bad_rows(store: Store, tmp_path: Path) -> None:
     with pytest.raises(LoadError) as err:
         load(store, [path], fmt="rne-conseillers", progress=False)
     assert err.value.field == "ordre_fonction" and err.value.line == 1
+
+
+def test_a_stray_control_byte_in_a_name_is_left_out_of_the_id(store: Store, tmp_path: Path) -> None:
+    """The real 2020 file, line 478,458: ``94055,BALA\\x9f,Marion,…`` (a stray C1 byte).
+    An id may hold no control character (#19), so the person's id leaves it out and the
+    national load goes through without ``--skip-invalid``; the name keeps what the register
+    wrote (terminal output strips it)."""
+    head = (
+        "code_insee,nom,prenom,sexe,date_naissance,csp_code,date_debut_mandat,fonction,"
+        "ordre_fonction,date_debut_fonction,fonction_epci,date_debut_fonction_epci,nationalite\n"
+    )
+    path = tmp_path / "c.csv"
+    path.write_text(head + "94055,BALA\x9f,Marion,F,1990-07-25,35,2020-05-18,,,,,,FR\n")
+    summary = load(
+        store, [path], fmt="rne-conseillers", options={"missing_cities": "create"}, progress=False
+    )
+    assert summary.rejected == 0
+    rows = store.query("MATCH (p:Person) RETURN p.id AS id, p.name AS name")
+    assert rows == [{"id": "person:bala-marion:1990-07-25", "name": "Marion Bala\x9f"}]
