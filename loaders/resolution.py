@@ -94,9 +94,7 @@ def normalise(text: str) -> str:
     if text.isascii():  # most register names: skip the Unicode decomposition
         return " ".join(text.lower().split())
     t = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
-    t = "".join(
-        c for c in t if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C"
-    )
+    t = "".join(c for c in t if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C")
     return " ".join(t.translate(_SPECIAL).split())
 
 
