@@ -13,10 +13,11 @@ import inspect
 import json
 import re
 import typing
-import unicodedata
 from typing import Any
 
 import click
+
+from civicgraph.graph.model import nfc
 
 __all__ = ["cypher_literal", "key_value", "parse_params", "scalar", "typed"]
 
@@ -91,23 +92,13 @@ def parse_params(items: tuple[str, ...], *, typed_text: bool = False) -> dict[st
     for item in items:
         arrow = _ARROW.fullmatch(item)
         if arrow:
-            key, value = arrow[1], _nfc(cypher_literal(arrow[2], hint=f"-p {arrow[1]}"))
+            key, value = arrow[1], nfc(cypher_literal(arrow[2], hint=f"-p {arrow[1]}"))
         else:
             key, text = key_value(item, "-p")
-            text = unicodedata.normalize("NFC", text)
+            text = nfc(text)
             value = scalar(text) if typed_text else text
         out[key] = value
     return out
-
-
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
 
 
 # -- Cypher literals (cypher-shell's `:param name => value`) ---------------------------------

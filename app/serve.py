@@ -37,7 +37,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +54,7 @@ from civicgraph.graph import (
     UnknownParameter,
     open_store,
 )
+from civicgraph.graph.model import nfc
 from civicgraph.graph.output import format_rows
 from civicgraph.graph.results import QueryResult
 from civicgraph.graph.viz import build_graph, named_ids
@@ -121,9 +121,7 @@ def given_params(request: Request, reserved: tuple[str, ...] = ()) -> dict[str, 
     for key in dict.fromkeys(request.query_params.keys()):
         if key in reserved:
             continue
-        values = [
-            unicodedata.normalize("NFC", v) for v in request.query_params.getlist(key) if v != ""
-        ]
+        values = [nfc(v) for v in request.query_params.getlist(key) if v != ""]
         if values:
             out[key] = values[0] if len(values) == 1 else values
     return out

@@ -33,6 +33,7 @@ from .errors import (
 from .paths import schema_path
 
 __all__ = [
+    "nfc",
     "ABSTRACT_LABELS",
     "specific_label",
     "PROPERTY_KEY",
@@ -452,6 +453,22 @@ _ID_FORBIDDEN = re.compile(
     "[|\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
     "\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
+
+
+def nfc(value: Any) -> Any:
+    """*value* in Unicode NFC, as ids are stored, inside lists and maps too (what a user
+    types or a URL carries may come decomposed: ``person:carême`` must find the node).
+
+    >>> nfc("Care\u0302me") == "Carême", nfc(["e\u0301", 1]) == ["é", 1], nfc(2)
+    (True, True, 2)
+    """
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: nfc(v) for k, v in value.items()}
+    return value
 
 
 def check_id(value: str, *, what: str = "id") -> str:

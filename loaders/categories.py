@@ -25,10 +25,10 @@ Anything else is left as written, for validation to refuse with the allowed name
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 
 from civicgraph.graph.errors import ConfigurationError
+from civicgraph.graph.find import fold
 from civicgraph.graph.model import load_model
 
 __all__ = ["BUILT_IN", "Categories", "parse_map", "slug"]
@@ -51,9 +51,7 @@ def _key(value: str) -> str:
     >>> _key(" Réseaux "), _key("Cities"), _key("CSOs"), _key("Party")
     ('reseau', 'city', 'cso', 'party')
     """
-    text = unicodedata.normalize("NFKD", value.strip().casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[\s_-]+", " ", text)
+    text = re.sub(r"[\s_-]+", " ", fold(value))
     if text.endswith("ies") and len(text) > 4:
         return text[:-3] + "y"
     if text.endswith("eaux"):
@@ -69,9 +67,7 @@ def slug(text: str) -> str:
     >>> slug("Réseau Accueil"), slug("  La Cimade "), slug("ANVITA (France)")
     ('reseau-accueil', 'la-cimade', 'anvita-france')
     """
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
 def parse_map(items: Iterable[str] | Mapping[str, str] | None) -> dict[str, str]:

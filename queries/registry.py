@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString, cast
@@ -51,6 +50,7 @@ from civicgraph.graph.errors import (
     QueryNotFound,
     UnknownParameter,
 )
+from civicgraph.graph.model import nfc
 from civicgraph.graph.paths import package_dir
 from civicgraph.graph.results import QueryResult
 
@@ -102,10 +102,6 @@ def named_parameters(text: str) -> set[str]:
     return set(_PARAM_USE.findall(" ".join(out)))
 
 
-def _nfc(value: Any) -> Any:
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
-
-
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -134,7 +130,7 @@ class Param:
                 if not isinstance(value, str):
                     raise ValueError("expected a string")
                 # NFC, as ids are stored: person:carême typed either way finds the node
-                return unicodedata.normalize("NFC", value)
+                return nfc(value)
             if t == "int":
                 if isinstance(value, bool):
                     raise ValueError("expected an integer")
@@ -157,15 +153,15 @@ class Param:
                 return dates.check_day(value, name="")
             if t == "list":
                 if isinstance(value, list | tuple):
-                    return [_nfc(v) for v in value]
+                    return [nfc(v) for v in value]
                 if isinstance(value, str):
                     text = value.strip()
                     if text.startswith("["):
                         parsed = json.loads(text)
                         if not isinstance(parsed, list):
                             raise ValueError("expected a list")
-                        return [_nfc(v) for v in parsed]
-                    return [_nfc(v.strip()) for v in text.split(",") if v.strip()]
+                        return [nfc(v) for v in parsed]
+                    return [nfc(v.strip()) for v in text.split(",") if v.strip()]
                 raise ValueError("expected a list")
         except (ValueError, TypeError) as exc:
             raise InvalidParameter(
