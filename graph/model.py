@@ -141,6 +141,7 @@ class Model:
     nodes: dict[str, NodeSchema] = field(default_factory=dict)
     relationships: dict[str, RelSchema] = field(default_factory=dict)
     _types: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _dates: dict[tuple[str, bool | None], frozenset[str]] = field(default_factory=dict, repr=False)
 
     # -- allow-list -------------------------------------------------------
     @property
@@ -287,6 +288,9 @@ class Model:
         >>> sorted(load_model().date_keys("MEMBER_OF", relationship=True))
         ['end', 'start']
         """
+        found = self._dates.get((name, relationship))  # asked once per record of a load
+        if found is not None:
+            return found
         if relationship:
             self.check_type(name)
         elif relationship is False:
@@ -294,7 +298,9 @@ class Model:
         declared = frozenset(k for k, kind in self.property_types(name).items() if kind == "date")
         # A relationship's start and end are its own fields (its identity holds its start),
         # dates whatever the type declares.
-        return declared | RELATIONSHIP_DATES if name in self.relationships else declared
+        found = declared | RELATIONSHIP_DATES if name in self.relationships else declared
+        self._dates[(name, relationship)] = found
+        return found
 
     @property
     def all_date_keys(self) -> frozenset[str]:

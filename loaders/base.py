@@ -538,8 +538,13 @@ def _write(
         # write nothing, and be journalled as done.
         if failed.is_set():
             raise _NotWritten
+        kind, what, batch = plan[index]
+
+        def replan() -> PreparedWrite:  # planned anew, only if an engine restart wants it
+            return _prepare_batch(store, staged, kind, what, batch, bulk=False)
+
         try:
-            return _write_batch(store, prepared, journal, index, len(plan), recent)
+            return _write_batch(store, prepared, journal, index, len(plan), recent, replan)
         except BaseException:
             failed.set()
             raise
@@ -628,10 +633,13 @@ def _stopped(
 
 
 def _prepare_batch(
-    store: Store, staged: _Staged, kind: str, what: str, batch: list[str]
+    store: Store, staged: _Staged, kind: str, what: str, batch: list[str], *, bulk: bool = True
 ) -> PreparedWrite:
-    # Validated in phase 1, ends checked in phase 2: prepare only plans (and pre-reads the
-    # ids the store already held).
+    """Plan one batch.  Validated in phase 1, ends checked in phase 2: this only plans
+    (with the pre-read verdicts on the ids the store already held).  *bulk*: may use the
+    engine's bulk command (which gives the batch's new nodes their internal ids); a batch
+    planned again after an engine restart is written as ``MERGE`` only, without it."""
+    ids = staged.ids if bulk else None
     if kind == "node":
         table = staged.nodes[what]
         rows = table.many(batch)
@@ -645,7 +653,7 @@ def _prepare_batch(
             validated=True,
             new_ids=staged.new_ids,
             known=staged.known,
-            bulk=staged.ids,
+            bulk=ids,
         )
     table = staged.rels[what]
     rows = []
@@ -661,7 +669,7 @@ def _prepare_batch(
         new_ids=staged.new_ids,
         ends_checked=True,
         known=staged.known,
-        bulk=staged.ids,
+        bulk=ids,
     )
 
 
@@ -678,6 +686,7 @@ def _write_batch(
     index: int,
     total: int = 0,
     recent: list[list[Any]] | None = None,
+    replan: Callable[[], PreparedWrite] | None = None,
 ) -> WriteCounts:
     """Write batch *index* between its "plan" and "done" journal entries.
 
@@ -687,7 +696,9 @@ def _write_batch(
     Before that, the batches the engine acknowledged in the :data:`ACK_TO_FILE` seconds
     before it last answered (*recent*) are written again the same way: the engine may have
     answered them without having written them to its file yet, and the kill lost them.  The
-    counts are the journalled plan's either way.
+    counts are the journalled plan's either way.  *recent* keeps, per batch, *replan* (how to
+    plan it anew), not the batch: a few seconds of written batches, with their statements
+    and bulk commands, held 100+ MB for the national councillors.
     """
     again = f"load resumed at batch {index + 1}" + (f" of {total}" if total else "")
 
@@ -695,7 +706,7 @@ def _write_batch(
         since = getattr(recovery, "last_answer", None)
         for entry in recent or []:
             if since is None or entry[0] >= since - ACK_TO_FILE:
-                store.reapply(entry[1])
+                store.reapply(entry[1]())
                 entry[0] = time.monotonic()  # acknowledged again, by the new engine
 
     recovered = journal.planned.get(index)
@@ -713,7 +724,7 @@ def _write_batch(
     journal.append({"event": "done", "batch": index})
     if recent is not None:
         now = time.monotonic()
-        recent.append([now, prepared])
+        recent.append([now, replan if replan is not None else lambda: prepared])
         # The supervisor PINGs every second and looks every 0.5 s: its last answer is at
         # most 2 s before a freeze, so no older batch can be wanted.
         recent[:] = [e for e in recent if e[0] >= now - ACK_TO_FILE - 3]

@@ -118,15 +118,30 @@ class Categories:
         self._labels = {_key(x): x for x in model.labels}
         self._types = {_key(x): x for x in model.types}
         self._type_names = model.types
+        # A file repeats a handful of words on every row: each is read once.
+        self._label_of: dict[str, str] = {}
+        self._type_of: dict[str, str] = {}
 
     def label(self, value: str) -> str:
         """The label *value* stands for, or *value* itself when none (see the module doc)."""
+        found = self._label_of.get(value)
+        if found is None:
+            found = self._label_of[value] = self._label(value)
+        return found
+
+    def rel_type(self, value: str) -> str:
+        """The relationship type *value* stands for, or *value* itself when none is the one."""
+        found = self._type_of.get(value)
+        if found is None:
+            found = self._type_of[value] = self._rel_type(value)
+        return found
+
+    def _label(self, value: str) -> str:
         key = _key(value)
         found = self._user.get(key) or self._labels.get(key) or BUILT_IN.get(key)
         return found if found is not None else value
 
-    def rel_type(self, value: str) -> str:
-        """The relationship type *value* stands for, or *value* itself when none is the one."""
+    def _rel_type(self, value: str) -> str:
         key = _key(value)
         found = self._user.get(key) or self._types.get(key)
         if found is not None:

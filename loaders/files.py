@@ -497,6 +497,11 @@ def timeset(text: str) -> list[tuple[str | None, str | None]]:
     return out
 
 
+def _shown(written: str, ends: list[str]) -> str:
+    """How a rejected edge row is shown: its type as written and its ends."""
+    return f"{written} {ends[0]} -> {ends[1]}"[:200]
+
+
 def read_edges_csv(
     path: str | Path, options: CsvOptions | None = None
 ) -> Iterator[RelRecord | Reject]:
@@ -519,12 +524,15 @@ def read_edges_csv(
     assert isinstance(layout, EdgeLayout)
     types = ColumnTypes(kinds)
     p = str(path)
+    stamped: tuple[str, ...] | None = None  # the file's Gephi time columns, from its header
     for lineno, row in rows():
+        if stamped is None:
+            stamped = tuple(k for k in ("timeset", "interval") if k in row)
         ends = [cell_text(row.pop(col))[0] for col in (layout.source, layout.target)]
         raw = cell_text(row.pop(layout.type))[0] if layout.type is not None else ""
         label = cell_text(row.pop(layout.label))[0] if layout.label is not None else ""
         column = layout.type or "label"
-        record = f"{raw or label} {ends[0]} -> {ends[1]}"[:200]
+        written = raw or label  # what a reject shows (_shown), made only for a reject
         if layout.type is None or raw.casefold() in DIRECTIONS:
             raw, column = label, "label"  # Gephi: Type is the direction, Label the type
         elif label and cats.rel_type(label) != cats.rel_type(raw):
@@ -534,7 +542,7 @@ def read_edges_csv(
                 "label",
                 f"column 'label' is reserved for the relationship's type (Gephi's Label), and "
                 f"{label!r} is not its type {raw!r}",
-                record,
+                _shown(written, ends),
             )
             continue
         rtype = cats.rel_type(raw)
@@ -545,10 +553,10 @@ def read_edges_csv(
                 column,
                 f"unknown relationship type {raw!r}; allowed: {', '.join(model.types)}; "
                 "or say which with --map WORD=TYPE (map: in a mapping file)",
-                record,
+                _shown(written, ends),
             )
             continue
-        clash = next((e for e in ends if e in bare.ambiguous), None)
+        clash = next((e for e in ends if e in bare.ambiguous), None) if bare.ambiguous else None
         if clash is not None:
             yield Reject(
                 p,
@@ -556,28 +564,37 @@ def read_edges_csv(
                 layout.source if clash == ends[0] else layout.target,
                 f"{clash!r} names {len(bare.ambiguous[clash])} nodes "
                 f"({', '.join(sorted(bare.ambiguous[clash]))}): write the id",
-                record,
+                _shown(written, ends),
             )
             continue
         source, target = bare.end(ends[0]), bare.end(ends[1])
         row.pop("id", None)
         spans: list[tuple[str | None, str | None]] = [(None, None)]
-        stamp = next((k for k in ("timeset", "interval") if cell_text(row.get(k) or "")[0]), None)
-        for k in ("timeset", "interval"):
+        stamp = next((k for k in stamped if cell_text(row.get(k) or "")[0]), None)
+        for k in stamped:
             text = cell_text(row.pop(k, "") or "")[0]
             if k == stamp:
                 try:
                     spans = timeset(text) or spans
                 except LoadError as exc:
-                    yield Reject(p, lineno, k, exc.message, record)
+                    yield Reject(p, lineno, k, exc.message, _shown(written, ends))
                     break
         else:
             props = _row_props(row, rtype, types, dayfirst)
             if stamp is not None and ("start" in props or "end" in props):
-                yield Reject(p, lineno, stamp, "give Start/End or a Timeset, not both", record)
+                yield Reject(
+                    p,
+                    lineno,
+                    stamp,
+                    "give Start/End or a Timeset, not both",
+                    _shown(written, ends),
+                )
                 continue
             if "sources" not in props and opts.default_source:
                 props["sources"] = [opts.default_source]
+            if stamp is None:  # one relationship, dated by its own columns
+                yield RelRecord(rtype, source, target, props, p, lineno)
+                continue
             for start, end in spans:
                 span = {
                     k: date_cell(v, dayfirst)
