@@ -119,10 +119,13 @@ def check_row_dates(
     'start'
     >>> check_row_dates({"start": "2014-03-30", "end": None}, file="m.csv", line=4) is None
     True
+    >>> check_row_dates({"start": "2014", "end": "2013-12"}, file="m.csv", line=5).field
+    'end'
     """
     try:
         given = {k: v for k, v in props.items() if v is not None and v != ""}
-        check_dates(given, given)
+        # the keys as given: checking adds their precisions (start_precision) to *given*
+        check_dates(given, list(given))
     except CivicgraphError as exc:
         return Reject(file, line, exc.field, exc.message, record)
     return None
