@@ -45,7 +45,7 @@ from .register_common import (
     iter_csv_rows,
     source_record,
 )
-from .resolution import PersonClaim, human_case
+from .resolution import PersonClaim, human_case, match_key
 from .validate import check_row_dates
 
 __all__ = ["ROLES", "read_rne_conseillers"]
@@ -94,11 +94,15 @@ def read_rne_conseillers(
     sid = src["id"]
     yield source_record(src, file)
     resolver = ctx.resolver
-    # Pass 1 (only when the store holds people): the names to look up there.
+    # Pass 1 (only when the store holds people): the names to look up there.  Their match
+    # keys are kept for pass 2 (the same rows in the same order): each is computed once, and
+    # the resolver's index keeps the same string.
+    keys: list[str] | None = None
     if resolver.store_has_people():
         cols, rows = iter_csv_rows(p, _REQUIRED)
         i_nom, i_prenom, i_birth = cols["nom"], cols["prenom"], cols["date_naissance"]
-        resolver.prefetch(PersonClaim(r[i_nom], r[i_prenom], r[i_birth] or None) for _, r in rows)
+        keys = [match_key(r[i_nom], r[i_prenom], r[i_birth] or None) for _, r in rows]
+        resolver.prefetch(PersonClaim("", "", None, key=k) for k in keys)
     cols, rows = iter_csv_rows(p, _REQUIRED)
     i_code, i_nom, i_prenom, i_sexe, i_birth = (
         cols["code_insee"],
@@ -122,7 +126,10 @@ def read_rne_conseillers(
     cities_seen: set[str] = set()
     sources = [sid]
     create = missing_cities == "create"
-    for line, row in rows:
+    # Date values that passed the load's date rule: a row whose dates are all here needs no
+    # check (the rule judges each value alone; these rows have no end to compare).
+    good_dates: set[str | None] = {None}
+    for n, (line, row) in enumerate(rows):
         code = row[i_code]
         fonction = row[i_fonction]
         role = ROLES.get(fonction)
@@ -171,15 +178,18 @@ def read_rne_conseillers(
                 rprops["function_start"] = intern(fstart, fstart)
         # A row whose dates the load would refuse yields its Reject, nothing else: one reject
         # per bad row, and nothing half-loaded.
-        bad = check_row_dates(
-            {"birth_date": birth, "start": start, "function_start": rprops.get("function_start")},
-            file=file,
-            line=line,
-            record=f"COUNCILLOR_OF {city}",
-        )
-        if bad is not None:
-            yield bad
-            continue
+        fstart = rprops.get("function_start")
+        if birth not in good_dates or start not in good_dates or fstart not in good_dates:
+            bad = check_row_dates(
+                {"birth_date": birth, "start": start, "function_start": fstart},
+                file=file,
+                line=line,
+                record=f"COUNCILLOR_OF {city}",
+            )
+            if bad is not None:
+                yield bad
+                continue
+            good_dates.update((birth, start, fstart))
         if city not in cities_seen:
             cities_seen.add(city)
             if not ctx.has_city(city) and create:
@@ -196,6 +206,9 @@ def read_rne_conseillers(
                     },
                 )
                 yield from ctx.city_records(code, {"name": code}, source=sid, file=file, line=line)
-        person = resolver.resolve(PersonClaim(fam, giv, birth, city, file=file, line=line), pprops)
+        claim = PersonClaim(
+            fam, giv, birth, city, file=file, line=line, key=keys[n] if keys is not None else ""
+        )
+        person = resolver.resolve(claim, pprops)
         yield NodeRecord("Person", person, file, line)
         yield RelRecord("COUNCILLOR_OF", person["id"], city, rprops, file, line)

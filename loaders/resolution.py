@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,7 @@ def clear_name_caches() -> None:
     _family_parts.cache_clear()
     given_key.cache_clear()
     human_case.cache_clear()
+    swap_day_month.cache_clear()
 
 
 def family_key(family: str) -> str:
@@ -160,6 +161,9 @@ def person_slug(family: str, given: str) -> str:
     return f"{_family_parts(family)[1]}-{given_key(given)}".strip("-")
 
 
+# Every claim asks this of its birth date twice (prefetch, resolve): a few tens of thousands
+# of distinct dates among half a million councillors.
+@lru_cache(maxsize=1 << 16)
 def swap_day_month(date: str | None) -> str | None:
     """The date with day and month exchanged, when that is another valid date, else None.
 
@@ -195,6 +199,9 @@ def human_case(name: str) -> str:
     """
     if not name or name != name.upper():
         return name
+    if name.isalpha():  # one word (most names): what the loop below makes of one part
+        low = name.lower()
+        return low[:1].upper() + low[1:]
     parts = re.split(r"([\s\-'’]+)", name.lower())
     out = []
     for i, part in enumerate(parts):
@@ -209,7 +216,11 @@ def human_case(name: str) -> str:
 
 @dataclass(slots=True)
 class PersonClaim:
-    """What one register row says about a person (see :class:`Resolver`)."""
+    """What one register row says about a person (see :class:`Resolver`).
+
+    ``key`` is the claim's :func:`match_key`, computed from the first three fields unless
+    the reader gives it (having computed it already, for :meth:`Resolver.prefetch`).
+    """
 
     family: str
     given: str
@@ -219,10 +230,11 @@ class PersonClaim:
     wikidata: str | None = None
     file: str = ""
     line: int | None = None
+    key: str = field(default="", repr=False)
 
-    @property
-    def key(self) -> str:
-        return match_key(self.family, self.given, self.birth_date)
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = match_key(self.family, self.given, self.birth_date)
 
 
 _FROZEN: dict[frozenset[str], frozenset[str]] = {}
