@@ -39,6 +39,7 @@ from .register_common import (
     INSEE_CODE,
     RNE_COLUMNS,
     LoadContext,
+    RowDates,
     check_code,
     header_fields,
     insee_id,
@@ -46,7 +47,6 @@ from .register_common import (
     source_record,
 )
 from .resolution import PersonClaim, human_case, match_key
-from .validate import check_row_dates
 
 __all__ = ["ROLES", "read_rne_conseillers"]
 
@@ -126,9 +126,7 @@ def read_rne_conseillers(
     cities_seen: set[str] = set()
     sources = [sid]
     create = missing_cities == "create"
-    # Date values that passed the load's date rule: a row whose dates are all here needs no
-    # check (the rule judges each value alone; these rows have no end to compare).
-    good_dates: set[str | None] = {None}
+    row_dates = RowDates()
     for n, (line, row) in enumerate(rows):
         code = row[i_code]
         fonction = row[i_fonction]
@@ -178,18 +176,15 @@ def read_rne_conseillers(
                 rprops["function_start"] = intern(fstart, fstart)
         # A row whose dates the load would refuse yields its Reject, nothing else: one reject
         # per bad row, and nothing half-loaded.
-        fstart = rprops.get("function_start")
-        if birth not in good_dates or start not in good_dates or fstart not in good_dates:
-            bad = check_row_dates(
-                {"birth_date": birth, "start": start, "function_start": fstart},
-                file=file,
-                line=line,
-                record=f"COUNCILLOR_OF {city}",
-            )
-            if bad is not None:
-                yield bad
-                continue
-            good_dates.update((birth, start, fstart))
+        bad = row_dates.check(
+            {"birth_date": birth, "start": start, "function_start": rprops.get("function_start")},
+            file=file,
+            line=line,
+            record=f"COUNCILLOR_OF {city}",
+        )
+        if bad is not None:
+            yield bad
+            continue
         if city not in cities_seen:
             cities_seen.add(city)
             if not ctx.has_city(city) and create:
