@@ -296,16 +296,30 @@ class Resolver:
         A candidate is a Person whose match key is a claim's key or its day↔month swap,
         or who holds a claim's RNE id or QID; only those are kept in memory.
         """
-        keys: set[str] = set()
         stable: set[str] = set()
+        claims = list(claims)
         for c in claims:
-            key = c.key
-            for k in (key, _swapped_key(key)):
-                if k and k not in self._fetched_names:
-                    keys.add(k)
             for s in (f"rne:{c.rne_id}" if c.rne_id else None, c.wikidata):
                 if s and s not in self._fetched_stable:
                     stable.add(s)
+        self.prefetch_keys((c.key for c in claims), stable)
+
+    def prefetch_keys(self, match_keys: Iterable[str], stable_ids: Iterable[str] = ()) -> None:
+        """:meth:`prefetch` for claims known by their match keys only (and stable ids:
+        ``rne:<id>``, QIDs): a reader that computed the keys in a first pass over its file
+        asks with them, without making a claim per row.
+
+        >>> r.prefetch_keys(["piolle|eric|1973-01-06"])     # doctest: +SKIP
+        """
+        fetched = self._fetched_names
+        keys: set[str] = set()
+        for key in match_keys:
+            if key not in fetched:
+                keys.add(key)
+            swapped = _swapped_key(key)
+            if swapped is not None and swapped not in fetched:
+                keys.add(swapped)
+        stable = {s for s in stable_ids if s not in self._fetched_stable}
         if not keys and not stable:
             return
         self._fetched_names |= keys
