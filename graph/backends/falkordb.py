@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
 
+from .. import gcpause
 from ..engine import EmbeddedEngine
 from ..errors import EngineError, EngineRestarted, ReadOnlyViolation
 from ..records import Node, Path, Relationship
@@ -273,7 +274,12 @@ class FalkorDBBackend:
     def run(
         self, query: str, params: dict[str, Any] | None = None, *, write: bool = False
     ) -> list[dict[str, Any]]:
-        return self._supervised(lambda: self._run(query, params, write), write=write)
+        if write:
+            return self._supervised(lambda: self._run(query, params, True), write=True)
+        # A read's reply may be millions of values: parsed with the cyclic collector held
+        # off (graph.gcpause; the national mayoral terms: 4.3-5.4 s with it, 1.9-2.4 s off)
+        with gcpause.paused():
+            return self._supervised(lambda: self._run(query, params, False), write=False)
 
     def _run(self, query: str, params: dict[str, Any] | None, write: bool) -> list[dict[str, Any]]:
         import redis
@@ -484,6 +490,16 @@ class _Plain:
 
     @classmethod
     def parse(cls, response: Any) -> _Plain | None:
+        """The reply's header and rows, or ``None`` when a value is not a plain one.
+
+        Each compact cell is ``[type, value]``; strings, the most common values, are taken
+        as they come without a call (2.7 million cells: 0.5 s instead of 2.5 s).
+
+        >>> _Plain.parse([[[1, "a"], [1, "b"]], [[[2, "x"], [3, 7]], [[1, None], [6, [[5, "1.5"], [4, "true"]]]]], []]).rows
+        [['x', 7], [None, [1.5, True]]]
+        >>> _Plain.parse([[[1, "n"]], [[[8, [1, []]]]], []]) is None  # a node
+        True
+        """
         import redis
 
         if not response or any(isinstance(x, redis.exceptions.ResponseError) for x in response):
@@ -494,8 +510,11 @@ class _Plain:
         if any(not isinstance(h, str) for h in header):
             return None
         try:
-            rows = [[_plain(cell) for cell in row] for row in response[1]]
-        except _NotPlain:
+            rows = [
+                [v if k == 2 and type(v) is str else _plain(k, v) for k, v in row]
+                for row in response[1]
+            ]
+        except (_NotPlain, ValueError, TypeError):  # not a plain value, or not [type, value]
             return None
         return cls(header, rows)
 
@@ -504,8 +523,8 @@ class _NotPlain(Exception):
     pass
 
 
-def _plain(cell: Any) -> Any:
-    kind, value = cell[0], cell[1]
+def _plain(kind: int, value: Any) -> Any:
+    """One compact value of type *kind* (FalkorDB's ``VALUE_*`` codes) as a Python value."""
     if kind == 2:
         return value.decode() if type(value) is bytes else value
     if kind == 1:
@@ -517,7 +536,7 @@ def _plain(cell: Any) -> Any:
     if kind == 5:
         return float(value)
     if kind == 6:
-        return [_plain(x) for x in value]
+        return [v if k == 2 and type(v) is str else _plain(k, v) for k, v in value]
     raise _NotPlain
 
 
