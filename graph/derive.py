@@ -31,8 +31,8 @@ loading twice, changes nothing.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 import hashlib
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -265,7 +265,7 @@ def derive_terms(
     for city in sorted(by_city):
         held = by_city[city]
         placed = sorted((t for t in held if t.start), key=_start_and_person)
-        starts = sorted({t.start for t in placed})
+        starts = sorted({t.start for t in placed if t.start})
         previous: list[Term | None] = []  # of each placed term
         earlier: list[Term] = []  # the terms of the latest start before the current one
         group: list[Term] = []
@@ -276,7 +276,7 @@ def derive_terms(
             prev = _pick(earlier, t.person)
             previous.append(prev)
             # the first day it no longer holds: its end, or the city's next start
-            i = bisect_right(starts, t.start)
+            i = bisect_right(starts, t.start or "")
             following = starts[i] if i < len(starts) else None
             if t.end is None or (following is not None and following < t.end):
                 t.held_until = following

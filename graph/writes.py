@@ -89,7 +89,9 @@ class PreparedWrite:
         ``idempotent``, else of the statements (only ``MERGE`` then).  Ask before
         :meth:`~civicgraph.graph.store.Store.compile`, which turns rows into text."""
         return [
-            row for _, params in (self.idempotent or self.statements) for row in params.get("rows", ())
+            row
+            for _, params in (self.idempotent or self.statements)
+            for row in params.get("rows", ())
         ]
 
 
