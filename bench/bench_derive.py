@@ -49,10 +49,16 @@ def main(argv: list[str] | None = None) -> int:
                 for run in ("load", "load again"):
                     summary = load(store, paths, progress=False, **opts)
                     t = summary.totals()
+                    # (main before #15's incremental derive has no changed_targets)
+                    targets = getattr(summary, "changed_targets", {}).get("MAYOR_OF", ())
+                    created = {k: c.created for k, c in summary.nodes.items() if c.created}
+                    created.update(
+                        {k: c.created for k, c in summary.relationships.items() if c.created}
+                    )
                     print(
                         f"{args.load} {run}: created {t.created:,}, updated {t.updated:,}, "
-                        f"unchanged {t.unchanged:,}; MAYOR_OF to "
-                        f"{len(summary.changed_targets.get('MAYOR_OF', ())):,} cities changed; "
+                        f"unchanged {t.unchanged:,} (created {created}); MAYOR_OF to "
+                        f"{len(targets):,} cities changed; "
                         f"derive {summary.phases['derive']:.2f} s, changed {summary.derived}; "
                         f"load {summary.seconds:.1f} s",
                         flush=True,
