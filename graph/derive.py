@@ -350,37 +350,50 @@ def needed_after(written: Iterable[str]) -> set[str]:
     return {name for name, inputs in INPUTS.items() if inputs & written}
 
 
-#: The one input of the mayoral terms whose writes change only the terms of the cities they
-#: touch (a term's facts come from its city's other terms); a write to any other input of
-#: ``terms`` (a nuance's party, a membership, a party's short name, a register) may change
-#: the terms of any city.
-CITY_LOCAL = "MAYOR_OF"
+#: The inputs of the mayoral terms whose writes change the terms of some cities only: a
+#: ``MAYOR_OF`` term, those of its city (a term's facts come from its city's other terms);
+#: a ``Source``, those whose party a source states — only there does it matter which
+#: sources are registers (:func:`party_of_term`), and a party carried from such a term
+#: stays in its city.  A write to any other input (a nuance's party, a membership, a
+#: party's short name) may change the terms of any city.
+CITY_LOCAL = frozenset({"MAYOR_OF", "Source"})
+#: The cities with a term whose party a source states (``stated_party``).
+_STATED_CITIES = (
+    "MATCH (:Person)-[t:MAYOR_OF]->(c:City) WHERE t.stated_party IS NOT NULL "
+    "RETURN DISTINCT c.id AS city"
+)
 
 
 def scope_after(
-    written: Iterable[str], changed_targets: Mapping[str, Iterable[str]]
+    store: Store | None, written: Iterable[str], changed_targets: Mapping[str, Iterable[str]]
 ) -> tuple[set[str], set[str] | None]:
     """What a load must recompute: the derived facts (:func:`needed_after`), and the cities
     whose mayoral terms to recompute (``None``: every city).
 
     *written* are the labels and types the load created or updated something of;
     *changed_targets*, per relationship type, the targets of the relationships it created
-    or updated.  A load that wrote no input of the terms but ``MAYOR_OF`` changed only the
-    terms of the cities its ``MAYOR_OF`` relationships point to: those cities' terms, all
-    of them, are recomputed, no others.
+    or updated.  A load that wrote, of the terms' inputs, only :data:`CITY_LOCAL` ones
+    changed the terms of the cities its ``MAYOR_OF`` relationships point to, and (if it
+    wrote a ``Source``) of those where a source states a term's party, which *store* is
+    asked for: those cities' terms, all of them, are recomputed, no others.
 
-    >>> scope_after(["Person", "MAYOR_OF"], {"MAYOR_OF": ["insee:75056"]})
+    >>> scope_after(None, ["Person", "MAYOR_OF"], {"MAYOR_OF": ["insee:75056"]})
     ({'terms'}, {'insee:75056'})
-    >>> scope_after(["MAYOR_OF", "Source"], {"MAYOR_OF": ["insee:75056"]})
+    >>> scope_after(None, ["MAYOR_OF", "MEMBER_OF"], {"MAYOR_OF": ["insee:75056"]})
     ({'terms'}, None)
-    >>> scope_after(["COUNCILLOR_OF"], {"COUNCILLOR_OF": ["insee:75056"]})
+    >>> scope_after(None, ["COUNCILLOR_OF"], {"COUNCILLOR_OF": ["insee:75056"]})
     (set(), None)
     """
     written = set(written)
     needed = needed_after(written)
-    if "terms" not in needed or (INPUTS["terms"] - {CITY_LOCAL}) & written:
+    if "terms" not in needed or (INPUTS["terms"] - CITY_LOCAL) & written:
         return needed, None
-    return needed, set(changed_targets.get(CITY_LOCAL, ()))
+    cities = set(changed_targets.get("MAYOR_OF", ()))
+    if "Source" in written:
+        if store is None:
+            return needed, None
+        cities.update(r["city"] for r in store.query(_STATED_CITIES))
+    return needed, cities
 
 
 def stale_mark(store: Store) -> Path:

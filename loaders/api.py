@@ -309,7 +309,7 @@ def load(
         if stale or summary.resumed_batches:
             summary.derived = derive(store).as_dict()
         else:
-            only, cities = scope_after(written, summary.changed_targets)
+            only, cities = scope_after(store, written, summary.changed_targets)
             summary.derived = derive(store, only=only, cities=cities).as_dict()
         summary.phases["derive"] = time.perf_counter() - started
         mark.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from civicgraph.loaders import load
 NODES = """id,label,name,population
 insee:38185,City,Grenoble,156140
 insee:93048,City,Montreuil,111367
+insee:69123,City,Lyon,522250
 rne:1,Person,A,
 rne:2,Person,B,
 rne:3,Person,C,
@@ -22,6 +23,7 @@ rne:3,Person,C,
 TERMS = """source,target,type,start,stated_party
 rne:1,insee:38185,MAYOR_OF,2014-04-04,party:eelv
 rne:2,insee:93048,MAYOR_OF,2014-04-04,party:pcf
+rne:3,insee:69123,MAYOR_OF,2020-07-04,
 """
 
 
@@ -52,11 +54,35 @@ def _tamper(store: Store, city: str) -> int:
     return int(row["n"])
 
 
+def test_a_new_source_derives_the_terms_whose_party_a_source_states(tmp_path: Path) -> None:
+    """A load of other facts from a new file writes its Source: which sources are
+    registers matters only to the terms whose party a source states (Grenoble's and
+    Montreuil's here), so Lyon's terms are not derived again."""
+    nodes, first = _files(tmp_path, TERMS, "first")
+    with open_store(tmp_path / "s.db") as store:
+        # (Lyon's term has no party, no predecessor, no end: nothing to set)
+        assert load(store, nodes=[nodes], edges=[first], progress=False).derived == {
+            "cities": 3,
+            "terms": 2,
+        }
+        _tamper(store, "insee:93048")
+        _tamper(store, "insee:69123")
+        other = tmp_path / "orgs.csv"
+        other.write_text("id,label,name\norg:anvita,Organization,ANVITA\n", encoding="utf-8")
+        summary = load(store, nodes=[other], progress=False)
+        assert summary.derived == {"cities": 0, "terms": 1}
+        assert _terms(store) == {
+            ("insee:38185", "2014-04-04"): (None, "party:eelv"),
+            ("insee:93048", "2014-04-04"): (None, "party:pcf"),
+            ("insee:69123", "2020-07-04"): (None, "tampered"),
+        }
+
+
 def test_after_a_load_that_stopped_the_next_load_derives_everything(tmp_path: Path) -> None:
     nodes, first = _files(tmp_path, TERMS, "first")
     with open_store(tmp_path / "s.db") as store:
         load(store, nodes=[nodes], edges=[first], progress=False)
-        _tamper(store, "insee:93048")
+        _tamper(store, "insee:69123")
         _, bad = _files(
             tmp_path, "source,target,type,start\nrne:3,insee:38185,MAYOR_OF,not a date\n", "bad"
         )
@@ -66,7 +92,7 @@ def test_after_a_load_that_stopped_the_next_load_derives_everything(tmp_path: Pa
         # A load that changes no term at all still derives everything, once.
         summary = load(store, nodes=[nodes], progress=False)
         assert summary.derived == {"cities": 0, "terms": 1}
-        assert _terms(store)[("insee:93048", "2014-04-04")] == (None, "party:pcf")
+        assert _terms(store)[("insee:69123", "2020-07-04")] == (None, None)
         assert not stale_mark(store).exists()
 
 
