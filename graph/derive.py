@@ -543,17 +543,27 @@ def _derive_mayoralties(store: Store, batch_size: int, cities: list[str] | None 
         register_sources=registers,
         shorts=shorts,
     )
+    # Only the values that changed are sent, grouped by which they are: a new term after
+    # an old one changes the old one's end only (half the parameters of a register's first
+    # load, which the client quotes in Python).
     stored, new = itemgetter(*DERIVED_TERM_KEYS), attrgetter(*DERIVED_TERM_KEYS)
-    changed = [
-        {"id": t.id, "person": t.person, "props": t.derived()}
-        for t in derived
-        if new(t) != stored(before[t.id])
-    ]
-    for batch in chunks(changed, batch_size):
-        store.execute(
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    count = 0
+    for t in derived:
+        values, old = new(t), stored(before[t.id])
+        if values == old:
+            continue
+        count += 1
+        row = {"id": t.id, "person": t.person}
+        for key, value, was in zip(DERIVED_TERM_KEYS, values, old, strict=True):
+            if value != was:
+                row[key] = value
+        changed[tuple(k for k in DERIVED_TERM_KEYS if k in row)].append(row)
+    for keys, rows in sorted(changed.items()):
+        statement = (  # keys from DERIVED_TERM_KEYS only
             "UNWIND $rows AS row MATCH (:Entity {id: row.person})-[t:MAYOR_OF {id: row.id}]->() "
-            "SET " + ", ".join(f"t.{k} = row.props.{k}" for k in DERIVED_TERM_KEYS),
-            {"rows": batch},
-            idempotent=True,
+            "SET " + ", ".join(f"t.{k} = row.{k}" for k in keys)
         )
-    return len(changed)
+        for batch in chunks(rows, batch_size):
+            store.execute(statement, {"rows": batch}, idempotent=True)
+    return count
