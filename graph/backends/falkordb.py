@@ -274,12 +274,7 @@ class FalkorDBBackend:
     def run(
         self, query: str, params: dict[str, Any] | None = None, *, write: bool = False
     ) -> list[dict[str, Any]]:
-        if write:
-            return self._supervised(lambda: self._run(query, params, True), write=True)
-        # A read's reply may be millions of values: parsed with the cyclic collector held
-        # off (graph.gcpause; the national mayoral terms: 4.3-5.4 s with it, 1.9-2.4 s off)
-        with gcpause.paused():
-            return self._supervised(lambda: self._run(query, params, False), write=False)
+        return self._supervised(lambda: self._run(query, params, write), write=write)
 
     def _run(self, query: str, params: dict[str, Any] | None, write: bool) -> list[dict[str, Any]]:
         import redis
@@ -300,9 +295,8 @@ class FalkorDBBackend:
                     "or `civicgraph cypher --write`)"
                 ) from exc
             raise engine_error(msg, rewritten=rewritten) from exc
-        if isinstance(result, _Plain):  # scalars only: already parsed
-            names = result.header
-            return [dict(zip(names, row, strict=True)) for row in result.rows]
+        if isinstance(result, list):  # scalars only: already parsed
+            return result
         header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
         rows = result.result_set or []
         if not rows:
@@ -319,15 +313,24 @@ class FalkorDBBackend:
         try:
             with self._lock:
                 text = self._graph._build_params_header(params) + query if params else query
-                response = self._graph.execute_command(
-                    "GRAPH.QUERY" if write else "GRAPH.RO_QUERY", self.graph_name, text, "--compact"
-                )
-            plain = _Plain.parse(response)
-            if plain is not None:
-                return plain
-            from falkordb.query_result import QueryResult
+                # A read's reply may be millions of values: read and parsed into rows with
+                # the cyclic collector held off (graph.gcpause: the national mayoral terms,
+                # 4.3-5.4 s with it, 1.9-2.4 s without).  Inside the lock: a server
+                # answering one request after another collects between them.
+                with contextlib.nullcontext() if write else gcpause.paused():
+                    response = self._graph.execute_command(
+                        "GRAPH.QUERY" if write else "GRAPH.RO_QUERY",
+                        self.graph_name,
+                        text,
+                        "--compact",
+                    )
+                    plain = _Plain.parse(response)
+                    if plain is not None:
+                        names = plain.header
+                        return [dict(zip(names, row, strict=True)) for row in plain.rows]
+                    from falkordb.query_result import QueryResult
 
-            return QueryResult(self._graph, response)  # nodes, paths, maps; or raises
+                    return QueryResult(self._graph, response)  # nodes, paths, maps; or raises
         except redis.exceptions.TimeoutError as exc:
             # The client dropped the connection; the next call opens a new one.
             raise _Lost(
