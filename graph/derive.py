@@ -31,12 +31,16 @@ loading twice, changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import dates
+from . import dates, gcpause
 from .store import chunks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -50,8 +54,11 @@ __all__ = [
     "derive",
     "derive_terms",
     "holds_office_cypher",
+    "needed_after",
     "party_of_term",
+    "scope_after",
     "size_class",
+    "stale_mark",
 ]
 
 #: The seed paper's four city size groups, by population (docs/design.md §4).
@@ -107,7 +114,7 @@ def size_class(population: Any) -> str | None:
     return SIZE_CLASSES[3]
 
 
-@dataclass
+@dataclass(slots=True)
 class Term:
     """One ``MAYOR_OF`` relationship as derivation sees it."""
 
@@ -250,41 +257,52 @@ def derive_terms(
      ('c', None, 'p:1', True, None, None)]
     """
     registers = set(register_sources)
+    shorts = shorts or {}
     by_city: dict[str, list[Term]] = defaultdict(list)
     for t in terms:
         by_city[t.city].append(t)
     out: list[Term] = []
     for city in sorted(by_city):
-        placed = sorted((t for t in by_city[city] if t.start), key=lambda t: (t.start, t.person))
+        held = by_city[city]
+        placed = sorted((t for t in held if t.start), key=_start_and_person)
         starts = sorted({t.start for t in placed if t.start})
-        previous_of: dict[str, Term | None] = {}
+        previous: list[Term | None] = []  # of each placed term
         earlier: list[Term] = []  # the terms of the latest start before the current one
         group: list[Term] = []
         for t in placed:
             if group and group[0].start != t.start:
                 earlier, group = group, []
             group.append(t)
-            previous_of[t.id] = _pick(earlier, t.person)
-        for t in placed:
-            later = [s for s in starts if s > (t.start or "")]
-            candidates = [d for d in (t.end, later[0] if later else None) if d is not None]
-            t.held_until = min(candidates) if candidates else None
-            prev = previous_of[t.id]
+            prev = _pick(earlier, t.person)
+            previous.append(prev)
+            # the first day it no longer holds: its end, or the city's next start
+            i = bisect_right(starts, t.start or "")
+            following = starts[i] if i < len(starts) else None
+            if t.end is None or (following is not None and following < t.end):
+                t.held_until = following
+            else:
+                t.held_until = t.end
             t.predecessor = prev.person if prev is not None else None
             t.mayor_changed = None if prev is None else prev.person != t.person
         # Terms without a start hold on no day: no successor, no predecessor, no carry.
-        for t in placed + [t for t in by_city[city] if not t.start]:
+        if len(placed) < len(held):
+            previous += [None] * (len(held) - len(placed))
+            placed += [t for t in held if not t.start]
+        for t, prev in zip(placed, previous, strict=True):
             t.party, t.party_basis, t.party_sources = party_of_term(
                 t,
-                previous_of.get(t.id),
+                prev,
                 nuance_parties=nuance_parties,
                 memberships=memberships.get(t.person, ()),
                 register_sources=registers,
             )
-            out.append(t)
-    for t in out:
-        t.party_short = None if t.party is None else (shorts or {}).get(t.party) or t.party
+            t.party_short = None if t.party is None else shorts.get(t.party) or t.party
+        out += placed
     return out
+
+
+def _start_and_person(t: Term) -> tuple[str, str]:
+    return t.start or "", t.person
 
 
 def _pick(group: Sequence[Term], person: str | None) -> Term | None:
@@ -332,16 +350,87 @@ def needed_after(written: Iterable[str]) -> set[str]:
     return {name for name, inputs in INPUTS.items() if inputs & written}
 
 
+#: The inputs of the mayoral terms whose writes change the terms of some cities only: a
+#: ``MAYOR_OF`` term, those of its city (a term's facts come from its city's other terms);
+#: a ``Source``, those whose party a source states — only there does it matter which
+#: sources are registers (:func:`party_of_term`), and a party carried from such a term
+#: stays in its city.  A write to any other input (a nuance's party, a membership, a
+#: party's short name) may change the terms of any city.
+CITY_LOCAL = frozenset({"MAYOR_OF", "Source"})
+#: The cities with a term whose party a source states (``stated_party``).
+_STATED_CITIES = (
+    "MATCH (:Person)-[t:MAYOR_OF]->(c:City) WHERE t.stated_party IS NOT NULL "
+    "RETURN DISTINCT c.id AS city"
+)
+
+
+def scope_after(
+    store: Store | None, written: Iterable[str], changed_targets: Mapping[str, Iterable[str]]
+) -> tuple[set[str], set[str] | None]:
+    """What a load must recompute: the derived facts (:func:`needed_after`), and the cities
+    whose mayoral terms to recompute (``None``: every city).
+
+    *written* are the labels and types the load created or updated something of;
+    *changed_targets*, per relationship type, the targets of the relationships it created
+    or updated.  A load that wrote, of the terms' inputs, only :data:`CITY_LOCAL` ones
+    changed the terms of the cities its ``MAYOR_OF`` relationships point to, and (if it
+    wrote a ``Source``) of those where a source states a term's party, which *store* is
+    asked for: those cities' terms, all of them, are recomputed, no others.
+
+    >>> scope_after(None, ["Person", "MAYOR_OF"], {"MAYOR_OF": ["insee:75056"]})
+    ({'terms'}, {'insee:75056'})
+    >>> scope_after(None, ["MAYOR_OF", "MEMBER_OF"], {"MAYOR_OF": ["insee:75056"]})
+    ({'terms'}, None)
+    >>> scope_after(None, ["COUNCILLOR_OF"], {"COUNCILLOR_OF": ["insee:75056"]})
+    (set(), None)
+    """
+    written = set(written)
+    needed = needed_after(written)
+    if "terms" not in needed or (INPUTS["terms"] - CITY_LOCAL) & written:
+        return needed, None
+    cities = set(changed_targets.get("MAYOR_OF", ()))
+    if "Source" in written:
+        if store is None:
+            return needed, None
+        cities.update(r["city"] for r in store.query(_STATED_CITIES))
+    return needed, cities
+
+
+def stale_mark(store: Store) -> Path:
+    """The file saying that *store*'s derived facts may lag behind what loads wrote.
+
+    A load creates it before it writes and removes it once it has derived what it changed;
+    a load that stopped part-way (an error, a kill) leaves it, and the next load then
+    derives everything (:func:`civicgraph.loaders.load`): it cannot know which cities the
+    stopped one had changed.  It lives beside the store's load journals (those of every
+    FalkorDB server or Neo4j store share a folder: there its name holds the store's).
+    """
+    folder = store.journal_dir()
+    if store.backend.state_dir() is not None:
+        return folder / "derive.stale"
+    key = hashlib.sha256(store.location.encode()).hexdigest()[:16]
+    return folder / f"derive-{key}.stale"
+
+
 def derive(
-    store: Store, *, batch_size: int = 5000, only: Iterable[str] | None = None
+    store: Store,
+    *,
+    batch_size: int = 5000,
+    only: Iterable[str] | None = None,
+    cities: Iterable[str] | None = None,
 ) -> DeriveSummary:
     """Recompute the derived facts in *store* and write the ones that changed.
 
     Parameters
     ----------
     only : iterable of {"cities", "terms"}, optional
-        Recompute only these (a load passes :func:`needed_after` of what it wrote);
+        Recompute only these (a load passes :func:`scope_after` of what it wrote);
         default: all.
+    cities : iterable of str, optional
+        Recompute the mayoral terms (``terms``) of only these City ids — every term of
+        each, since a term's ``held_until``, ``predecessor`` and carried party come from
+        its city's other terms.  Default: every city's.  Size classes (``cities``) are
+        always recomputed for every City.
 
     Returns
     -------
@@ -350,10 +439,13 @@ def derive(
     """
     parts = set(INPUTS) if only is None else set(only)
     summary = DeriveSummary()
-    if "cities" in parts:
-        summary.cities = _derive_cities(store, batch_size)
-    if "terms" in parts:
-        summary.terms = _derive_mayoralties(store, batch_size)
+    # Hundreds of thousands of rows, terms and lists, none of them garbage until the end.
+    with gcpause.paused():
+        if "cities" in parts:
+            summary.cities = _derive_cities(store, batch_size)
+        if "terms" in parts:
+            scope = None if cities is None else sorted(set(cities))
+            summary.terms = _derive_mayoralties(store, batch_size, scope)
     return summary
 
 
@@ -375,13 +467,32 @@ def _derive_cities(store: Store, batch_size: int) -> int:
     return len(changed)
 
 
-def _derive_mayoralties(store: Store, batch_size: int) -> int:
-    rows = store.query(
-        "MATCH (p:Person)-[t:MAYOR_OF]->(c:City) RETURN t.id AS id, p.id AS person, "
-        "c.id AS city, t.start AS start, t.`end` AS `end`, t.nuance AS nuance, "
-        "t.stated_party AS stated_party, t.sources AS sources, "
-        + ", ".join(f"t.{k} AS {k}" for k in DERIVED_TERM_KEYS)
-    )
+#: What derivation reads of a term: its inputs, then its derived values as stored (to write
+#: only those that change).  Nothing more: the engine's reply costs per value.
+_TERM_COLUMNS = (
+    "t.id AS id, p.id AS person, c.id AS city, t.start AS start, t.`end` AS `end`, "
+    "t.nuance AS nuance, t.stated_party AS stated_party, t.sources AS sources, "
+    + ", ".join(f"t.{k} AS {k}" for k in DERIVED_TERM_KEYS)
+)
+_EVERY_TERM = "MATCH (p:Person)-[t:MAYOR_OF]->(c:City) RETURN " + _TERM_COLUMNS
+_TERMS_OF_CITIES = (
+    "UNWIND $cities AS city MATCH (p:Person)-[t:MAYOR_OF]->(c:City {id: city}) RETURN "
+    + _TERM_COLUMNS
+)
+
+
+def _read_terms(store: Store, cities: list[str] | None) -> list[dict[str, Any]]:
+    """The terms of *cities* (``None``: of every city), as :data:`_TERM_COLUMNS` rows."""
+    if cities is None:
+        return store.query(_EVERY_TERM)
+    rows: list[dict[str, Any]] = []
+    for batch in chunks(cities, 10_000):
+        rows += store.query(_TERMS_OF_CITIES, {"cities": batch})
+    return rows
+
+
+def _derive_mayoralties(store: Store, batch_size: int, cities: list[str] | None = None) -> int:
+    rows = _read_terms(store, cities)
     if not rows:
         return 0
     nuance_parties: dict[str, tuple[str, list[str]]] = {}
@@ -414,14 +525,14 @@ def _derive_mayoralties(store: Store, batch_size: int) -> int:
     before = {r["id"]: r for r in rows}
     terms = [
         Term(
-            id=r["id"],
-            person=r["person"],
-            city=r["city"],
-            start=r["start"],
-            end=r["end"],
-            nuance=r["nuance"],
-            stated_party=r["stated_party"],
-            sources=list(r["sources"] or []),
+            r["id"],
+            r["person"],
+            r["city"],
+            r["start"],
+            r["end"],
+            r["nuance"],
+            r["stated_party"],
+            r["sources"] or [],  # a fresh list of this reply's
         )
         for r in rows
     ]
@@ -432,17 +543,27 @@ def _derive_mayoralties(store: Store, batch_size: int) -> int:
         register_sources=registers,
         shorts=shorts,
     )
-    changed = []
+    # Only the values that changed are sent, grouped by which they are: a new term after
+    # an old one changes the old one's end only (half the parameters of a register's first
+    # load, which the client quotes in Python).
+    stored, new = itemgetter(*DERIVED_TERM_KEYS), attrgetter(*DERIVED_TERM_KEYS)
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    count = 0
     for t in derived:
-        new = t.derived()
-        old = {k: before[t.id].get(k) for k in DERIVED_TERM_KEYS}
-        if new != old:
-            changed.append({"id": t.id, "person": t.person, "props": new})
-    for batch in chunks(changed, batch_size):
-        store.execute(
+        values, old = new(t), stored(before[t.id])
+        if values == old:
+            continue
+        count += 1
+        row = {"id": t.id, "person": t.person}
+        for key, value, was in zip(DERIVED_TERM_KEYS, values, old, strict=True):
+            if value != was:
+                row[key] = value
+        changed[tuple(k for k in DERIVED_TERM_KEYS if k in row)].append(row)
+    for keys, rows in sorted(changed.items()):
+        statement = (  # keys from DERIVED_TERM_KEYS only
             "UNWIND $rows AS row MATCH (:Entity {id: row.person})-[t:MAYOR_OF {id: row.id}]->() "
-            "SET " + ", ".join(f"t.{k} = row.props.{k}" for k in DERIVED_TERM_KEYS),
-            {"rows": batch},
-            idempotent=True,
+            "SET " + ", ".join(f"t.{k} = row.{k}" for k in keys)
         )
-    return len(changed)
+        for batch in chunks(rows, batch_size):
+            store.execute(statement, {"rows": batch}, idempotent=True)
+    return count

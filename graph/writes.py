@@ -83,6 +83,17 @@ class PreparedWrite:
     idempotent: list[tuple[str, dict[str, Any]]] | None = None
     bulk: BulkWrite | None = None
 
+    def written_rows(self) -> list[dict[str, Any]]:
+        """Every row this write creates or updates, in its ``MERGE`` form (``id``,
+        ``props``; a relationship's also ``source`` and ``target``): the rows of
+        ``idempotent``, else of the statements (only ``MERGE`` then).  Ask before
+        :meth:`~civicgraph.graph.store.Store.compile`, which turns rows into text."""
+        return [
+            row
+            for _, params in (self.idempotent or self.statements)
+            for row in params.get("rows", ())
+        ]
+
 
 def _check_scalar(key: str, value: Any) -> None:
     """Refuse what the engines cannot store (FalkorDB fails on these, or clamps the int)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import time
 import zipfile
 import zlib
@@ -12,8 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from civicgraph.graph.derive import derive, needed_after
-from civicgraph.graph.errors import ConfigurationError, LoadError, OutputNotWritable
+from civicgraph.graph.derive import derive, scope_after, stale_mark
+from civicgraph.graph.errors import (
+    ConfigurationError,
+    LoadError,
+    OutputNotWritable,
+    WorkFileError,
+)
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
@@ -269,32 +275,44 @@ def load(
         # checks and writes (150 MB and more for the national councillors).
         context.release()
 
-    try:
-        summary = run_load(
-            store,
-            records(),
-            name=name or (", ".join(f.name for f in files) if files else "load"),
-            batch_size=batch_size,
-            resume=resume,
-            skip_invalid=skip_invalid,
-            progress=progress,
-        )
-    finally:
-        context.release()  # the register readers' resolver indexes of this load
+    # The write lock from the first write to the last derived value: no other load writes
+    # between this one and its derivation (which derives only what this one changed).
+    with store.write_lock():
+        mark = stale_mark(store)
+        stale = mark.exists()  # a load stopped before it derived: derive everything
+        _touch(mark)
+        try:
+            summary = run_load(
+                store,
+                records(),
+                name=name or (", ".join(f.name for f in files) if files else "load"),
+                batch_size=batch_size,
+                resume=resume,
+                skip_invalid=skip_invalid,
+                progress=progress,
+            )
+        finally:
+            context.release()  # the register readers' resolver indexes of this load
 
-    # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
-    # city's size class) are recomputed and stored once the facts they come from are in.
-    summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
-    summary.encodings = encodings
-    written = [
-        name
-        for table in (summary.nodes, summary.relationships)
-        for name, counts in table.items()
-        if counts.created or counts.updated
-    ]
-    started = time.perf_counter()
-    summary.derived = derive(store, only=needed_after(written)).as_dict()
-    summary.phases["derive"] = time.perf_counter() - started
+        # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
+        # city's size class) are recomputed and stored once the facts they come from are in:
+        # those this load may have changed (a resumed load: what its first run wrote too).
+        summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
+        summary.encodings = encodings
+        written = [
+            name
+            for table in (summary.nodes, summary.relationships)
+            for name, counts in table.items()
+            if counts.created or counts.updated
+        ]
+        started = time.perf_counter()
+        if stale or summary.resumed_batches:
+            summary.derived = derive(store).as_dict()
+        else:
+            only, cities = scope_after(store, written, summary.changed_targets)
+            summary.derived = derive(store, only=only, cities=cities).as_dict()
+        summary.phases["derive"] = time.perf_counter() - started
+        mark.unlink(missing_ok=True)
     summary.review = review  # type: ignore[attr-defined]
     if report is not None:
         try:
@@ -307,3 +325,16 @@ def load(
                 f"report was not written: {exc}"
             ) from None
     return summary
+
+
+def _touch(path: Path) -> None:
+    """Create *path* (empty), on disk before anything is written to the store."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as f:
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise WorkFileError(
+            f"cannot write {path}: {exc.strerror or exc}; free some space there and run the "
+            "load again (nothing was written to the store)"
+        ) from None

@@ -574,7 +574,11 @@ def _write(
                     committed[1] += len(batch)
                     bar.update(len(batch))
                     continue
-                prepared = store.compile(_prepare_batch(store, staged, kind, what, batch))
+                prepared = _prepare_batch(store, staged, kind, what, batch)
+                if kind == "rel":  # what derive must recompute (LoadSummary.changed_targets)
+                    targets = summary.changed_targets.setdefault(what, set())
+                    targets.update(row["target"] for row in prepared.written_rows())
+                prepared = store.compile(prepared)
                 settle(1)  # at most one batch in the engine while the next one is planned
                 future = writer.submit(write, prepared, index)
                 pending.append((future, counts, index, len(batch)))

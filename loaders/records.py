@@ -83,6 +83,9 @@ class LoadSummary:
     seconds: float = 0.0
     #: derived values that changed after the load (civicgraph.graph.derive)
     derived: dict[str, int] = field(default_factory=dict)
+    #: per relationship type, the target ids of the relationships the load created or
+    #: updated (the cities whose mayoral terms to derive again: graph.derive.scope_after)
+    changed_targets: dict[str, set[str]] = field(default_factory=dict)
     #: bare ids given their label's prefix (zero-configuration files): nodes, edge ends
     prefixed: dict[str, int] = field(default_factory=dict)
     #: the encoding each text file was read with (``cp1252 (detected)``)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
 
+from .. import gcpause
 from ..engine import EmbeddedEngine
 from ..errors import EngineError, EngineRestarted, ReadOnlyViolation
 from ..records import Node, Path, Relationship
@@ -294,9 +295,8 @@ class FalkorDBBackend:
                     "or `civicgraph cypher --write`)"
                 ) from exc
             raise engine_error(msg, rewritten=rewritten) from exc
-        if isinstance(result, _Plain):  # scalars only: already parsed
-            names = result.header
-            return [dict(zip(names, row, strict=True)) for row in result.rows]
+        if isinstance(result, list):  # scalars only: already parsed
+            return result
         header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
         rows = result.result_set or []
         if not rows:
@@ -313,15 +313,24 @@ class FalkorDBBackend:
         try:
             with self._lock:
                 text = self._graph._build_params_header(params) + query if params else query
-                response = self._graph.execute_command(
-                    "GRAPH.QUERY" if write else "GRAPH.RO_QUERY", self.graph_name, text, "--compact"
-                )
-            plain = _Plain.parse(response)
-            if plain is not None:
-                return plain
-            from falkordb.query_result import QueryResult
+                # A read's reply may be millions of values: read and parsed into rows with
+                # the cyclic collector held off (graph.gcpause: the national mayoral terms,
+                # 4.3-5.4 s with it, 1.9-2.4 s without).  Inside the lock: a server
+                # answering one request after another collects between them.
+                with contextlib.nullcontext() if write else gcpause.paused():
+                    response = self._graph.execute_command(
+                        "GRAPH.QUERY" if write else "GRAPH.RO_QUERY",
+                        self.graph_name,
+                        text,
+                        "--compact",
+                    )
+                    plain = _Plain.parse(response)
+                    if plain is not None:
+                        names = plain.header
+                        return [dict(zip(names, row, strict=True)) for row in plain.rows]
+                    from falkordb.query_result import QueryResult
 
-            return QueryResult(self._graph, response)  # nodes, paths, maps; or raises
+                    return QueryResult(self._graph, response)  # nodes, paths, maps; or raises
         except redis.exceptions.TimeoutError as exc:
             # The client dropped the connection; the next call opens a new one.
             raise _Lost(
@@ -484,6 +493,16 @@ class _Plain:
 
     @classmethod
     def parse(cls, response: Any) -> _Plain | None:
+        """The reply's header and rows, or ``None`` when a value is not a plain one.
+
+        Each compact cell is ``[type, value]``; strings, the most common values, are taken
+        as they come without a call (2.7 million cells: 0.5 s instead of 2.5 s).
+
+        >>> _Plain.parse([[[1, "a"], [1, "b"]], [[[2, "x"], [3, 7]], [[1, None], [6, [[5, "1.5"], [4, "true"]]]]], []]).rows
+        [['x', 7], [None, [1.5, True]]]
+        >>> _Plain.parse([[[1, "n"]], [[[8, [1, []]]]], []]) is None  # a node
+        True
+        """
         import redis
 
         if not response or any(isinstance(x, redis.exceptions.ResponseError) for x in response):
@@ -494,8 +513,11 @@ class _Plain:
         if any(not isinstance(h, str) for h in header):
             return None
         try:
-            rows = [[_plain(cell) for cell in row] for row in response[1]]
-        except _NotPlain:
+            rows = [
+                [v if k == 2 and type(v) is str else _plain(k, v) for k, v in row]
+                for row in response[1]
+            ]
+        except (_NotPlain, ValueError, TypeError):  # not a plain value, or not [type, value]
             return None
         return cls(header, rows)
 
@@ -504,8 +526,8 @@ class _NotPlain(Exception):
     pass
 
 
-def _plain(cell: Any) -> Any:
-    kind, value = cell[0], cell[1]
+def _plain(kind: int, value: Any) -> Any:
+    """One compact value of type *kind* (FalkorDB's ``VALUE_*`` codes) as a Python value."""
     if kind == 2:
         return value.decode() if type(value) is bytes else value
     if kind == 1:
@@ -517,7 +539,7 @@ def _plain(cell: Any) -> Any:
     if kind == 5:
         return float(value)
     if kind == 6:
-        return [_plain(x) for x in value]
+        return [v if k == 2 and type(v) is str else _plain(k, v) for k, v in value]
     raise _NotPlain
 
 
