@@ -464,7 +464,7 @@ class Resolver:
         self._swap_reported.clear()
         if pid is None:
             if key in self._by_key or (swapped_key is not None and swapped_key in self._by_key):
-                pid = self._match(claim, key, swapped_key)
+                pid = self._match(claim, key, swapped_key, props.get("sources") or ())
             else:  # the common case of a first load: nobody to compare with
                 pid = self._new_id(claim)
         self.last_swapped = []
@@ -538,7 +538,9 @@ class Resolver:
         )
         return pid
 
-    def _match(self, claim: PersonClaim, key: str, swapped_key: str | None) -> str:
+    def _match(
+        self, claim: PersonClaim, key: str, swapped_key: str | None, sources: Iterable[str] = ()
+    ) -> str:
         """Rules 2 and 3 of the module docstring, with their review entries."""
         every = self._candidates(key)
         cands = self._compatible(claim, every)
@@ -547,8 +549,22 @@ class Resolver:
             here = cands
         else:
             here = [c for c in cands if claim.city in self.cities_of(c) or c not in self._cities]
+        # Persons the commune does not tell apart get a person of their own for the claim
+        # (_new_id); loading the same source again finds that one, instead of making one
+        # more each time.
+        mine = [
+            c
+            for c in (self._base_id(claim), self._commune_id(claim))
+            if len(here) > 1
+            and c in here
+            and not set(sources).isdisjoint(self._known.get(c, ("", (), ()))[2])
+        ]
+        again = len(mine) == 1
         if len(here) == 1:
             pid = here[0]
+        elif again:
+            pid = mine[0]
+            here = [c for c in here if c != pid]
         elif here:
             pid = self._new_id(claim)
         else:  # nobody with this exact date here: the same person with a swapped date?
@@ -562,7 +578,12 @@ class Resolver:
                 ",".join(sorted(here)),
                 f"{len(here)} persons share this name and birth date "
                 f"({', '.join(sorted(here))}) and the commune does not tell them apart: "
-                f"not merged, created {pid}",
+                + (
+                    f"not merged, kept {pid} (made for this commune when this source was "
+                    "loaded before)"
+                    if again
+                    else f"not merged, created {pid}"
+                ),
                 who,
             )
         else:
@@ -589,14 +610,21 @@ class Resolver:
             )
         return pid
 
+    def _base_id(self, claim: PersonClaim) -> str:
+        base = f"person:{person_slug(claim.family, claim.given)}"
+        return base + (f":{claim.birth_date}" if claim.birth_date else "")
+
+    def _commune_id(self, claim: PersonClaim) -> str:
+        """The id a new person gets when its plain id is taken: its commune's code added."""
+        return f"{self._base_id(claim)}:{(claim.city or '').split(':', 1)[-1]}"
+
     def _new_id(self, claim: PersonClaim) -> str:
         if claim.rne_id:
             return f"rne:{claim.rne_id}"
-        base = f"person:{person_slug(claim.family, claim.given)}"
-        base += f":{claim.birth_date}" if claim.birth_date else ""
+        base = self._base_id(claim)
         pid = base
         if pid in self._known and claim.city:
-            pid = f"{base}:{claim.city.split(':', 1)[-1]}"
+            pid = self._commune_id(claim)
         n = 2
         while pid in self._known:
             pid = f"{base}:{n}"

