@@ -40,8 +40,12 @@ def _wait_dead(pid: int, timeout: float = 10.0) -> bool:
 
 
 def _child(code: str) -> subprocess.Popen[str]:
+    """A Python child running *code*, with Ctrl-C's default behaviour whatever the suite
+    inherited: a shell starts a background job with SIGINT ignored, and a child that
+    ignores it would sleep through the SIGINT case below."""
+    ctrl_c = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
     return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", ctrl_c + textwrap.dedent(code)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
