@@ -135,9 +135,6 @@ class Term:
     party_basis: str | None = None
     party_sources: list[str] | None = None
 
-    def derived(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in DERIVED_TERM_KEYS}
-
 
 #: What :func:`derive_terms` sets on a term, in the order it is written.
 DERIVED_TERM_KEYS = (

@@ -544,7 +544,7 @@ def _write(
             return _prepare_batch(store, staged, kind, what, batch, bulk=False)
 
         try:
-            return _write_batch(store, prepared, journal, index, len(plan), recent, replan)
+            return _write_batch(store, prepared, journal, index, replan, len(plan), recent)
         except BaseException:
             failed.set()
             raise
@@ -688,9 +688,9 @@ def _write_batch(
     prepared: PreparedWrite,
     journal: Journal,
     index: int,
+    replan: Callable[[], PreparedWrite],
     total: int = 0,
     recent: list[list[Any]] | None = None,
-    replan: Callable[[], PreparedWrite] | None = None,
 ) -> WriteCounts:
     """Write batch *index* between its "plan" and "done" journal entries.
 
@@ -728,7 +728,7 @@ def _write_batch(
     journal.append({"event": "done", "batch": index})
     if recent is not None:
         now = time.monotonic()
-        recent.append([now, replan if replan is not None else lambda: prepared])
+        recent.append([now, replan])
         # The supervisor PINGs every second and looks every 0.5 s: its last answer is at
         # most 2 s before a freeze, so no older batch can be wanted.
         recent[:] = [e for e in recent if e[0] >= now - ACK_TO_FILE - 3]

@@ -552,13 +552,14 @@ class Resolver:
         # Persons the commune does not tell apart get a person of their own for the claim
         # (_new_id); loading the same source again finds that one, instead of making one
         # more each time.
-        mine = [
-            c
-            for c in (self._base_id(claim), self._commune_id(claim))
-            if len(here) > 1
-            and c in here
-            and not set(sources).isdisjoint(self._known.get(c, ("", (), ()))[2])
-        ]
+        mine: list[str] = []
+        if len(here) > 1 and claim.city:
+            own = set(sources)
+            mine = [
+                c
+                for c in (self._base_id(claim), self._commune_id(claim))
+                if c in here and not own.isdisjoint(self._known[c][2])
+            ]
         again = len(mine) == 1
         if len(here) == 1:
             pid = here[0]
