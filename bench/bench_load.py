@@ -6,9 +6,10 @@ régions), the nuance tables, the BRÉF mayors 2001–2018 (the whole ``K_Tous_M
 ``skip_invalid``: it holds impossible dates), the RNE mayors of the 2020 and 2026 terms, and
 all 486,721 municipal councillors of the 2020 term.
 
-It prints, per source, rows/s and seconds; the total; the peak resident memory of Python and
-of the engine (``VmHWM`` of both processes, summed); then the councillor rows loaded into a
-second fresh store by a bare engine — reading the CSV with the csv module, then ``UNWIND
+It prints, per source, rows/s and seconds; the total; the peak resident memory of Python, of
+a load's reading process (``loaders.reading``) and of the engine, sampled together (the most
+they held at once), and each one's own peak (``VmHWM``) summed; then the councillor rows
+loaded into a second fresh store by a bare engine — reading the CSV with the csv module, then ``UNWIND
 $rows … MERGE`` in batches of 5,000 (the civicgraph reader's output as rows, so both write
 the same properties; indexes on Person and City ids only) — and the ratio civicgraph / bare; then a naive one-row-per-statement MERGE loop on a 2,000-row sample and
 the batched / naive speed ratio.
@@ -39,6 +40,7 @@ from civicgraph.loaders.register_common import LoadContext
 
 __all__ = [
     "STEPS",
+    "RssSampler",
     "bare_load",
     "main",
     "naive_load",
@@ -107,6 +109,64 @@ def _vmhwm_kb(pid: int | str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is *pid* (a load's reading process, the engine)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def _rss_kb(pid: int | str) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class RssSampler:
+    """The resident memory of this process and all its children (the engine, a load's
+    reading process), summed, every *period* seconds: :attr:`peak_mb` is the most they
+    held at once.  Each process's own ``VmHWM`` summed over-counts when they peak at
+    different moments (the reading process ends before the writes that grow the engine)."""
+
+    def __init__(self, period: float = 0.1) -> None:
+        import threading
+
+        self.period = period
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me, ticks, children = os.getpid(), 0, []
+        while not self._stop.wait(self.period):
+            if not ticks % 5:  # the process list only now and then: this thread shares the GIL
+                children = _children(me)
+            ticks += 1
+            total = _rss_kb(me) + sum(_rss_kb(c) for c in children)
+            self.peak_kb = max(self.peak_kb, total)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
 
 
 def peak_rss_mb(store: Store) -> tuple[float, float]:
@@ -327,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
+        sampler = RssSampler().__enter__()
+        reader_peak = 0.0
         try:
             print(
                 f"{'source':22s} {'rows':>9s} {'records':>9s} {'created':>9s} {'rejected':>8s} "
@@ -343,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                 total += dt
                 results[name] = dt
                 review = len(summary.review)  # type: ignore[attr-defined]
+                reader_peak = max(reader_peak, summary.reader_peak_mb)
                 phases = " ".join(f"{k} {v:.1f}" for k, v in summary.phases.items())
                 print(
                     f"{name:22s} {rows:9d} {summary.read:9d} {summary.totals().created:9d} "
@@ -350,11 +413,17 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 gc.collect()
+            sampler.__exit__()
             py, eng = peak_rss_mb(store)
             nodes, rels = store.totals()
             print(f"total {total:.1f} s; graph {nodes:,} nodes, {rels:,} relationships")
-            print(f"peak RSS: python {py:.0f} MB + engine {eng:.0f} MB = {py + eng:.0f} MB")
+            print(
+                f"peak RSS at once (sampled every {sampler.period} s): {sampler.peak_mb:.0f} MB; "
+                f"each process's own peak: python {py:.0f} + reading process "
+                f"{reader_peak:.0f} + engine {eng:.0f} = {py + reader_peak + eng:.0f} MB"
+            )
         finally:
+            sampler.__exit__()
             store.close()
         if args.no_bare or "rne-conseillers-2020" not in results:
             return 0

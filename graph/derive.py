@@ -436,6 +436,24 @@ def derive(
     """
     parts = set(INPUTS) if only is None else set(only)
     summary = DeriveSummary()
+    if only is None and cities is None:
+        # Everything, under the write lock (after a running load): what a stopped load
+        # left underived is derived now, so its stale mark goes.
+        with store.write_lock():
+            _derive(store, summary, parts, batch_size, None)
+            stale_mark(store).unlink(missing_ok=True)
+    else:
+        _derive(store, summary, parts, batch_size, cities)
+    return summary
+
+
+def _derive(
+    store: Store,
+    summary: DeriveSummary,
+    parts: set[str],
+    batch_size: int,
+    cities: Iterable[str] | None,
+) -> None:
     # Hundreds of thousands of rows, terms and lists, none of them garbage until the end.
     with gcpause.paused():
         if "cities" in parts:
@@ -443,7 +461,6 @@ def derive(
         if "terms" in parts:
             scope = None if cities is None else sorted(set(cities))
             summary.terms = _derive_mayoralties(store, batch_size, scope)
-    return summary
 
 
 def _derive_cities(store: Store, batch_size: int) -> int:

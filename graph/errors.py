@@ -6,6 +6,8 @@ one clear line on stderr and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CivicgraphError",
     "ConfigurationError",
@@ -28,6 +30,7 @@ __all__ = [
     "QueryNotFound",
     "ReadOnlyStore",
     "ReadOnlyViolation",
+    "ReaderStopped",
     "StoreInUse",
     "StoreNotFound",
     "UnknownLabel",
@@ -82,9 +85,26 @@ class CivicgraphError(Exception):
             where.append(f"field '{self.field}'")
         return (", ".join(where) + ": " if where else "") + self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its attributes (``file``, ``line``, ``field``…): a load's reading
+        process sends the error it met to the load (:mod:`civicgraph.loaders.reading`)."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
     def at(self, *, file: str | None, line: int | None) -> LoadError:
         """This error as bad input at *file*, *line* (same message and field)."""
         return LoadError(self.message, file=file, line=line, field=self.field)
+
+
+def _rebuild(cls: type[CivicgraphError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
+class ReaderStopped(CivicgraphError):
+    """The process reading a load's files died before it had read them all (nothing was
+    written)."""
 
 
 class ConfigurationError(CivicgraphError):

@@ -8,7 +8,7 @@ import os
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,16 +18,19 @@ from civicgraph.graph.errors import (
     ConfigurationError,
     LoadError,
     OutputNotWritable,
+    ReaderStopped,
     WorkFileError,
 )
 from civicgraph.graph.outfile import check_writable
 from civicgraph.graph.store import Store
 
+from . import reading
 from .base import run_load
 from .categories import Categories, parse_map
 from .files import BareIds, CsvOptions, read_edges_csv, read_nodes_csv
 from .graphfiles import read_gexf, read_graphml, read_jsonl
 from .mapping import read_mapped
+from .reading import ReadPlan, ReadState, child_records
 from .records import LoadSummary, NodeRecord, Record, Reject, write_report
 from .register_common import LoadContext
 from .text import check_encoding, detect_encoding, file_source
@@ -210,70 +213,27 @@ def load(
                 "a mapping and --nodes/--edges take only " + ", ".join(LOAD_OPTIONS)
             )
         check_options(sorted({fmt or detect_format(Path(p)) for p in paths}), options)
-    context = LoadContext(store, review)
     if report is not None:
         check_writable(report)  # before anything is written to the store
-    sources: list[dict[str, Any]] = []
-    bare = BareIds()
-    csv_options = CsvOptions(delimiter, bare=bare, categories=categories, dayfirst=dayfirst)
-    encodings: dict[str, str] = {}
-
-    def text_encoding(p: str | Path, *, detect: bool = True) -> str:
-        """The encoding to read text file *p* with, noted for the summary."""
-        if encoding is not None:
-            encodings[str(p)] = encoding
-            return encoding
-        found = detect_encoding(p) if detect else "utf-8"
-        encodings[str(p)] = f"{found} (detected)" if detect else found
-        return found
-
-    def records() -> Iterator[Record]:
-        for group, reader in ((nodes, "nodes"), (edges, "edges")):
-            for p in group:
-                src = file_source(p)
-                sources.append(src)
-                yield NodeRecord("Source", dict(src), str(p), 0)
-                read_csv = read_nodes_csv if reader == "nodes" else read_edges_csv
-                yield from read_csv(
-                    p, replace(csv_options, encoding=text_encoding(p), default_source=src["id"])
-                )
-        for p in map(Path, paths):
-            if mapping is not None:
-                src = file_source(p)
-                yield NodeRecord("Source", dict(src), str(p), 0)
-                yield from read_mapped(
-                    p,
-                    mapping,
-                    fmt=fmt if fmt in ("csv", "jsonl") else None,
-                    default_source=src["id"],
-                    encoding=functools.partial(text_encoding, p),
-                    categories=categories,
-                    dayfirst=dayfirst,
-                )
-                continue
-            kind = fmt or detect_format(p)
-            if kind not in READERS:
-                raise LoadError(
-                    f"unknown format {kind!r}; use one of {', '.join(sorted(READERS))}", file=str(p)
-                )
-            read = READERS[kind]
-            takes = reader_options(read)
-            opts = {k: v for k, v in (options or {}).items() if k in takes}
-            own_source: dict[str, Any] | None = None
-            if kind in ("graphml", "gexf"):
-                own_source = file_source(p)
-                opts.update(default_source=own_source["id"], categories=categories, bare=bare)
-            if "encoding" in takes:
-                opts["encoding"] = text_encoding(p, detect=False)
-            if "context" in inspect.signature(read).parameters:
-                opts["context"] = context
-            if own_source is None:
-                yield from read(p, **opts)
-            else:
-                yield from _with_file_source(read(p, **opts), own_source, str(p))
-        # Every file is read: the readers' resolver indexes are not needed while the load
-        # checks and writes (150 MB and more for the national councillors).
-        context.release()
+    plan = ReadPlan(
+        nodes=tuple(map(str, nodes)),
+        edges=tuple(map(str, edges)),
+        paths=tuple(map(str, paths)),
+        fmt=fmt,
+        mapping=None if mapping is None else str(mapping),
+        delimiter=delimiter,
+        options=options,
+        encoding=encoding,
+        dayfirst=dayfirst,
+        category_map=categories.user,
+    )
+    state = ReadState(review)
+    # A large load reads in a second process while this one validates and stages.
+    records: Generator[Record, None, None] = (
+        child_records(plan, store.location, state)
+        if reading.wanted(store, files)
+        else read_records(plan, store, state)
+    )
 
     # The write lock from the first write to the last derived value: no other load writes
     # between this one and its derivation (which derives only what this one changed).
@@ -284,21 +244,32 @@ def load(
         try:
             summary = run_load(
                 store,
-                records(),
+                records,
                 name=name or (", ".join(f.name for f in files) if files else "load"),
                 batch_size=batch_size,
                 resume=resume,
                 skip_invalid=skip_invalid,
                 progress=progress,
             )
+        except (LoadError, ReaderStopped, WorkFileError):
+            # Refused before its first write (a write that fails is a PartialLoad): the
+            # store's derived facts are as they were.
+            if not stale:
+                mark.unlink(missing_ok=True)
+            raise
         finally:
-            context.release()  # the register readers' resolver indexes of this load
+            records.close()  # the readers' resolver indexes, or the reading process
 
         # The rules that Cypher and Python both read (a term's party, the mayor on a day, a
         # city's size class) are recomputed and stored once the facts they come from are in:
         # those this load may have changed (a resumed load: what its first run wrote too).
-        summary.prefixed = {"nodes": bare.nodes, "edge_ends": bare.ends} if bare.nodes else {}
-        summary.encodings = encodings
+        summary.prefixed = (
+            {"nodes": state.prefixed_nodes, "edge_ends": state.prefixed_ends}
+            if state.prefixed_nodes
+            else {}
+        )
+        summary.encodings = state.encodings
+        summary.reader_peak_mb = state.reader_peak_mb
         written = [
             name
             for table in (summary.nodes, summary.relationships)
@@ -325,6 +296,82 @@ def load(
                 f"report was not written: {exc}"
             ) from None
     return summary
+
+
+def read_records(plan: ReadPlan, store: Store, state: ReadState) -> Generator[Record, None, None]:
+    """Every record of the files *plan* names, in order: what a load validates and writes.
+
+    The same in this process and in a load's reading process
+    (:mod:`~civicgraph.loaders.reading`); what the readers leave besides records (review
+    rows, encodings, prefixed ids) goes to *state*.
+    """
+    categories = Categories(plan.category_map)
+    bare = BareIds()
+    csv_options = CsvOptions(
+        plan.delimiter, bare=bare, categories=categories, dayfirst=plan.dayfirst
+    )
+    context = LoadContext(store, state.review)
+    encodings = state.encodings
+
+    def text_encoding(p: str | Path, *, detect: bool = True) -> str:
+        """The encoding to read text file *p* with, noted for the summary."""
+        if plan.encoding is not None:
+            encodings[str(p)] = plan.encoding
+            return plan.encoding
+        found = detect_encoding(p) if detect else "utf-8"
+        encodings[str(p)] = f"{found} (detected)" if detect else found
+        return found
+
+    try:
+        for group, reader in ((plan.nodes, "nodes"), (plan.edges, "edges")):
+            for p in group:
+                src = file_source(p)
+                yield NodeRecord("Source", dict(src), str(p), 0)
+                read_csv = read_nodes_csv if reader == "nodes" else read_edges_csv
+                yield from read_csv(
+                    p, replace(csv_options, encoding=text_encoding(p), default_source=src["id"])
+                )
+        for path in map(Path, plan.paths):
+            if plan.mapping is not None:
+                src = file_source(path)
+                yield NodeRecord("Source", dict(src), str(path), 0)
+                yield from read_mapped(
+                    path,
+                    plan.mapping,
+                    fmt=plan.fmt if plan.fmt in ("csv", "jsonl") else None,
+                    default_source=src["id"],
+                    encoding=functools.partial(text_encoding, path),
+                    categories=categories,
+                    dayfirst=plan.dayfirst,
+                )
+                continue
+            kind = plan.fmt or detect_format(path)
+            if kind not in READERS:
+                raise LoadError(
+                    f"unknown format {kind!r}; use one of {', '.join(sorted(READERS))}",
+                    file=str(path),
+                )
+            read = READERS[kind]
+            takes = reader_options(read)
+            opts = {k: v for k, v in plan.options.items() if k in takes}
+            own_source: dict[str, Any] | None = None
+            if kind in ("graphml", "gexf"):
+                own_source = file_source(path)
+                opts.update(default_source=own_source["id"], categories=categories, bare=bare)
+            if "encoding" in takes:
+                opts["encoding"] = text_encoding(path, detect=False)
+            if "context" in inspect.signature(read).parameters:
+                opts["context"] = context
+            if own_source is None:
+                yield from read(path, **opts)
+            else:
+                yield from _with_file_source(read(path, **opts), own_source, str(path))
+        state.prefixed_nodes, state.prefixed_ends = bare.nodes, bare.ends
+    finally:
+        # Every file is read (or the load stopped): the readers' resolver indexes are not
+        # needed while the load checks and writes (150 MB and more for the national
+        # councillors).
+        context.release()
 
 
 def _touch(path: Path) -> None:

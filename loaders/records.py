@@ -93,6 +93,9 @@ class LoadSummary:
     #: seconds per phase: ``read`` (and validate), ``check`` (against the store),
     #: ``write``, ``derive`` — where a load's time goes (bench/bench_load.py prints them)
     phases: dict[str, float] = field(default_factory=dict)
+    #: peak resident memory (MB) of the load's reading process (loaders.reading); 0 when
+    #: the load read its files in its own process
+    reader_peak_mb: float = 0.0
 
     def totals(self) -> WriteCounts:
         total = WriteCounts()

