@@ -505,15 +505,22 @@ class Store:
         ends_checked: bool = False,
         known: Mapping[str, dict[str, Any]] | None = None,
         bulk: NodeIds | None = None,
+        staged: bool = False,
     ) -> PreparedWrite:
         """Validate a batch of relationships and plan its write (see :meth:`prepare_nodes`).
 
         A relationship with an end in *new_ids* cannot be in the store yet, so it is not
         looked up.  ``ends_checked=True`` says the caller has checked that every end exists
-        (``run_load`` does, for the whole load, before writing).
+        (``run_load`` does, for the whole load, before writing).  ``staged=True``: the rows
+        are a load's staged relationships, validated, each identity once, already in the
+        planned form ``{"id", "source", "target", "props"}`` (``props`` holding the ``id``).
         """
         self.model.check_type(rel_type)
         self.setup_schema()
+        if staged:
+            if not (validated and ends_checked):
+                raise ValueError("staged rows are validated rows whose ends were checked")
+            return self._plan_relationships(rel_type, batch, new_ids, known, bulk)
         merged: dict[str, dict[str, Any]] = {}
         for row in batch:
             props = dict(row)
@@ -552,6 +559,18 @@ class Store:
                         raise LoadError(f"{rel_type} refers to unknown node {m[end]!r}", field=end)
                 if m["source"] in found and m["target"] in found:
                     self.model.check_edge(rel_type, found[m["source"]], found[m["target"]])
+        return self._plan_relationships(rel_type, rows, new_ids, known, bulk)
+
+    def _plan_relationships(
+        self,
+        rel_type: str,
+        rows: list[dict[str, Any]],
+        new_ids: Collection[str],
+        known: Mapping[str, dict[str, Any]] | None,
+        bulk: NodeIds | None,
+    ) -> PreparedWrite:
+        """The write of *rows* (checked, each identity once): counted against what the store
+        holds, then split into what to create and what to merge."""
         check = (
             [m for m in rows if m["source"] not in new_ids and m["target"] not in new_ids]
             if new_ids

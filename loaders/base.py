@@ -660,12 +660,14 @@ def _prepare_batch(
             bulk=ids,
         )
     table = staged.rels[what]
+    held = table.rows
     rows = []
     for k, props in zip(batch, table.many(batch), strict=True):
-        source, target = table.rows[k][:2]
-        # The ends last: they come from the record's own fields, never from a property.
-        props["source"], props["target"] = source, target
-        rows.append(props)
+        # The key is the relationship's identity (type, ends, start), the ends come from
+        # the record's own fields, never from a property.
+        props["id"] = k
+        head = held[k]
+        rows.append({"id": k, "source": head[0], "target": head[1], "props": props})
     return store.prepare_relationships(
         what,
         rows,
@@ -674,6 +676,7 @@ def _prepare_batch(
         ends_checked=True,
         known=staged.known,
         bulk=ids,
+        staged=True,
     )
 
 

@@ -80,14 +80,50 @@ def _keys(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def _body(keys: list[str], props: dict[str, Any]) -> bytes:
-    # Strings inline: most values are, and a call per value is a third of the time.
-    return b"".join(
-        [
-            b"\x03" + v.encode() + b"\x00" if type(v) is str else encode_value(v)
-            for v in map(props.get, keys)
-        ]
-    )
+def _encode_rows(
+    head: bytes, keys: list[str], rows: Iterable[tuple[bytes, dict[str, Any]]]
+) -> bytes:
+    """*head*, then per row its prefix (relationships: the ends) and its values by *keys*.
+
+    The hot loop of a bulk load (400,000 rows in the held-back-style load): strings, most
+    values, are inlined; every other value is encoded once per token and reused, since a
+    load repeats them (its ``sources`` list on every row, small integers).  Floats are not
+    reused: ``0.0 == -0.0`` would share one encoding.
+    """
+    parts = [head]
+    add = parts.append
+    seen: dict[tuple[Any, ...], bytes] = {}
+    for prefix, props in rows:
+        if prefix:
+            add(prefix)
+        values: Iterable[Any] = map(props.get, keys)
+        for v in values:
+            kind = type(v)
+            if kind is str:
+                add(b"\x03")
+                add(v.encode())
+                add(b"\x00")
+                continue
+            first = type(v[0]) if kind is list and v else None
+            if kind is list and first is not float:  # one type per list (clean_props)
+                memo: tuple[Any, ...] | None = (kind, first, *v)
+            elif kind is int or kind is bool or v is None:
+                memo = (kind, v)
+            else:
+                memo = None
+            if memo is None:
+                add(encode_value(v))
+                continue
+            try:
+                encoded = seen.get(memo)
+            except TypeError:  # an unhashable item: encode_value names it
+                encoded, memo = None, None
+            if encoded is None:
+                encoded = encode_value(v)
+                if memo is not None:
+                    seen[memo] = encoded
+            add(encoded)
+    return b"".join(parts)
 
 
 def encode_nodes(labels: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
@@ -98,7 +134,7 @@ def encode_nodes(labels: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes
     True
     """
     keys = _keys(rows)
-    return _header(":".join(labels), keys) + b"".join([_body(keys, r) for r in rows])
+    return _encode_rows(_header(":".join(labels), keys), keys, ((b"", r) for r in rows))
 
 
 def encode_relationships(rel_type: str, rows: Sequence[tuple[int, int, dict[str, Any]]]) -> bytes:
@@ -106,7 +142,7 @@ def encode_relationships(rel_type: str, rows: Sequence[tuple[int, int, dict[str,
     its ends given by internal node id."""
     keys = _keys(r[2] for r in rows)
     pack = _ENDS.pack
-    return _header(rel_type, keys) + b"".join([pack(s, t) + _body(keys, p) for s, t, p in rows])
+    return _encode_rows(_header(rel_type, keys), keys, ((pack(s, t), p) for s, t, p in rows))
 
 
 class FalkorDBBulk:

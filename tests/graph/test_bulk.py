@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from civicgraph.graph import Store, open_store
-from civicgraph.graph.backends.falkordb_bulk import encode_nodes
+from civicgraph.graph.backends.falkordb_bulk import encode_nodes, encode_relationships, encode_value
 from civicgraph.graph.bulk import NodeIds
 from civicgraph.graph.errors import PartialLoad
 from civicgraph.loaders.base import run_load
@@ -203,3 +203,28 @@ def test_node_token_layout() -> None:
     first = b"\x03o\x00" + b"\x04" + (1).to_bytes(8, "little", signed=True)
     second = b"\x03p\x00" + b"\x00"  # a missing property is null: not set
     assert token == head + first + second
+
+
+def test_repeated_values_are_encoded_each_as_itself() -> None:
+    """The encoder reuses the bytes of a value it met earlier in the token; values that are
+    equal in Python but differ in type or sign (1, True, 1.0; 0.0, -0.0) keep their own."""
+    values: list[Any] = [
+        [1], [True], [1.0], 1, True, 1.0, 0.0, -0.0, [0.0], [-0.0], ["a", "b"], ["a", "b"],
+        [1], True, 1, None, "x", "x", [], 2**63 - 1, -(2**63),
+    ]  # fmt: skip
+    rows = [{"id": f"o{i}", "v": v} for i, v in enumerate(values)]
+    token = encode_nodes(["Organization"], rows)
+    head = b"Organization\x00" + (2).to_bytes(4, "little") + b"id\x00v\x00"
+    assert token == head + b"".join(encode_value(r["id"]) + encode_value(r["v"]) for r in rows)
+    ends = [(i, i + 1, {"w": v}) for i, v in enumerate(values)]
+    token = encode_relationships("PARTNER_OF", ends)
+    head = b"PARTNER_OF\x00" + (1).to_bytes(4, "little") + b"w\x00"
+    body = b"".join(
+        s.to_bytes(8, "little") + t.to_bytes(8, "little") + encode_value(p["w"]) for s, t, p in ends
+    )
+    assert token == head + body
+
+
+def test_staged_rows_are_validated_rows_with_checked_ends(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as store, pytest.raises(ValueError, match="staged"):
+        store.prepare_relationships("PARTNER_OF", [], validated=True, staged=True)
