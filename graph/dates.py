@@ -377,10 +377,33 @@ def display_row(row: Mapping[str, Any]) -> dict[str, Any]:
     ...              "left_on_precision": "year"})
     {'city': 'Grande-Synthe', 'left_on': '2020'}
     """
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key.endswith("_precision") and key[: -len("_precision")] in row:
-            continue
-        pkey = precision_key(key)
-        out[key] = display(value, row[pkey]) if pkey in row else value
-    return out
+    keys = tuple(row)
+    plan = _DISPLAY_PLANS.get(keys)
+    if plan is None:
+        plan = _display_plan(keys)
+        if len(_DISPLAY_PLANS) < 1000:  # a query's rows share their columns
+            _DISPLAY_PLANS[keys] = plan
+    if not plan:  # no column with its precision beside it
+        return dict(row)
+    return {
+        key: value if pkey is None else display(value, row[pkey])
+        for key, pkey in plan
+        for value in (row[key],)
+    }
+
+
+def _display_plan(keys: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    """For the columns *keys*: each column shown, with its precision column (or ``None``);
+    empty when no column has one, and every column is shown as it is."""
+    present = set(keys)
+    if not any(precision_key(k) in present for k in keys):
+        return ()
+    return tuple(
+        (key, precision_key(key) if precision_key(key) in present else None)
+        for key in keys
+        if not (key.endswith("_precision") and key[: -len("_precision")] in present)
+    )
+
+
+#: :func:`display_row`'s plan per tuple of columns (what to drop, which to shorten).
+_DISPLAY_PLANS: dict[tuple[str, ...], tuple[tuple[str, str | None], ...]] = {}

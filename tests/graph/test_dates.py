@@ -105,6 +105,30 @@ def test_display_and_order() -> None:
     }
 
 
+def test_display_row_follows_each_rows_columns():
+    """display_row keeps a plan per set of columns: rows of other columns, in another
+    order, or a precision column without its date, each get their own."""
+    rows = [
+        {"city": "Grande-Synthe", "left_on": "2020-01-01"},  # no precision: as it is
+        {"left_on": "2020-01-01", "left_on_precision": "year", "city": "Grande-Synthe"},
+        {"left_on_precision": "month", "left_on": "2020-05-01"},  # precision first
+        {"left_on_precision": "year"},  # a precision column alone is a column
+        {"city": "Grande-Synthe", "left_on": "2020-01-01"},  # the first plan again
+        {"left_on": "2020-05-25", "left_on_precision": None},  # no precision: the day
+    ]
+    shown = [dates.display_row(r) for r in rows]
+    assert shown == [
+        {"city": "Grande-Synthe", "left_on": "2020-01-01"},
+        {"left_on": "2020", "city": "Grande-Synthe"},
+        {"left_on": "2020-05"},
+        {"left_on_precision": "year"},
+        {"city": "Grande-Synthe", "left_on": "2020-01-01"},
+        {"left_on": "2020-05-25"},
+    ]
+    assert [list(r) for r in shown][1] == ["left_on", "city"]  # the row's own order
+    assert shown[0] is not rows[0]  # a new dict: the caller's row is not changed
+
+
 # -- "as of": one rule --------------------------------------------------------------------
 
 CASES = [
