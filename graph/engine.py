@@ -170,7 +170,7 @@ class EmbeddedEngine:
         appendonly: bool = True,
         bolt_port: int | None = None,
         start_timeout: float = 60.0,
-        join_timeout: float = 10.0,
+        join_timeout: float | None = None,
         hang_seconds: float | None = None,
         thread_count: int | None = None,
     ) -> None:
@@ -179,10 +179,16 @@ class EmbeddedEngine:
         self.appendonly = appendonly
         self.bolt_port = bolt_port
         self.start_timeout = start_timeout
-        self.join_timeout = join_timeout
         #: seconds without an answer to PING before the supervisor restarts the engine
         #: (``None``: ``$CIVICGRAPH_HANG_SECONDS``; ``0``: not supervised)
         self.hang_seconds = hang_seconds_from_env() if hang_seconds is None else hang_seconds
+        #: how long a second process waits for the owner's engine to answer before it
+        #: calls the store in use (None: long enough for the owner's supervisor to restart
+        #: a hung engine, at least 30 s: an engine starting or stopping on a busy machine,
+        #: or being healed, is not one that does not answer)
+        self.join_timeout = (
+            max(30.0, 2 * (self.hang_seconds or 0) + 10) if join_timeout is None else join_timeout
+        )
         #: FalkorDB's THREAD_COUNT, its query threads (None: its default, one per core)
         self.thread_count = thread_count
         self.process: subprocess.Popen[bytes] | None = None
@@ -230,8 +236,9 @@ class EmbeddedEngine:
                 return self
             if time.monotonic() > deadline:
                 raise StoreInUse(
-                    f"{self.path} is locked by another process whose engine does not answer; "
-                    "close that process (or wait for it) and try again"
+                    f"{self.path} is locked by another process whose engine has not answered "
+                    f"for {self.join_timeout:.0f} s; close that process (or wait for it) and "
+                    "try again"
                 )
             time.sleep(0.05)
         self.owner = True
@@ -485,11 +492,18 @@ class EmbeddedEngine:
         """Another live process owns the store: reuse its server through the socket (True),
         unless it does not answer now (False)."""
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         try:
             info = json.loads(self.server_file.read_text())
             sock = info["socket"]
-            client = redis.Redis(unix_socket_path=sock, socket_timeout=5)
+            # One try: start() retries on its own clock.  redis-py's default (10 retries
+            # with backoff on a refused connection or a timeout) would spend seconds to
+            # a minute inside one call, past start()'s deadline.
+            client = redis.Redis(
+                unix_socket_path=sock, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+            )
             try:
                 client.ping()
             finally:
