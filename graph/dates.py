@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, Literal
@@ -377,12 +378,7 @@ def display_row(row: Mapping[str, Any]) -> dict[str, Any]:
     ...              "left_on_precision": "year"})
     {'city': 'Grande-Synthe', 'left_on': '2020'}
     """
-    keys = tuple(row)
-    plan = _DISPLAY_PLANS.get(keys)
-    if plan is None:
-        plan = _display_plan(keys)
-        if len(_DISPLAY_PLANS) < 1000:  # a query's rows share their columns
-            _DISPLAY_PLANS[keys] = plan
+    plan = _display_plan(tuple(row))
     if not plan:  # no column with its precision beside it
         return dict(row)
     return {
@@ -392,6 +388,7 @@ def display_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1024)  # a query's rows share their columns
 def _display_plan(keys: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
     """For the columns *keys*: each column shown, with its precision column (or ``None``);
     empty when no column has one, and every column is shown as it is."""
@@ -403,7 +400,3 @@ def _display_plan(keys: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
         for key in keys
         if not (key.endswith("_precision") and key[: -len("_precision")] in present)
     )
-
-
-#: :func:`display_row`'s plan per tuple of columns (what to drop, which to shorten).
-_DISPLAY_PLANS: dict[tuple[str, ...], tuple[tuple[str, str | None], ...]] = {}

@@ -491,24 +491,14 @@ class EmbeddedEngine:
     def _join_running(self) -> bool:
         """Another live process owns the store: reuse its server through the socket (True),
         unless it does not answer now (False)."""
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         try:
             info = json.loads(self.server_file.read_text())
             sock = info["socket"]
-            # One try: start() retries on its own clock.  redis-py's default (10 retries
-            # with backoff on a refused connection or a timeout) would spend seconds to
-            # a minute inside one call, past start()'s deadline.
-            client = redis.Redis(
-                unix_socket_path=sock, socket_timeout=5, retry=Retry(NoBackoff(), 0)
-            )
-            try:
-                client.ping()
-            finally:
-                client.close()
-        except (OSError, ValueError, KeyError, redis.exceptions.RedisError):
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        # One raw PING: start() retries on its own clock (a client's default retries, 10
+        # with backoff, would spend seconds inside one try, past start()'s deadline).
+        if not isinstance(sock, str) or not answers_ping(sock, 5.0, ready=True):
             return False
         self.socket = sock
         self.pid = info.get("pid")

@@ -141,10 +141,12 @@ def thread_states(pid: int | None) -> list[str]:
     return out
 
 
-def answers_ping(socket_path: str | None, timeout: float) -> bool:
+def answers_ping(socket_path: str | None, timeout: float, *, ready: bool = False) -> bool:
     """True when the engine on *socket_path* answers ``PING`` within *timeout* seconds.
 
     Raw RESP on a fresh socket, so neither a client's retries nor its pool are involved.
+    Any answer counts (an engine still loading its files answers ``-LOADING``: it is alive);
+    ``ready=True``: only ``PONG`` does (an engine that can take statements now).
     """
     import socket
 
@@ -155,7 +157,8 @@ def answers_ping(socket_path: str | None, timeout: float) -> bool:
     try:
         sock.connect(socket_path)
         sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-        return sock.recv(64)[:1] in (b"+", b"-")  # PONG, or an error such as LOADING
+        answer = sock.recv(64)[:1]
+        return answer == b"+" if ready else answer in (b"+", b"-")  # PONG, or LOADING
     except OSError:
         return False
     finally:

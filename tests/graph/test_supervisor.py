@@ -37,7 +37,7 @@ from engine_processes import (
 from civicgraph.graph import EngineError, EngineRestarted, Store, open_store
 from civicgraph.graph.backends import falkordb as falkordb_backend
 from civicgraph.graph.engine import EmbeddedEngine
-from civicgraph.graph.supervisor import HANG_ENV
+from civicgraph.graph.supervisor import HANG_ENV, answers_ping
 from civicgraph.loaders import load
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_engine_survives")]
@@ -614,3 +614,36 @@ def test_a_bad_hang_setting_is_refused_before_an_engine_starts(
     with pytest.raises(ConfigurationError, match=HANG_ENV):
         open_store(db_path)
     assert not engines_under(db_path)
+
+
+@pytest.mark.parametrize(("reply", "alive", "ready"), [(b"+PONG\r\n", True, True),
+                                                      (b"-LOADING Redis is loading\r\n", True, False),
+                                                      (b"", False, False)])  # fmt: skip
+def test_answers_ping_tells_alive_from_ready(
+    tmp_path: Path, reply: bytes, alive: bool, ready: bool
+) -> None:
+    """A loading engine is alive (the supervisor leaves it be) but not ready (a second
+    process does not join it yet)."""
+    import socket
+    import threading
+
+    path = str(tmp_path / "e.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(4)
+
+    def answer() -> None:
+        for _ in range(2):
+            conn, _addr = server.accept()
+            with conn:
+                conn.recv(64)
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        assert answers_ping(path, 5.0) is alive
+        assert answers_ping(path, 5.0, ready=True) is ready
+    finally:
+        thread.join(10)
+        server.close()
