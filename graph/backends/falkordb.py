@@ -56,6 +56,25 @@ def _client(timeout: float | None, **connection: Any) -> Any:
     return FalkorDB(socket_timeout=timeout, retry=Retry(NoBackoff(), 0), **connection)
 
 
+def _connect(engine: EmbeddedEngine, timeout: float | None) -> Any:
+    """A client of *engine* (started: owned or joined).
+
+    The client asks the server for its ``INFO`` as it is made; a guest's owner may have
+    stopped its engine since the guest joined it (the owner closed the store).  Then start
+    again, which owns the store or joins its next owner, until the engine's join timeout.
+    """
+    import redis
+
+    deadline = time.monotonic() + engine.join_timeout
+    while True:
+        try:
+            return _client(timeout, unix_socket_path=engine.socket)
+        except redis.exceptions.ConnectionError:
+            if engine.owner or time.monotonic() > deadline:
+                raise
+        engine.start()
+
+
 class FalkorDBBackend:
     """FalkorDB through the ``falkordb`` client.
 
@@ -101,7 +120,7 @@ class FalkorDBBackend:
         timeout = timeout_from_env()  # a bad setting fails before an engine starts
         engine = EmbeddedEngine(path, **engine_options).start()
         try:
-            client = _client(timeout, unix_socket_path=engine.socket)
+            client = _connect(engine, timeout)
         except Exception:
             engine.stop()
             raise
@@ -265,8 +284,8 @@ class FalkorDBBackend:
         with contextlib.suppress(Exception):
             self._client.connection.close()
         self._engine.start()
+        self._client = _connect(self._engine, self.timeout)
         self._wire(self._engine)  # its new supervisor
-        self._client = _client(self.timeout, unix_socket_path=self._engine.socket)
         self._graph = self._client.select_graph(self.graph_name)
         return True
 

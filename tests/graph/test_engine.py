@@ -180,6 +180,30 @@ def test_second_process_shares_the_running_store(db_path: Path) -> None:
         assert owner.totals() == (1, 0)  # the guest's close did not stop the owner's engine
 
 
+def test_a_guest_whose_owner_stops_before_it_connects_starts_its_own(db_path: Path) -> None:
+    """The window of the two-writers test (a clean-clone CI run: ``unexpected
+    ConnectionError … engine.sock. No such file or directory``): a process joined the
+    owner's engine, the owner closed the store, then the guest made its client (which asks
+    the server INFO).  The guest now starts again: it owns the store, and it is intact."""
+    from civicgraph.graph.backends.falkordb import _connect
+
+    owner = open_store(db_path)
+    owner.upsert_node("Organization", {"id": "org:a", "name": "A", "sources": ["src:t"]})
+    guest = EmbeddedEngine(db_path).start()
+    try:
+        assert not guest.owner
+        owner.close()  # the engine the guest joined stops; its socket is removed
+        client = _connect(guest, 10.0)
+        try:
+            assert guest.owner
+            rows = client.select_graph("civicgraph").ro_query("MATCH (n) RETURN count(n)")
+            assert rows.result_set == [[1]]
+        finally:
+            client.connection.close()
+    finally:
+        guest.stop()
+
+
 def test_locked_store_whose_owner_does_not_answer_is_in_use(db_path: Path) -> None:
     db_path.mkdir()
     (db_path / "civicgraph-store.json").write_text('{"format": 1}')
