@@ -32,6 +32,9 @@ class NodeRecord:
     props: dict[str, Any]
     file: str = ""
     line: int | None = None
+    #: validated already (True), or the error validation raised: a load's reading process
+    #: validates some records for it (:mod:`~civicgraph.loaders.reading`); False: not yet
+    checked: bool | LoadError = field(default=False, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,8 @@ class RelRecord:
     props: dict[str, Any]
     file: str = ""
     line: int | None = None
+    #: as :attr:`NodeRecord.checked`
+    checked: bool | LoadError = field(default=False, compare=False, repr=False)
 
 
 @dataclass(slots=True)

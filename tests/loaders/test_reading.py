@@ -24,7 +24,7 @@ from civicgraph.graph.errors import (
     PartialLoad,
     ReaderStopped,
 )
-from civicgraph.loaders import load
+from civicgraph.loaders import load, reading
 from civicgraph.loaders.reading import ReadPlan, ReadState, child_records, wanted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,15 +44,17 @@ def _both_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loads: Callable[[Store], list[Any]]
 ) -> list[Any]:
     """Run *loads* on a fresh store reading in this process, then through a reading
-    process; assert both give the same store and the same results; return them."""
+    process that validates every record for this one, then through one that validates
+    none; assert all give the same store and the same results; return them."""
     results = []
-    for how in ("never", "always"):
+    for how, share in (("never", "never"), ("always", "always"), ("always", "never")):
         monkeypatch.setenv("CIVICGRAPH_READ_PROCESS", how)
-        with open_store(tmp_path / f"{how}.db") as store:
+        monkeypatch.setenv("CIVICGRAPH_READ_VALIDATE", share)
+        with open_store(tmp_path / f"{how}-{share}.db") as store:
             out = loads(store)
             results.append((store.digest(), store.totals(), out))
         assert _readers() == []
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     return results[0][2]
 
 
@@ -89,16 +91,18 @@ def test_zero_config_files_read_the_same_both_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Bare ids given their prefix, the user's words for labels, a cp1252 file (its
-    detected encoding), and a rejected row."""
+    detected encoding), a row the reader rejects and two that validation refuses."""
     nodes = tmp_path / "nodes.csv"
     nodes.write_bytes(
-        "id,type,name\nocu,CSO,Organisation citoyenne\nrea,Network,Réseau Accueil\n".encode(
-            "cp1252"
-        )
+        (
+            "id,type,name\nocu,CSO,Organisation citoyenne\nrea,Network,Réseau Accueil\n"
+            "org:a|b,CSO,Pipe\n"  # refused by validation, wherever it runs
+        ).encode("cp1252")
     )
     edges = tmp_path / "edges.csv"
     edges.write_text(
-        "source,target,type,start\nocu,rea,MEMBER_OF,2018\nocu,rea,MEMBER_OF,2019-13\n",
+        "source,target,type,start,end\nocu,rea,MEMBER_OF,2018,\nocu,rea,MEMBER_OF,2019-13,\n"
+        "rea,ocu,PARTNER_OF,2020,2019\n",  # an end before its start: validation again
         encoding="utf-8",
     )
 
@@ -114,9 +118,10 @@ def test_zero_config_files_read_the_same_both_ways(
         return [_summary(s)]
 
     (out,) = _both_ways(tmp_path, monkeypatch, loads)
-    assert out["prefixed"] == {"nodes": 2, "edge_ends": 4}
+    assert out["prefixed"] == {"nodes": 2, "edge_ends": 6}
     assert out["encodings"][str(nodes)].startswith("cp1252")
-    assert out["rejected"] == 1
+    assert out["rejected"] == 3
+    assert [(r[1], r[2]) for r in out["rejects"]] == [(4, "id"), (3, "start"), (4, "end")]
     assert out["created"] == 5  # two nodes, two Sources, one MEMBER_OF
 
 
@@ -210,6 +215,37 @@ def test_a_load_that_stops_reading_stops_its_reading_process(store: Store, tmp_p
     assert len(_readers()) == 1
     records.close()  # type: ignore[attr-defined]
     assert _readers() == []
+
+
+@pytest.mark.parametrize("share", ["always", "never"])
+def test_the_reading_process_validates_for_the_load_when_asked(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: str
+) -> None:
+    """Each record says whether the reading process validated it, or the error it met
+    (the load's process then raises it as its own validation would)."""
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text(
+        "id,label,name\norg:a,Organization,A\norg:b|c,Organization,B\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("CIVICGRAPH_READ_VALIDATE", share)
+    records = list(child_records(ReadPlan(nodes=(str(nodes),)), store.location, ReadState()))
+    verdicts = [r.checked for r in records]  # the file's Source node, then the two rows
+    if share == "never":
+        assert verdicts == [False, False, False]
+        return
+    assert verdicts[:2] == [True, True]
+    err = verdicts[2]
+    assert isinstance(err, LoadError)
+    assert (err.file, err.line, err.field) == (str(nodes), 3, "id")
+    assert "|" in err.message
+
+
+def test_the_reading_process_validates_only_what_it_is_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIVICGRAPH_READ_VALIDATE", "sometimes")
+    with pytest.raises(ConfigurationError, match="CIVICGRAPH_READ_VALIDATE"):
+        reading._share()
 
 
 def test_when_a_load_reads_in_a_second_process(
