@@ -235,3 +235,29 @@ def test_a_load_waits_for_another_process_holding_the_write_lock(store: Store) -
         if proc.stdin:
             proc.stdin.close()
         proc.wait(timeout=60)
+
+
+def test_the_switch_interval_is_lowered_while_writing_and_restored(store: Store) -> None:
+    """The write phase hands the GIL to its writer thread every WRITE_SWITCH seconds; the
+    process's own interval comes back after the load, and after a load that fails."""
+    from civicgraph.loaders import base
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    records = [*sources(), *(org(i) for i in range(12))]
+    run_load(
+        store,
+        records,
+        progress=False,
+        batch_size=5,
+        on_batch=lambda _: seen.append(sys.getswitchinterval()),
+    )
+    assert seen and all(x == pytest.approx(base.WRITE_SWITCH) for x in seen)
+    assert sys.getswitchinterval() == before
+
+    def fail(_: int) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(PartialLoad):
+        run_load(store, [*records, org(99)], progress=False, batch_size=5, on_batch=fail)
+    assert sys.getswitchinterval() == before
