@@ -316,3 +316,19 @@ def _is_reader(pid: int) -> bool:
             return b"civicgraph.loaders.reading" in f.read()
     except OSError:
         return False
+
+
+def test_records_cross_the_pipe_marshalled_or_pickled() -> None:
+    """Plain records go marshalled; a chunk holding a value marshal does not know (a
+    reader's own type) goes pickled, and comes back the same."""
+    import datetime as dt
+    import io
+
+    plain = [(0, "Organization", {"id": "org:a", "size": 3, "sources": ["src:x"]}, "n.csv", 2)]
+    odd = [(0, "Organization", {"id": "org:b", "on": dt.date(2020, 5, 1)}, "n.csv", 3)]
+    for chunk, how in ((plain, reading._MARSHALLED), (odd, reading._PICKLED)):
+        out = io.BytesIO()
+        reading._send(out, reading._RECORDS, chunk)
+        assert out.getvalue()[1] == how
+        back = reading._receive(io.BytesIO(out.getvalue()), None)  # type: ignore[arg-type]
+        assert back == (reading._RECORDS, chunk)
