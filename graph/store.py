@@ -36,7 +36,6 @@ from .writes import (
     INSPECT,
     PREREAD_NODES,
     PRESENT,
-    AbsentIds,
     PreparedWrite,
     WriteCounts,
     check_row_ids,
@@ -440,15 +439,7 @@ class Store:
             else:  # same id twice in a batch: merge, sources accumulate
                 merged[props["id"]] = merge_props(prev, props)
         rows: list[dict[str, Any]] = [{"id": i, "props": p} for i, p in merged.items()]
-        create = bool(new_ids) and self._lock_depth > 0
-        creatable: Callable[[dict[str, Any]], bool] | bool
-        if isinstance(new_ids, AbsentIds):  # a load's: membership in its set, inline
-            held = new_ids.present
-            check = [r for r in rows if r["id"] in held]
-            creatable = create and (True if not held else lambda row: row["id"] not in held)
-        else:
-            check = [r for r in rows if r["id"] not in new_ids] if new_ids else rows
-            creatable = create and (lambda row: row["id"] in new_ids)
+        check = [r for r in rows if r["id"] not in new_ids] if new_ids else rows
         if known is not None:
             state = {r["id"]: known[r["id"]] for r in check if r["id"] in known}
         else:
@@ -456,7 +447,10 @@ class Store:
         for node_id, st in state.items():
             if not st["ok"]:
                 raise label_clash(node_id, st["labels"], label)
-        counts, to_create, to_write = sort_rows(rows, state, creatable)
+        create = bool(new_ids) and self._lock_depth > 0
+        counts, to_create, to_write = sort_rows(
+            rows, state, lambda row: create and row["id"] in new_ids
+        )
         create_text, merge_text = node_writes(labels)  # allow-listed in labels_for
         prepared = prepared_write(
             (create_text, [r["props"] for r in to_create]),
@@ -577,26 +571,19 @@ class Store:
     ) -> PreparedWrite:
         """The write of *rows* (checked, each identity once): counted against what the store
         holds, then split into what to create and what to merge."""
-        create = bool(new_ids) and self._lock_depth > 0
-        creatable: Callable[[dict[str, Any]], bool] | bool
-        if isinstance(new_ids, AbsentIds):  # a load's: membership in its set, inline
-            held = new_ids.present
-            check = [m for m in rows if m["source"] in held and m["target"] in held]
-            creatable = create and (
-                True if not held else lambda m: m["source"] not in held or m["target"] not in held
-            )
-        else:
-            check = (
-                [m for m in rows if m["source"] not in new_ids and m["target"] not in new_ids]
-                if new_ids
-                else rows
-            )
-            creatable = create and (lambda m: m["source"] in new_ids or m["target"] in new_ids)
+        check = (
+            [m for m in rows if m["source"] not in new_ids and m["target"] not in new_ids]
+            if new_ids
+            else rows
+        )
         if known is not None:
             state = {m["id"]: known[m["id"]] for m in check if m["id"] in known}
         else:
             state = self.preread_relationships(rel_type, check)
-        counts, to_create, to_write = sort_rows(rows, state, creatable)
+        create = bool(new_ids) and self._lock_depth > 0
+        counts, to_create, to_write = sort_rows(
+            rows, state, lambda m: create and (m["source"] in new_ids or m["target"] in new_ids)
+        )
         create_text, merge_text = relationship_writes(rel_type)
         if bulk is not None and to_create and bulk.usable():
             return bulk_relationships(

@@ -10,7 +10,7 @@ allow-list; values only as parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "DIFF",
-    "AbsentIds",
     "ENDS",
     "INSPECT",
     "PRESENT",
@@ -178,38 +177,14 @@ def label_clash(
     )
 
 
-class AbsentIds(Collection[str]):
-    """The ids a load's batches hold that the store did not hold, told by those it held
-    (*present*): every id of a batch, and every end of a relationship, is in the load or in
-    *present* (a load's phase 2 made sure), so "not present" is enough, without a set of
-    the (possibly half a million) new ids.  The planners test membership in *present*
-    themselves, inline (:meth:`~civicgraph.graph.store.Store.prepare_relationships`)."""
-
-    def __init__(self, present: set[str]) -> None:
-        self.present = present
-
-    def __contains__(self, node_id: object) -> bool:
-        return node_id not in self.present
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __len__(self) -> int:
-        raise TypeError("the absent ids are not counted")
-
-    def __iter__(self) -> Iterator[str]:
-        raise TypeError("the absent ids are not listed")
-
-
 def sort_rows(
     rows: list[dict[str, Any]],
     state: Mapping[str, dict[str, Any]],
-    creatable: Callable[[dict[str, Any]], bool] | bool,
+    creatable: Callable[[dict[str, Any]], bool],
 ) -> tuple[WriteCounts, list[dict[str, Any]], list[dict[str, Any]]]:
     """Count a batch's rows as created, updated or unchanged from the pre-read *state*, and
-    split those to write into rows to ``CREATE`` (absent, and *creatable*: a test per row,
-    or the same answer for all) and to ``MERGE`` (updated rows carry the stored sources
-    first, then their new ones)."""
+    split those to write into rows to ``CREATE`` (absent, and *creatable*) and to ``MERGE``
+    (updated rows carry the stored sources first, then their new ones)."""
     counts = WriteCounts()
     to_create: list[dict[str, Any]] = []
     to_write: list[dict[str, Any]] = []
@@ -217,10 +192,7 @@ def sort_rows(
         st = state.get(row["id"])
         if st is None:
             counts.created += 1
-            if creatable is True or (creatable is not False and creatable(row)):
-                to_create.append(row)
-            else:
-                to_write.append(row)
+            (to_create if creatable(row) else to_write).append(row)
         elif st["old_sources"] is None:
             counts.unchanged += 1
         else:

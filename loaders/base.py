@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,6 @@ from civicgraph.graph.errors import (
 from civicgraph.graph.model import relationship_id
 from civicgraph.graph.store import Store, chunks
 from civicgraph.graph.writes import (
-    AbsentIds,
     PreparedWrite,
     WriteCounts,
     label_clash,
@@ -167,13 +166,34 @@ def _give_back_memory() -> None:
         pass
 
 
+class _Absent(Collection[str]):
+    """The ids of this load the store did not hold: every id of a batch, and every end of a
+    relationship, is in the load or in *present* (phase 2 made sure), so "not present" is
+    enough, without a set of the (possibly half a million) new ids."""
+
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id not in self.present
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        raise TypeError("the absent ids are not counted")
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("the absent ids are not listed")
+
+
 @dataclass
 class _Staged:
     """What phases 1 and 2 leave for phase 3: batches of keys, their tables, the new ids."""
 
     nodes: dict[str, Table]
     rels: dict[str, Table]
-    new_ids: AbsentIds
+    new_ids: _Absent
     plan: list[tuple[str, str, list[str]]]
     #: the store's verdicts on the ids and relationships it already held (pre-reads)
     known: dict[str, dict[str, Any]]
@@ -384,7 +404,7 @@ def _read_and_check(
         _drop_rels(summary, rels, clashed, "rejected")
     if not skip_invalid:
         _refuse_rejects(summary.rejects)
-    new_ids = AbsentIds(present)
+    new_ids = _Absent(present)
     known = _preread(store, nodes, rels, present, batch_size)
     # The engine's bulk command creates what the store does not hold; relationships to
     # the nodes it holds need their internal ids (civicgraph.graph.bulk).
