@@ -149,8 +149,8 @@ def wanted(store: Any, files: Sequence[Path]) -> bool:
 
 
 # Message items: a node, a relationship, a reader's Reject; a node or relationship the
-# reading process validated; one whose validation failed (with its LoadError's fields).
-_NODE, _REL, _REJECT, _NODE_OK, _REL_OK, _INVALID = range(6)
+# reading process validated, with its verdict (None: valid; else its LoadError's fields).
+_NODE, _REL, _REJECT, _CHECKED = range(4)
 
 
 def _encode(rec: Record) -> tuple[Any, ...]:
@@ -162,33 +162,32 @@ def _encode(rec: Record) -> tuple[Any, ...]:
 
 
 def _encode_checked(store: Any, rec: Record) -> tuple[Any, ...]:
-    """*rec* validated here: as :func:`_encode`, marked valid, or with its error (the record
-    as validation left it, as the load's process would have it)."""
+    """*rec* validated here, with its verdict (the record as validation left it, as the
+    load's process would have it)."""
     if isinstance(rec, Reject):
         return _encode(rec)
     try:
         validate(store, rec)
     except LoadError as exc:
-        return (_INVALID, _encode(rec), exc.message, exc.file, exc.line, exc.field)
-    if isinstance(rec, NodeRecord):
-        return (_NODE_OK, rec.label, rec.props, rec.file, rec.line)
-    return (_REL_OK, rec.type, rec.source, rec.target, rec.props, rec.file, rec.line)
+        return (_CHECKED, (exc.message, exc.file, exc.line, exc.field), _encode(rec))
+    return (_CHECKED, None, _encode(rec))
 
 
 def _decode(t: tuple[Any, ...]) -> Record:
     kind = t[0]
-    if kind == _NODE_OK:
-        return NodeRecord(t[1], t[2], t[3], t[4], True)
-    if kind == _REL_OK:
-        return RelRecord(t[1], t[2], t[3], t[4], t[5], t[6], True)
     if kind == _NODE:
         return NodeRecord(t[1], t[2], t[3], t[4])
     if kind == _REL:
         return RelRecord(t[1], t[2], t[3], t[4], t[5], t[6])
-    if kind == _INVALID:
-        rec = _decode(t[1])
+    if kind == _CHECKED:
+        rec = _decode(t[2])
         assert not isinstance(rec, Reject)
-        rec.checked = LoadError(t[2], file=t[3], line=t[4], field=t[5])
+        error = t[1]
+        rec.checked = (
+            True
+            if error is None
+            else LoadError(error[0], file=error[1], line=error[2], field=error[3])
+        )
         return rec
     return Reject(t[1], t[2], t[3], t[4], t[5])
 
