@@ -32,6 +32,7 @@ import ipaddress
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -499,10 +500,70 @@ def serve(
             uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         )
         echo(f"civicgraph serve: {url} (read-only; Ctrl-C to stop)")
-        try:
-            server.run(sockets=[sock])
-        finally:
-            sock.close()
+        stopped = _serve_until_stopped(server, sock)
+        if stopped is not None and not _answers(store):
+            from civicgraph.graph.engine import interrupt_engines
+
+            interrupt_engines()  # hung or stopped: ended now, as the command line's handler does
+    # The store closed in order above (its engine compacted its files): now leave as the
+    # signal asks, as the command line's own handler would have.
+    if stopped == signal.SIGINT:
+        raise KeyboardInterrupt
+    if stopped is not None:
+        raise SystemExit(128 + stopped)
+
+
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM, raised again by uvicorn once it stopped serving."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _answers(store: Store) -> bool:
+    """Whether the store's embedded engine answers ``PING`` within half a second (a server
+    store: True, it is not ours to end)."""
+    from civicgraph.graph.supervisor import answers_ping, is_stopped
+
+    sock = getattr(store.backend, "engine_socket", None)
+    if sock is None:
+        return True
+    pid = getattr(store.backend, "engine_pid", None)
+    return pid is not None and not is_stopped(pid) and answers_ping(sock, 0.5)
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _serve_until_stopped(server: Any, sock: socket.socket) -> int | None:
+    """Run *server* until Ctrl-C or SIGTERM; the signal that stopped it (``None``: none).
+
+    uvicorn catches both signals itself, finishes the requests under way, then raises the
+    signal again for the handler it found.  The command line's handler ends the store's
+    engine at once, without compacting its append-only file: right for a command whose
+    engine may hang, but a served store is often the one that other commands joined to
+    load into (README, "Large stores"), and its next open would replay all they wrote.
+    So while serving, that raised-again signal only ends :meth:`uvicorn.Server.run`, and
+    the caller closes the store in order (the engine, answering, compacts and stops; one
+    that does not answer within half a second is ended at once, as the command line's
+    handler would).  A second Ctrl-C during that close reaches that handler again.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    handlers = {s: signal.getsignal(s) for s in signals} if main else {}
+    try:
+        for s in handlers:
+            signal.signal(s, _raise_stopped)
+        server.run(sockets=[sock])
+    except _Stopped as stop:
+        return stop.signum
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+        sock.close()
+    return None
 
 
 def start_server(

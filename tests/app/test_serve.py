@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -256,3 +260,72 @@ def _headers(served: Any, path: str) -> dict[str, str]:
 
     with urllib.request.urlopen(served.url.rstrip("/") + path, timeout=60) as r:
         return {k.lower(): v for k, v in r.headers.items()}
+
+
+def _organizations(path: Path, n: int) -> Path:
+    """A zero-configuration nodes file of *n* organizations."""
+    path.write_text(
+        "id,label,name\n" + "".join(f"org:{i},Organization,Organisation {i}\n" for i in range(n))
+    )
+    return path
+
+
+def _unwritten_aof_bytes(db: Path) -> int:
+    """Bytes of the store's append-only file not compacted into its snapshot yet."""
+    return sum(p.stat().st_size for p in (db / "data" / "appendonlydir").glob("*.incr.aof"))
+
+
+@contextmanager
+def _serving(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+    """A small store, served by ``civicgraph serve`` for the block (killed if still running
+    after it: the tests stop it themselves)."""
+    from civicgraph.app.serve import start_server
+
+    db = tmp_path / "s.db"
+    first = civicgraph(
+        "load", "--db", str(db), "--nodes", str(_organizations(tmp_path / "a.csv", 10))
+    )
+    assert first.returncode == 0, first.stderr
+    proc, _ = start_server(db, tmp_path / "serve.err")
+    try:
+        yield db, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_engine_survives")
+def test_ctrl_c_compacts_what_commands_that_joined_the_served_store_wrote(tmp_path: Path) -> None:
+    """README, "Large stores": loads join a served store's engine; Ctrl-C on serve then
+    closes the store in order, so its next open reads a snapshot, not every write again."""
+    from civicgraph.graph import open_store
+
+    with _serving(tmp_path) as (db, proc):
+        more = _organizations(tmp_path / "b.csv", 3000)
+        r = civicgraph("load", "--db", str(db), "--nodes", str(more))
+        assert r.returncode == 0, r.stderr
+        assert _unwritten_aof_bytes(db) > 64 << 10  # what the joined load wrote, not compacted yet
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert _unwritten_aof_bytes(db) == 0
+    assert "Traceback" not in (tmp_path / "serve.err").read_text()
+    with open_store(db, create=False) as store:
+        assert store.query("MATCH (o:Organization) RETURN count(o) AS n")[0]["n"] == 3000
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_engine_survives")
+def test_ctrl_c_on_serve_still_ends_an_engine_that_does_not_answer(tmp_path: Path) -> None:
+    """The orderly close above is for an engine that answers: a frozen one (SIGSTOP, as a
+    FalkorDB deadlock leaves it) is ended at once, and serve exits without waiting for it."""
+    from engine_processes import gone, server_pid
+
+    with _serving(tmp_path) as (db, proc):
+        pid = server_pid(db)
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)  # CIVICGRAPH_TIMEOUT (600 s) if it waited for the engine
+    assert gone(pid)

@@ -60,3 +60,49 @@ def test_the_register_samples_give_the_same_graph(
         ]
 
     _compare(tmp_path, loads)
+
+
+@pytest.mark.slow
+def test_cli_loads_that_join_a_held_store_give_the_same_graph(
+    tmp_path: Path, register_loads: list[tuple[list[Path], dict[str, Any]]]
+) -> None:
+    """The README's advice for large stores: while one process holds the store open, each
+    ``civicgraph load`` joins its engine (and so does the load's reading process) instead of
+    starting its own.  The register samples loaded that way give the graph, and the
+    summaries, of the same commands each owning the engine."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("civicgraph")
+    env = {**os.environ, "CIVICGRAPH_READ_PROCESS": "always"}
+
+    def run(db: Path, files: list[Path], opts: dict[str, Any]) -> dict[str, Any]:
+        flags = ["--skip-invalid"] if opts.get("skip_invalid") else []
+        done = subprocess.run(
+            [str(exe), "load", "--db", str(db), "--json", *flags, *map(str, files)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        summary: dict[str, Any] = json.loads(done.stdout)
+        summary.pop("seconds", None)
+        return summary
+
+    first, rest = register_loads[0], register_loads[1:]
+    owned, held = tmp_path / "owned.db", tmp_path / "held.db"
+    alone = [run(owned, files, opts) for files, opts in register_loads]
+    joined = [run(held, *first)]  # the store must exist before it can be held open
+    with open_store(held, create=False) as holder:
+        pid = holder.backend.engine_pid  # type: ignore[attr-defined]
+        assert holder.backend.owns_engine  # type: ignore[attr-defined]
+        joined += [run(held, files, opts) for files, opts in rest]
+        assert holder.backend.engine_pid == pid  # the same engine served every command
+        held_digest, held_totals = holder.digest(), holder.totals()
+    with open_store(owned, create=False) as store:
+        assert (held_digest, held_totals) == (store.digest(), store.totals())
+    assert joined == alone
+    assert held_totals[0] > 300 and held_totals[1] > 300, held_totals
