@@ -580,10 +580,12 @@ class Store:
             state = {m["id"]: known[m["id"]] for m in check if m["id"] in known}
         else:
             state = self.preread_relationships(rel_type, check)
+        # Under the write lock nothing else adds a relationship: one with an end in *new_ids*
+        # cannot be stored yet, and one between stored nodes that the pre-read did not find
+        # is not stored either (a councillor who was a mayor before, in the city he governed):
+        # both are created, not merged (the bulk command, on the embedded engine).
         create = bool(new_ids) and self._lock_depth > 0
-        counts, to_create, to_write = sort_rows(
-            rows, state, lambda m: create and (m["source"] in new_ids or m["target"] in new_ids)
-        )
+        counts, to_create, to_write = sort_rows(rows, state, lambda m: create)
         create_text, merge_text = relationship_writes(rel_type)
         if bulk is not None and to_create and bulk.usable():
             return bulk_relationships(
