@@ -133,7 +133,12 @@ for _command in (info, list_queries, query, cypher, find, brokerage, export, exp
     metavar="WORD=LABEL",
     help="Your word for a label or type, e.g. CSO=Organization, partner=PARTNER_OF (repeatable).",
 )
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100000))
+@click.option(
+    "--batch-size",
+    default=None,
+    type=click.IntRange(1, 100000),
+    help="Rows per batch written.  [default: 20000 on FalkorDB, whose bulk command creates the new rows; 5000 on Neo4j]",
+)
 @click.option(
     "--report",
     type=click.Path(dir_okay=False),
@@ -164,7 +169,7 @@ def load(
     encoding: str | None,
     dayfirst: bool,
     category_map: tuple[str, ...],
-    batch_size: int,
+    batch_size: int | None,
     report: str | None,
     resume: bool,
     skip_invalid: bool,

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from civicgraph.graph import open_store
-from civicgraph.graph.store import Store, chunks
+from civicgraph.graph.store import BULK_BATCH_ROWS, Store, chunks
 from civicgraph.loaders import load
 from civicgraph.loaders.councillors import read_rne_conseillers
 from civicgraph.loaders.records import NodeRecord, RelRecord
@@ -438,7 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shared data not found: {data} (set CIVICGRAPH_SHARED_DATA)")
         return 2
     only = set(args.only.split(",")) if args.only else None
-    print(f"civicgraph load benchmark — data {data}, batch {BATCH}, cpus {os.cpu_count()}")
+    print(
+        f"civicgraph load benchmark — data {data}, batch {BULK_BATCH_ROWS} (the embedded "
+        f"engine's default; the bare engine's UNWIND {BATCH}), cpus {os.cpu_count()}"
+    )
     variant = []
     try:
         import hiredis  # noqa: F401

@@ -73,6 +73,12 @@ def chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+#: Rows per batch of a load, by default (:attr:`Store.load_batch_size`): per ``UNWIND``
+#: transaction, and per bulk command where new rows go through the engine's own.
+BATCH_ROWS = 5000
+BULK_BATCH_ROWS = 20_000
+
+
 @dataclass
 class Store:
     """A civicgraph graph store.
@@ -94,6 +100,19 @@ class Store:
     _lock_fd: int | None = field(default=None, repr=False)
     _lock_depth: int = field(default=0, repr=False)
     _cleanup: Callable[[], None] | None = field(default=None, repr=False)
+
+    @property
+    def load_batch_size(self) -> int:
+        """Rows per batch a load writes when it is not told (``--batch-size``).
+
+        :data:`BULK_BATCH_ROWS` where a load creates new rows with the engine's bulk
+        command: each command costs the engine a few milliseconds besides its rows (the
+        400,000-row synthetic load spent 1.2 s in 81 commands, 0.9 s in 21).  Elsewhere
+        :data:`BATCH_ROWS`, rows per ``UNWIND`` transaction.
+        """
+        if self.bulk and self.backend.bulk_writer() is not None:
+            return BULK_BATCH_ROWS
+        return BATCH_ROWS
 
     # -- context ----------------------------------------------------------
     def __enter__(self) -> Store:

@@ -158,7 +158,7 @@ def load(
     fmt: str | None = None,
     mapping: str | Path | None = None,
     delimiter: str = ",",
-    batch_size: int = 5000,
+    batch_size: int | None = None,
     resume: bool = False,
     skip_invalid: bool = False,
     report: str | Path | None = None,
@@ -178,6 +178,8 @@ def load(
         tables: :func:`~civicgraph.loaders.files.node_layout`)
     fmt : a name from :data:`READERS` (``jsonl``, ``graphml``, ``gexf``, register formats…)
     mapping : a YAML mapping file for CSV/JSON Lines inputs
+    batch_size : rows per batch written (each an ``UNWIND`` statement, or the engine's bulk
+        command); default: the store's :attr:`~civicgraph.graph.store.Store.load_batch_size`
     report : CSV file receiving rejected rows and records needing review
     options : the readers' options, and the load's own (:data:`LOAD_OPTIONS`)
     encoding : the text files' encoding; default: detected for CSV files

@@ -86,7 +86,7 @@ def run_load(
     records: Iterable[Record],
     *,
     name: str = "load",
-    batch_size: int = 5000,
+    batch_size: int | None = None,
     resume: bool = False,
     skip_invalid: bool = False,
     progress: bool | None = None,
@@ -100,8 +100,9 @@ def run_load(
     records : iterable of NodeRecord / RelRecord
     name : str
         Shown in the progress bar and summary.
-    batch_size : int
-        Rows per ``UNWIND`` statement.
+    batch_size : int or None
+        Rows per batch (an ``UNWIND`` statement, or the engine's bulk command); ``None``:
+        the store's :attr:`~civicgraph.graph.store.Store.load_batch_size`.
     resume : bool
         Skip the batches a previous, interrupted run of the *same* load committed.
     skip_invalid : bool
@@ -118,6 +119,8 @@ def run_load(
 
     t0 = time.perf_counter()
     summary = LoadSummary(name=name)
+    if batch_size is None:
+        batch_size = store.load_batch_size
     # Loads build millions of small objects that live to the end: the cyclic collector
     # would walk them again and again for nothing (252 s → 211 s on the councillors).
     gc_was_on = gc.isenabled()
