@@ -137,7 +137,10 @@ for _command in (info, list_queries, query, cypher, find, brokerage, export, exp
     "--batch-size",
     default=None,
     type=click.IntRange(1, 100000),
-    help="Rows per batch written.  [default: 20000 on FalkorDB, whose bulk command creates the new rows; 5000 on Neo4j]",
+    help=(
+        "Rows per batch written.  [default: 20000 on the embedded engine, whose bulk "
+        "command creates the new rows; 5000 on a server]"
+    ),
 )
 @click.option(
     "--report",
@@ -214,6 +217,15 @@ def load(
             category_map=category_map,
         )
     _print_summary(summary, as_json)
+    if resume and not summary.resumed_batches and not as_json:
+        # The journal is the same files, name and batch size: anything else starts over.
+        click.echo(
+            "--resume: no interrupted load of these files with this batch size was found; "
+            "loaded from the start (what an earlier run wrote is merged, not doubled; a load "
+            "interrupted under an earlier civicgraph, whose default was 5000, resumes with "
+            "--batch-size 5000)",
+            err=True,
+        )
 
 
 def _print_summary(summary: Any, as_json: bool) -> None:

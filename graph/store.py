@@ -106,11 +106,17 @@ class Store:
         """Rows per batch a load writes when it is not told (``--batch-size``).
 
         :data:`BULK_BATCH_ROWS` where a load creates new rows with the engine's bulk
-        command: each command costs the engine a few milliseconds besides its rows (the
-        400,000-row synthetic load spent 1.2 s in 81 commands, 0.9 s in 21).  Elsewhere
-        :data:`BATCH_ROWS`, rows per ``UNWIND`` transaction.
+        command (the embedded engine, whose store directory the load locks: see
+        :meth:`bulk_ids`): each command costs the engine a few milliseconds besides its rows
+        (the 400,000-row synthetic load spent 1.2 s in 81 commands, 0.9 s in 21).  On a
+        server (Neo4j, a FalkorDB server) :data:`BATCH_ROWS`, rows per ``UNWIND``
+        transaction.
         """
-        if self.bulk and self.backend.bulk_writer() is not None:
+        if (
+            self.bulk
+            and self.backend.state_dir() is not None
+            and self.backend.bulk_writer() is not None
+        ):
             return BULK_BATCH_ROWS
         return BATCH_ROWS
 

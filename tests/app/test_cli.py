@@ -123,6 +123,23 @@ def test_load_zero_config_then_summary(tmp_path: Path) -> None:
     assert code == 1 and "e.csv, line 2, field 'type'" in out
 
 
+def test_load_batches_by_engine_and_a_resume_that_finds_nothing_says_so(tmp_path: Path) -> None:
+    """20,000-row batches where the bulk command creates the rows, 5,000 otherwise; a
+    ``--resume`` whose journal (same files, batch size) is not there says it started over."""
+    n = tmp_path / "n.csv"
+    n.write_text("id,label,name\norg:a,Organization,A\n")
+    db = tmp_path / "x.db"
+    with open_store(db) as store:
+        assert store.load_batch_size == 20_000
+        store.bulk = False
+        assert store.load_batch_size == 5000
+    code, out = run("load", "--nodes", str(n), "--db", str(db), "--resume")
+    assert code == 0, out
+    assert "--resume: no interrupted load of these files with this batch size" in out
+    code, out = run("load", "--nodes", str(n), "--db", str(db))
+    assert code == 0 and "--resume" not in out, out
+
+
 # -- brokerage and export -----------------------------------------------------------------
 
 HAND_NODES = "id,label,name,group\n" + "".join(

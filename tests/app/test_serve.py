@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import signal
 import subprocess
@@ -276,9 +275,11 @@ def _unwritten_aof_bytes(db: Path) -> int:
 
 
 @contextmanager
-def _serving(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
-    """A small store, served by ``civicgraph serve`` for the block (killed if still running
-    after it: the tests stop it themselves)."""
+def _serving(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str], str]]:
+    """A small store, served by ``civicgraph serve`` for the block, once it answers HTTP
+    (killed if still running after it: the tests stop it themselves)."""
+    import urllib.request
+
     from civicgraph.app.serve import start_server
 
     db = tmp_path / "s.db"
@@ -286,9 +287,12 @@ def _serving(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
         "load", "--db", str(db), "--nodes", str(_organizations(tmp_path / "a.csv", 10))
     )
     assert first.returncode == 0, first.stderr
-    proc, _ = start_server(db, tmp_path / "serve.err")
+    proc, url = start_server(db, tmp_path / "serve.err")
     try:
-        yield db, proc
+        # uvicorn is serving (and so catches the signals the tests send), not only bound
+        with urllib.request.urlopen(url, timeout=60) as page:
+            assert page.status == 200
+        yield db, proc, url
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -302,7 +306,7 @@ def test_ctrl_c_compacts_what_commands_that_joined_the_served_store_wrote(tmp_pa
     closes the store in order, so its next open reads a snapshot, not every write again."""
     from civicgraph.graph import open_store
 
-    with _serving(tmp_path) as (db, proc):
+    with _serving(tmp_path) as (db, proc, _):
         more = _organizations(tmp_path / "b.csv", 3000)
         r = civicgraph("load", "--db", str(db), "--nodes", str(more))
         assert r.returncode == 0, r.stderr
@@ -317,15 +321,28 @@ def test_ctrl_c_compacts_what_commands_that_joined_the_served_store_wrote(tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_engine_survives")
-def test_ctrl_c_on_serve_still_ends_an_engine_that_does_not_answer(tmp_path: Path) -> None:
-    """The orderly close above is for an engine that answers: a frozen one (SIGSTOP, as a
-    FalkorDB deadlock leaves it) is ended at once, and serve exits without waiting for it."""
+def test_ctrl_c_on_serve_ends_an_engine_that_does_not_answer_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The orderly close above is for an engine that answers.  One that does not (paused:
+    alive, idle, its socket open, as a FalkorDB deadlock leaves it; supervision off so that
+    nothing restarts it meanwhile) is ended at once, as the command line's handler ends it,
+    instead of being given the 5 s an orderly close waits for an answer."""
+    import time
+
+    import redis
     from engine_processes import gone, server_pid
 
-    with _serving(tmp_path) as (db, proc):
+    monkeypatch.setenv("CIVICGRAPH_HANG_SECONDS", "0")
+    with _serving(tmp_path) as (db, proc, _):
         pid = server_pid(db)
         assert pid is not None
-        os.kill(pid, signal.SIGSTOP)
+        sock = json.loads((db / "server.json").read_text())["socket"]
+        redis.Redis(unix_socket_path=sock).execute_command("CLIENT", "PAUSE", 120_000, "ALL")
+        began = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)  # CIVICGRAPH_TIMEOUT (600 s) if it waited for the engine
+        proc.wait(timeout=60)
+        took = time.monotonic() - began
     assert gone(pid)
+    # ~1 s (0.5 s asking the engine, then SIGKILL); an orderly close would wait 5 s first
+    assert took < 4.0, f"serve took {took:.1f} s to end with its engine not answering"

@@ -531,9 +531,9 @@ def test_a_long_query_is_never_taken_for_a_hang(
         assert s.query("MATCH (n:Statistic) RETURN count(n) AS n") == [{"n": 1_000_000}]
         assert s.backend.recoveries == 0  # type: ignore[attr-defined]
         assert s.backend.engine_pid == pid  # type: ignore[attr-defined]
-    # the read and the write are "several seconds of work" on this machine; say so if not
+    # the read and the write outlast the hang limit (1 s) on this machine; say so if not
     assert read_seconds > 3 * 1.0, f"the read took only {read_seconds:.1f} s"
-    assert write_seconds > 3 * 1.0, f"the write took only {write_seconds:.1f} s"
+    assert write_seconds > 2 * 1.0, f"the write took only {write_seconds:.1f} s"
 
 
 # -- shared engines -------------------------------------------------------------------------------
