@@ -501,7 +501,8 @@ def serve(
         )
         echo(f"civicgraph serve: {url} (read-only; Ctrl-C to stop)")
         stopped = _serve_until_stopped(server, sock)
-        if stopped is not None and not _answers(store):
+        answers = getattr(store.backend, "engine_answers", None)  # the embedded engine's
+        if stopped is not None and answers is not None and not answers(0.5):
             from civicgraph.graph.engine import interrupt_engines
 
             interrupt_engines()  # hung or stopped: ended now, as the command line's handler does
@@ -519,18 +520,6 @@ class _Stopped(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-def _answers(store: Store) -> bool:
-    """Whether the store's embedded engine answers ``PING`` within half a second (a server
-    store: True, it is not ours to end)."""
-    from civicgraph.graph.supervisor import answers_ping, is_stopped
-
-    sock = getattr(store.backend, "engine_socket", None)
-    if sock is None:
-        return True
-    pid = getattr(store.backend, "engine_pid", None)
-    return pid is not None and not is_stopped(pid) and answers_ping(sock, 0.5)
 
 
 def _raise_stopped(signum: int, frame: object) -> None:

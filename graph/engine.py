@@ -266,7 +266,7 @@ class EmbeddedEngine:
             if self.owner and self.process is not None:
                 if self.process.poll() is None:
                     fast = self._interrupted
-                    if not self._healthy(0.5 if fast else 5.0):
+                    if not self.healthy(0.5 if fast else 5.0):
                         self._kill()
                     else:
                         if not fast:
@@ -327,7 +327,8 @@ class EmbeddedEngine:
         if self.hang_seconds:
             self.supervisor = EngineSupervisor(self, self.hang_seconds).start()
 
-    def _healthy(self, timeout: float) -> bool:
+    def healthy(self, timeout: float) -> bool:
+        """Whether the engine runs (not stopped) and answers ``PING`` within *timeout*."""
         pid = self.process.pid if self.process is not None else self.pid
         return pid is not None and not is_stopped(pid) and answers_ping(self.socket, timeout)
 

@@ -162,6 +162,11 @@ class FalkorDBBackend:
     def engine_socket(self) -> str | None:
         return self._engine.socket if self._engine else None
 
+    def engine_answers(self, timeout: float) -> bool:
+        """Whether the embedded engine answers within *timeout* seconds
+        (:meth:`EmbeddedEngine.healthy`); True for a server, which is not ours to end."""
+        return self._engine is None or self._engine.healthy(timeout)
+
     @property
     def supervisor(self) -> EngineSupervisor | None:
         """The embedded engine's supervisor (None: a server, or supervision turned off)."""
