@@ -375,15 +375,12 @@ def national_cli(data: Path, only: set[str] | None, *, held_open: bool = False) 
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "cli.db")
         if not held_open:
-            _national_steps(data, steps, db, lines)
+            _total_and_opening(_national_steps(data, steps, db, lines), db, lines)
             return "national set through the CLI (one command per source):\n" + "\n".join(lines)
-        first = _national_steps(data, steps[:1], db, lines, summary=False, info=False)
+        first = _national_steps(data, steps[:1], db, lines)
         with _held_open(db) as (started, stopped):
-            rest = _national_steps(data, steps[1:], db, lines, summary=False, info=False)
-            total = first + rest
-            lines.append(f"  total {total:.1f} s (goal <= 30 s)")
-            opening = _civicgraph("info", "--db", db)
-            lines.append(f"  then `civicgraph info` on the loaded store: {opening:.1f} s")
+            total = first + _national_steps(data, steps[1:], db, lines)
+            _total_and_opening(total, db, lines)
     lines.insert(1, f"  civicgraph serve up      {started:6.1f} s (then the others join it)")
     lines.append(
         f"  civicgraph serve stopped {stopped[0]:6.1f} s (Ctrl-C: compacts the store's files); "
@@ -396,30 +393,26 @@ def national_cli(data: Path, only: set[str] | None, *, held_open: bool = False) 
 
 
 def _national_steps(
-    data: Path,
-    steps: list[tuple[str, list[str], dict[str, Any]]],
-    db: str,
-    lines: list[str],
-    *,
-    summary: bool = True,
-    info: bool = True,
+    data: Path, steps: list[tuple[str, list[str], dict[str, Any]]], db: str, lines: list[str]
 ) -> float:
-    """One ``civicgraph load`` per step into *db*, then (*summary*) the total and (*info*)
-    ``civicgraph info``, into *lines*; the seconds of the loads."""
+    """One ``civicgraph load`` per step into *db*, a line each in *lines*; their seconds."""
     total = 0.0
     for name, files, opts in steps:
         flags = ["--skip-invalid"] if opts.get("skip_invalid") else []
         dt = _civicgraph("load", "--db", db, *flags, *(str(resolve(data, f)) for f in files))
         total += dt
         lines.append(f"  {name:22s} {dt:6.1f} s")
-    if summary:
-        lines.append(f"  total {total:.1f} s (goal <= 30 s)")
-    if info and total:
+    return total
+
+
+def _total_and_opening(total: float, db: str, lines: list[str]) -> None:
+    """The loads' *total*, then what ``civicgraph info`` takes on the loaded store, in *lines*."""
+    lines.append(f"  total {total:.1f} s (goal <= 30 s)")
+    if total:
         # What every later command on this store pays first: starting the engine, which
         # reads the store and builds its id indexes again (nothing when it joins one).
         opening = _civicgraph("info", "--db", db)
         lines.append(f"  then `civicgraph info` on the loaded store: {opening:.1f} s")
-    return total
 
 
 def main(argv: list[str] | None = None) -> int:
