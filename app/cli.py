@@ -218,9 +218,11 @@ def load(
         )
     _print_summary(summary, as_json)
     if resume and not summary.resumed_batches and not as_json:
-        # The journal is the same files, name and batch size: anything else starts over.
+        # The journal is the same files, name and batch size: anything else starts over.  A
+        # journal without a committed batch (stopped before its first commit) resumes nothing.
         click.echo(
-            "--resume: no interrupted load of these files with this batch size was found; "
+            "--resume: no batch committed by an interrupted load of these files with this "
+            "batch size was found; "
             "loaded from the start (what an earlier run wrote is merged, not doubled; a load "
             "interrupted under an earlier civicgraph, whose default was 5000, resumes with "
             "--batch-size 5000)",

@@ -135,7 +135,10 @@ def test_load_batches_by_engine_and_a_resume_that_finds_nothing_says_so(tmp_path
         assert store.load_batch_size == 5000
     code, out = run("load", "--nodes", str(n), "--db", str(db), "--resume")
     assert code == 0, out
-    assert "--resume: no interrupted load of these files with this batch size" in out
+    assert (
+        "--resume: no batch committed by an interrupted load of these files with this "
+        "batch size was found; loaded from the start" in out
+    )
     code, out = run("load", "--nodes", str(n), "--db", str(db))
     assert code == 0 and "--resume" not in out, out
 
