@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends.base import GraphBackend
-from .bulk import BulkWrite, NodeIds, bulk_nodes, bulk_relationships
+from .bulk import BulkWrite, BulkWriter, NodeIds, bulk_nodes, bulk_relationships
 from .errors import (
     ConfigurationError,
     EngineRestarted,
@@ -112,13 +112,16 @@ class Store:
         server (Neo4j, a FalkorDB server) :data:`BATCH_ROWS`, rows per ``UNWIND``
         transaction.
         """
-        if (
-            self.bulk
-            and self.backend.state_dir() is not None
-            and self.backend.bulk_writer() is not None
-        ):
-            return BULK_BATCH_ROWS
-        return BATCH_ROWS
+        return BULK_BATCH_ROWS if self._bulk_writer() is not None else BATCH_ROWS
+
+    def _bulk_writer(self) -> BulkWriter | None:
+        """The engine's bulk writer, when a load creates its new rows with it: the embedded
+        engine, whose store directory a load locks (:meth:`write_lock`), unless :attr:`bulk`
+        is off; ``None`` on a server (Neo4j, a FalkorDB server)."""
+        if not self.bulk or self.backend.state_dir() is None:
+            return None
+        writer: BulkWriter | None = self.backend.bulk_writer()
+        return writer
 
     # -- context ----------------------------------------------------------
     def __enter__(self) -> Store:
@@ -291,9 +294,9 @@ class Store:
         """Internal node ids for a load that creates through the engine's bulk command
         (the embedded FalkorDB engine, while the load holds :meth:`write_lock`), or
         ``None``: the load then creates with ``UNWIND … CREATE``."""
-        if not self.bulk or self._lock_depth == 0:
+        if self._lock_depth == 0:
             return None
-        return NodeIds.open(self.backend.bulk_writer())
+        return NodeIds.open(self._bulk_writer())
 
     def reapply(self, prepared: PreparedWrite) -> None:
         """Run *prepared* again in the form that cannot create anything twice
