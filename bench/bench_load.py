@@ -9,13 +9,14 @@ all 486,721 municipal councillors of the 2020 term.
 It first times the held-back-style synthetic load against ``falkordb-bulk-insert``, then the
 national set through the CLI twice: one command per source as a user types it, and the same
 commands while ``civicgraph serve`` holds the store's engine open (each command joins it).
-Through the API it prints, per source, rows/s and seconds; the total; the peak resident memory of Python, of
-a load's reading process (``loaders.reading``) and of the engine, sampled together (the most
-they held at once), and each one's own peak (``VmHWM``) summed; then the councillor rows
-loaded into a second fresh store by a bare engine — reading the CSV with the csv module, then ``UNWIND
-$rows … MERGE`` in batches of 5,000 (the civicgraph reader's output as rows, so both write
-the same properties; indexes on Person and City ids only) — and the ratio civicgraph / bare; then a naive one-row-per-statement MERGE loop on a 2,000-row sample and
-the batched / naive speed ratio.
+Through the API it prints, per source, rows/s and seconds; the total; the peak resident
+memory of Python, of a load's reading process (``loaders.reading``) and of the engine,
+sampled together (the most they held at once), and each one's own peak (``VmHWM``) summed;
+then the councillor rows loaded into a second fresh store by a bare engine — reading the
+CSV with the csv module, then ``UNWIND $rows … MERGE`` in batches of 5,000 (the civicgraph
+reader's output as rows, so both write the same properties; indexes on Person and City ids
+only) — and the ratio civicgraph / bare; then a naive one-row-per-statement MERGE loop on a
+2,000-row sample and the batched / naive speed ratio.
 
 Usage::
 
