@@ -142,6 +142,35 @@ def test_an_id_the_store_holds_under_another_label_stops_the_load_before_writing
     assert summary.rejected == 1 and summary.nodes["City"].created == 1
 
 
+def test_wrong_edge_ends_among_right_ones_are_each_named(store: Store) -> None:
+    """Ends checked against each type's schema: ends in the load and in the store, most of
+    them right (checked label by label), a few wrong (then named row by row)."""
+    run_load(store, [*sources(), NodeRecord("Party", {"id": "party:ps", "name": "PS"}, "p.csv", 2)])
+    people = [
+        NodeRecord("Person", {"id": f"person:{i}", "name": f"P{i}"}, "people.csv", i + 1)
+        for i in range(1, 4)
+    ]
+    city = NodeRecord("City", {"id": "insee:44109", "name": "Nantes"}, "cities.csv", 2)
+
+    def mayor(source: str, line: int) -> RelRecord:
+        return RelRecord("MAYOR_OF", source, "insee:44109", {"start": "2014"}, "m.csv", line)
+
+    rels = [mayor("person:1", 2), mayor("party:ps", 3), mayor("person:2", 4), partner(1, 2)]
+    rels.append(mayor("insee:44109", 5))  # a City in the load as a source: wrong too
+    records = [*sources(), *people, city, org(1), org(2), *rels]
+    before = store.digest()
+    with pytest.raises(LoadError) as exc:
+        run_load(store, records, progress=False)
+    assert "cannot start at a Party" in str(exc.value) and "cannot start at a City" in str(
+        exc.value
+    )
+    assert store.digest() == before
+    summary = run_load(store, records, progress=False, skip_invalid=True)
+    assert sorted((r.line, r.field) for r in summary.rejects) == [(3, "source"), (5, "source")]
+    assert summary.relationships["MAYOR_OF"].created == 2
+    assert summary.relationships["PARTNER_OF"].created == 1
+
+
 class Interrupted(Exception):
     pass
 
