@@ -308,10 +308,13 @@ class Model:
         return frozenset().union(*(self.date_keys(n) for n in [*self.nodes, *self.relationships]))
 
     # -- validation -------------------------------------------------------
-    def validate_node(self, label: str, props: dict[str, Any]) -> None:
+    def validate_node(
+        self, label: str, props: dict[str, Any], *, keys_checked: bool = False
+    ) -> None:
         """Check a node's required properties, id prefix, property keys and declared types.
 
-        The id itself (Unicode form, forbidden characters) is checked by :func:`check_id`.
+        The id itself (Unicode form, forbidden characters) is checked by :func:`check_id`;
+        ``keys_checked=True``: the caller ran :func:`check_keys` on *props* already.
         """
         schema = self.nodes[self.check_label(label)]
         if schema.abstract:
@@ -338,16 +341,21 @@ class Model:
                 raise InvalidProperty(
                     f"{label} {node_id!r} lacks required property {key!r}", field=key
                 )
-        check_keys(props, relationship=False)
+        if not keys_checked:
+            check_keys(props, relationship=False)
         if schema.derived:
             _refuse_derived(label, schema.derived, props)
         _check_types(self.property_types(label), props)
 
-    def validate_relationship(self, rel_type: str, props: dict[str, Any]) -> None:
+    def validate_relationship(
+        self, rel_type: str, props: dict[str, Any], *, keys_checked: bool = False
+    ) -> None:
         """Check a relationship's property keys (never one of its own fields' names but
-        ``start``, ``end`` and ``sources``), derived properties and declared types."""
+        ``start``, ``end`` and ``sources``; not with ``keys_checked=True``: the caller ran
+        :func:`check_keys`), derived properties and declared types."""
         schema = self.relationships[self.check_type(rel_type)]
-        check_keys(props, relationship=True)
+        if not keys_checked:
+            check_keys(props, relationship=True)
         if schema.derived:
             _refuse_derived(rel_type, schema.derived, props)
         _check_types(self.property_types(rel_type), props)

@@ -331,7 +331,13 @@ def read_records(plan: ReadPlan, store: Store, state: ReadState) -> Generator[Re
                 yield NodeRecord("Source", dict(src), str(p), 0)
                 read_csv = read_nodes_csv if reader == "nodes" else read_edges_csv
                 yield from read_csv(
-                    p, replace(csv_options, encoding=text_encoding(p), default_source=src["id"])
+                    p,
+                    replace(
+                        csv_options,
+                        encoding=text_encoding(p),
+                        default_source=src["id"],
+                        column_kinds=plan.column_kinds.get(p),
+                    ),
                 )
         for path in map(Path, plan.paths):
             if plan.mapping is not None:

@@ -318,6 +318,9 @@ class CsvOptions:
     bare: BareIds = field(default_factory=BareIds)
     categories: Categories = field(default_factory=Categories)
     dayfirst: bool = False
+    #: the file's column kinds when they were found ahead (:func:`kinds_ahead`): no first
+    #: pass then
+    column_kinds: dict[str, str] | None = None
 
 
 def _zero_config_rows(
@@ -369,9 +372,25 @@ def _zero_config_rows(
         candidates = [c for c in header if c not in own and c not in text_columns]
         if first is None or not candidates:
             return rows, {}, layouts[0]
+        if options.column_kinds is not None:
+            return rows, options.column_kinds, layouts[0]
         return rows, column_kinds(_chain(first, it), candidates), layouts[0]
     finally:
         it.close()
+
+
+def kinds_ahead(path: str | Path, options: CsvOptions, *, relationship: bool) -> dict[str, str]:
+    """The kinds of a zero-configuration file's property columns, found by the first pass
+    :func:`read_nodes_csv` (or, with *relationship*, :func:`read_edges_csv`) makes: a load
+    reading in a second process finds them while that process starts, and hands them to
+    its readers (``CsvOptions.column_kinds``).  Whatever this raises, the reader raises
+    too, at its place in the records: the caller then leaves the reader its first pass."""
+    layout_of = edge_layout if relationship else node_layout
+    known = EDGE_KNOWN if relationship else NODE_KNOWN
+    _, kinds, _ = _zero_config_rows(
+        path, options, layout_of, known, relationship=relationship, text_columns=TEXT_COLUMNS
+    )
+    return kinds
 
 
 def _chain(first: dict[str, str], rest: Iterator[dict[str, str]]) -> Iterator[dict[str, str]]:

@@ -45,9 +45,9 @@ def validate(store: Store, rec: NodeRecord | RelRecord) -> None:
         if src is not None and not (isinstance(src, list) and isinstance(src[0], str)):
             raise LoadError("sources must be a list of source ids", field="sources")
         if isinstance(rec, NodeRecord):
-            store.model.validate_node(rec.label, rec.props)
+            store.model.validate_node(rec.label, rec.props, keys_checked=True)
         else:
-            store.model.validate_relationship(rec.type, rec.props)
+            store.model.validate_relationship(rec.type, rec.props, keys_checked=True)
     except CivicgraphError as exc:
         raise exc.at(file=rec.file or None, line=rec.line) from None
 
@@ -80,7 +80,9 @@ def _check_ids(rec: NodeRecord | RelRecord) -> None:
         plain = _plain_id(rec.source) and _plain_id(rec.target)
     sources = props.get("sources")
     if plain and (
-        type(sources) is not list or all(x in _PLAIN_SOURCES or _plain_source(x) for x in sources)
+        type(sources) is not list
+        or _PLAIN_SOURCES.issuperset(sources)  # the common case, without a loop
+        or all(x in _PLAIN_SOURCES or _plain_source(x) for x in sources)
     ):
         return
     if isinstance(rec, RelRecord):

@@ -125,6 +125,79 @@ def test_zero_config_files_read_the_same_both_ways(
     assert out["created"] == 5  # two nodes, two Sources, one MEMBER_OF
 
 
+def test_column_kinds_found_ahead_type_the_same_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reading process's readers take the first file's column kinds from the load's
+    process (found while the reading process starts): the same typed values, read here or
+    there, in that file and in the files after it; and the kinds are the readers' own."""
+    first = tmp_path / "nodes.csv"
+    first.write_text(
+        "id,label,name,size,code,share\norg:a,Organization,A,12,0123,0.5\n"
+        "org:b,Organization,B,7,44,1\n",
+        encoding="utf-8",
+    )
+    second = tmp_path / "more.csv"
+    second.write_text("id,label,name,size\norg:c,Organization,C,big\n", encoding="utf-8")
+    edges = tmp_path / "edges.csv"
+    edges.write_text(
+        "source,target,type,start,weight_kg\norg:a,org:b,PARTNER_OF,2020,3\n", encoding="utf-8"
+    )
+    plan = reading._kinds_ahead(ReadPlan(nodes=(str(first), str(second)), edges=(str(edges),)))
+    assert plan.column_kinds == {str(first): {"size": "int", "code": "text", "share": "float"}}
+    assert reading._kinds_ahead(ReadPlan(edges=(str(edges),))).column_kinds == {
+        str(edges): {"weight_kg": "int"}
+    }
+
+    def loads(store: Store) -> list[Any]:
+        s = load(store, nodes=[first, second], edges=[edges], progress=False)
+        return [_summary(s), store.dump()]
+
+    _, (nodes, rels) = _both_ways(tmp_path, monkeypatch, loads)
+    props = {n["id"]: n["properties"] for n in nodes}
+    assert (props["org:a"]["size"], props["org:a"]["code"], props["org:a"]["share"]) == (
+        12,
+        "0123",
+        0.5,
+    )
+    assert props["org:c"]["size"] == "big"  # its own file's kind: text
+    assert rels[0]["properties"]["weight_kg"] == 3
+
+
+def test_the_readers_take_the_kinds_they_are_given(store: Store, tmp_path: Path) -> None:
+    """What the reading process does with kinds found ahead: no first pass of its own."""
+    from civicgraph.loaders.api import read_records
+
+    first = tmp_path / "nodes.csv"
+    first.write_text("id,label,name,size\norg:a,Organization,A,12\n", encoding="utf-8")
+    for kinds, size in (({}, 12), ({str(first): {"size": "text"}}, "12")):
+        plan = ReadPlan(nodes=(str(first),), column_kinds=kinds)
+        records = list(read_records(plan, store, ReadState()))
+        assert records[-1].props["size"] == size  # type: ignore[union-attr]
+
+
+def test_a_first_file_that_cannot_be_read_fails_in_its_place_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first pass of the first file, made ahead, meets a byte that is not UTF-8: the
+    reader makes the pass again and the load stops at that line, as when read here."""
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_bytes(
+        b"id,label,name,size\n"
+        + b"".join(b"org:%d,Organization,N%d,%d\n" % (i, i, i) for i in range(3000))
+        + b"org:x,Organization,\xff\xfe\xfa,3\n"
+    )
+    assert reading._kinds_ahead(ReadPlan(nodes=(str(nodes),), encoding="utf-8")).column_kinds == {}
+
+    def loads(store: Store) -> list[Any]:
+        with pytest.raises(LoadError) as info:
+            load(store, nodes=[nodes], encoding="utf-8", progress=False)
+        assert store.totals() == (0, 0)
+        return [(info.value.file, info.value.line)]
+
+    assert _both_ways(tmp_path, monkeypatch, loads) == [(str(nodes), 3002)]
+
+
 def test_a_readers_error_is_the_same_both_ways(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
