@@ -290,16 +290,21 @@ def _kinds_ahead(plan: ReadPlan) -> ReadPlan:
     from .files import CsvOptions, kinds_ahead
     from .text import detect_encoding
 
-    first = [(p, False) for p in plan.nodes[:1]] or [(p, True) for p in plan.edges[:1]]
-    for p, relationship in first:
-        try:
-            options = CsvOptions(plan.delimiter, encoding=plan.encoding or detect_encoding(p))
-            return replace(
-                plan, column_kinds={p: kinds_ahead(p, options, relationship=relationship)}
-            )
-        except Exception:  # noqa: BLE001 - its reader raises it where it belongs
-            pass
-    return plan
+    if plan.nodes:  # read_records' order: nodes files, then edges files
+        p, relationship = plan.nodes[0], False
+    elif plan.edges:
+        p, relationship = plan.edges[0], True
+    else:
+        return plan
+    try:
+        # the encoding read_records' text_encoding gives the file
+        encoding = plan.encoding if plan.encoding is not None else detect_encoding(p)
+        kinds = kinds_ahead(
+            p, CsvOptions(plan.delimiter, encoding=encoding), relationship=relationship
+        )
+    except Exception:  # noqa: BLE001 - its reader raises it where it belongs
+        return plan
+    return replace(plan, column_kinds={p: kinds})
 
 
 def _receive(pipe: IO[bytes], proc: subprocess.Popen[bytes]) -> tuple[int, Any]:
