@@ -376,12 +376,12 @@ def test_create_index_on_a_fresh_store_survives_a_frozen_engine(
         want = clean.query("CALL db.indexes() YIELD label, properties RETURN label, properties")
         want_digest = clean.digest()
     real_run = falkordb_backend.FalkorDBBackend._run
-    done = [False]
+    frozen: list[int] = []
 
     def freezing_run(self: Any, query: str, params: Any, write: bool) -> Any:
-        first = not done[0] and query.startswith("CREATE INDEX") and "Organization" in query
+        first = not frozen and query.startswith("CREATE INDEX") and "Organization" in query
         if first:
-            done[0] = True
+            frozen.append(self.engine_pid)
             if when == "before-commit":
                 _freeze(self.engine_pid)
         out = real_run(self, query, params, write)
@@ -393,15 +393,22 @@ def test_create_index_on_a_fresh_store_survives_a_frozen_engine(
     monkeypatch.setattr(falkordb_backend.FalkorDBBackend, "_run", freezing_run)
     with open_store(tmp_path / "fresh.db") as s:
         s.setup_schema()
-        assert done[0] and s.backend.recoveries == 1  # type: ignore[attr-defined]
+        recoveries = s.backend.supervisor.recoveries  # type: ignore[attr-defined]
         got = s.query("CALL db.indexes() YIELD label, properties RETURN label, properties")
         key = lambda r: r["label"]  # noqa: E731
         assert sorted(got, key=key) == sorted(want, key=key)
         assert s.digest() == want_digest
-    assert _warnings(caplog) == [
+    # The engine frozen here was restarted once.  On a busy machine the supervisor has also
+    # restarted a fresh store's engine that stalled 2 s at an index (CI, once in dozens of
+    # runs: "ran the interrupted query again" first): such a restart is healed like any other
+    # and is told once too, but it is not this test's.
+    assert [r.old_pid for r in recoveries].count(frozen[0]) == 1, recoveries
+    warned = _warnings(caplog)
+    assert len(warned) == len(recoveries)
+    assert (
         f"engine of {tmp_path / 'fresh.db'} stopped answering for 2 s; restarted it; "
         "checked the indexes and created the missing ones"
-    ]
+    ) in warned
 
 
 def test_the_first_statement_on_a_fresh_store_survives_a_frozen_engine(
