@@ -529,7 +529,9 @@ class LoadContext:
 
     # -- review -------------------------------------------------------------------
     def flag(self, key: tuple[Any, ...], row: dict[str, Any]) -> None:
-        """Add a review row once per *key* in this load."""
+        """Add a review row once per *key* and file (the row's ``file``): a load of several
+        files reports what a load of each would."""
+        key = (row.get("file"), *key)
         if key in self._reviewed:
             return
         self._reviewed.add(key)

@@ -405,7 +405,8 @@ class Resolver:
         return {cur} if isinstance(cur, str) else set(cur)
 
     def _flag(self, claim: PersonClaim, kind: str, other: str, error: str, record: str) -> None:
-        token = (kind, record, other)
+        # Once per file: a load of several files reports what a load of each would.
+        token = (claim.file, kind, record, other)
         if token in self._reviewed:
             return
         self._reviewed.add(token)
@@ -672,11 +673,15 @@ class Resolver:
             self._by_wd.setdefault(claim.wikidata, pid)
         if "match_key" not in present:
             extra["match_key"] = key
+            # Found under this key from now on, as the store will have it.  A claim merged
+            # under another key (its RNE id, a swapped date) leaves the Person its own: the
+            # claims after it meet the Person the store holds, whether they come later in
+            # this load or in a later one.
+            self._index_key(key, pid)
         if extra:
             out.update(extra)
             present = _intern_keys(present | extra.keys())
         new_srcs = had + tuple(s for s in srcs if s not in had)
         if extra or new_srcs != had:
             self._known[pid] = (name, present, _intern_sources(new_srcs))
-        self._index_key(key, pid)
         return out

@@ -1,11 +1,12 @@
 """What the register readers share: the per-file date check (RowDates) gives the verdicts of
-the load's date rule row by row, however often the rows repeat their dates."""
+the load's date rule row by row, however often the rows repeat their dates; a review row is
+added once per case and file."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from civicgraph.loaders.register_common import RowDates, parse_dmy
+from civicgraph.loaders.register_common import LoadContext, RowDates, parse_dmy
 from civicgraph.loaders.validate import check_row_dates
 
 #: Rows as a register gives them: dates repeated from row to row, an end before its start
@@ -79,3 +80,13 @@ def test_parse_dmy_cached_and_uncached_cells_agree() -> None:
         "0018-01-08",
         "2014-04-04",
     ]
+
+
+def test_a_case_is_reviewed_once_per_file() -> None:
+    """One load of two files reports what a load of each would (``LoadContext.flag``)."""
+    review: list[dict[str, Any]] = []
+    ctx = LoadContext(store=None, review=review)  # type: ignore[arg-type]
+    for file, line in (("a.csv", 2), ("a.csv", 9), ("b.csv", 4)):
+        ctx.flag(("missing-city", "insee:97501"), {"kind": "review", "file": file, "line": line})
+    ctx.flag(("missing-city", "insee:97502"), {"kind": "review", "file": "a.csv", "line": 3})
+    assert [(r["file"], r["line"]) for r in review] == [("a.csv", 2), ("b.csv", 4), ("a.csv", 3)]
