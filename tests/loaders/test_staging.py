@@ -1,0 +1,101 @@
+"""The load's staging (``loaders/staging.py``): a spool that keeps a load's validated
+records in memory while they fit its budget, and in its file always; the same graph
+either way."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicgraph.graph import ConfigurationError, open_store
+from civicgraph.loaders import load
+from civicgraph.loaders.staging import MEMORY_MB, Spool, Table, memory_budget
+
+
+def _records(n: int) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"org:o{i}", {"name": f"Organisation {i}", "size": i, "sources": ["src:a"]})
+        for i in range(n)
+    ]
+
+
+def test_records_within_the_budget_are_kept_and_read_back_as_copies(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, memory=1 << 20)
+    table = Table(spool)
+    for key, props in _records(100):
+        table.add(key, ("f.csv", 1), props)
+    assert spool.kept is not None and len(spool.kept) == 100
+    assert spool.size > 0  # written as well: a full disk stops a load where it always did
+    keys = [k for k, _ in _records(100)]
+    first = table.many(keys)
+    assert first == [p for _, p in _records(100)]
+    first[0]["id"] = "org:o0"  # what a batch does to its rows
+    first[1]["name"] = "changed"
+    assert table.many(keys[:2]) == [p for _, p in _records(2)]
+    assert table.props("org:o1") == _records(2)[1][1]
+
+
+def test_a_record_past_the_budget_sends_every_record_to_the_file(tmp_path: Path) -> None:
+    one = len(marshal.dumps(_records(1)[0][1]))
+    spool = Spool(tmp_path, memory=10 * one)  # room for ten records
+    table = Table(spool)
+    records = _records(50)
+    for i, (key, props) in enumerate(records):
+        table.add(key, ("f.csv", i + 1), props)
+        assert (spool.kept is None) == (i >= 10), i
+    assert table.many([k for k, _ in records]) == [p for _, p in records]
+    assert table.where("org:o42") == ("f.csv", 43)
+
+
+def test_merged_records_accumulate_their_sources_either_way(tmp_path: Path) -> None:
+    got = []
+    for memory in (1 << 20, 0):
+        table = Table(Spool(tmp_path, memory=memory))
+        assert not table.add("org:a", ("f.csv", 1), {"name": "A", "sources": ["src:a"]})
+        assert table.add("org:a", ("g.csv", 7), {"size": 3, "sources": ["src:b"]})
+        got.append((table.many(["org:a"]), table.where("org:a")))
+    assert (
+        got[0]
+        == got[1]
+        == ([{"name": "A", "sources": ["src:a", "src:b"], "size": 3}], ("f.csv", 1))
+    )
+
+
+def test_the_budget_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIVICGRAPH_SPOOL_MEMORY_MB", raising=False)
+    assert memory_budget() == MEMORY_MB << 20
+    monkeypatch.setenv("CIVICGRAPH_SPOOL_MEMORY_MB", "0")
+    assert memory_budget() == 0
+    monkeypatch.setenv("CIVICGRAPH_SPOOL_MEMORY_MB", "a lot")
+    with pytest.raises(ConfigurationError, match="CIVICGRAPH_SPOOL_MEMORY_MB='a lot'"):
+        memory_budget()
+
+
+def test_a_load_in_memory_or_in_the_file_gives_the_same_graph(
+    tmp_path: Path,
+    register_loads: list[tuple[list[Path], dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The register samples one after the other (resolution, merged records, updates of
+    stored persons), and a nodes file loaded twice in one load: kept in memory (the default
+    budget) and read back from the spool file (a budget of 0)."""
+    twice = tmp_path / "twice.csv"
+    twice.write_text("id,label,name\norg:x,Organization,X\norg:y,Organization,Y\n")
+    results = []
+    for budget in ("32", "0"):
+        monkeypatch.setenv("CIVICGRAPH_SPOOL_MEMORY_MB", budget)
+        with open_store(tmp_path / f"budget-{budget}.db") as store:
+            summaries = [
+                load(store, files, progress=False, **opts).as_dict()
+                for files, opts in register_loads
+            ]
+            summaries.append(load(store, nodes=[twice, twice], progress=False).as_dict())
+            for s in summaries:
+                s.pop("seconds")
+                s.pop("phases", None)
+            results.append((store.digest(), summaries, store.totals()))
+    assert results[0] == results[1]
+    assert results[0][1][-1]["merged"]["Organization"] == 2
