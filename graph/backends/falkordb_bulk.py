@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 __all__ = ["encode_nodes", "encode_relationships", "encode_value"]
@@ -73,11 +74,12 @@ def _header(name: str, keys: Sequence[str]) -> bytes:
 
 
 def _keys(rows: Iterable[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            seen.setdefault(key)
-    return list(seen)
+    """Every property name of *rows*, in the order they first appear.
+
+    >>> _keys([{"id": 1, "b": 2}, {"a": 3, "id": 4}])
+    ['id', 'b', 'a']
+    """
+    return list(dict.fromkeys(chain.from_iterable(rows)))
 
 
 def _encode_rows(
