@@ -40,8 +40,8 @@ __all__ = [
     "cpu_seconds",
     "hang_seconds_from_env",
     "is_stopped",
+    "number_setting",
     "pid_alive",
-    "seconds_setting",
     "thread_states",
 ]
 
@@ -56,14 +56,19 @@ HANG_ENV = "CIVICGRAPH_HANG_SECONDS"
 DEFAULT_HANG_SECONDS = 10.0
 
 
-def seconds_setting(
-    name: str, default: float, zero_means: str, env: Mapping[str, str] | None = None
+def number_setting(
+    name: str,
+    default: float,
+    zero_means: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    unit: str = "seconds",
 ) -> float | None:
-    """A number of seconds from the environment variable *name*: *default* when unset,
+    """A number (of *unit*) from the environment variable *name*: *default* when unset,
     ``None`` for ``0`` (which *zero_means*), a :class:`ConfigurationError` naming the
     variable for anything else than a finite number ≥ 0.
 
-    >>> seconds_setting("X", 10.0, "off", {"X": "2.5"}), seconds_setting("X", 10.0, "off", {})
+    >>> number_setting("X", 10.0, "off", {"X": "2.5"}), number_setting("X", 10.0, "off", {})
     (2.5, 10.0)
     """
     text = (os.environ if env is None else env).get(name, "").strip()
@@ -75,7 +80,7 @@ def seconds_setting(
         value = -1.0
     if not 0 <= value < float("inf"):  # also refuses nan
         raise ConfigurationError(
-            f"{name}={text!r} is not a number of seconds (e.g. {default:g}; 0 {zero_means})"
+            f"{name}={text!r} is not a number of {unit} (e.g. {default:g}; 0 {zero_means})"
         )
     return value or None
 
@@ -89,9 +94,7 @@ def hang_seconds_from_env(env: Mapping[str, str] | None = None) -> float | None:
     >>> hang_seconds_from_env({"CIVICGRAPH_HANG_SECONDS": "0"}) is None
     True
     """
-    return seconds_setting(
-        HANG_ENV, DEFAULT_HANG_SECONDS, "turns the engine's supervision off", env
-    )
+    return number_setting(HANG_ENV, DEFAULT_HANG_SECONDS, "turns the engine's supervision off", env)
 
 
 # -- the engine's process, seen from outside -----------------------------------------------

@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from civicgraph.graph.errors import ConfigurationError, LoadError, WorkFileError
+from civicgraph.graph.errors import LoadError, WorkFileError
+from civicgraph.graph.supervisor import number_setting
 from civicgraph.graph.writes import merge_props
 
 __all__ = ["MEMORY_MB", "Spool", "Table", "memory_budget", "record_line"]
@@ -30,15 +31,10 @@ def memory_budget() -> int:
     >>> memory_budget() == MEMORY_MB << 20
     True
     """
-    raw = os.environ.get("CIVICGRAPH_SPOOL_MEMORY_MB", "").strip()
-    if not raw:
-        return MEMORY_MB << 20
-    if not raw.isdigit():
-        raise ConfigurationError(
-            f"CIVICGRAPH_SPOOL_MEMORY_MB={raw!r}: give a whole number of megabytes (0 or more)",
-            field="CIVICGRAPH_SPOOL_MEMORY_MB",
-        )
-    return int(raw) << 20
+    megabytes = number_setting(
+        "CIVICGRAPH_SPOOL_MEMORY_MB", MEMORY_MB, "keeps none in memory", unit="megabytes"
+    )
+    return int((megabytes or 0) * (1 << 20))
 
 
 class Spool:

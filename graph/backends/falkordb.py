@@ -14,7 +14,7 @@ from .. import gcpause
 from ..engine import EmbeddedEngine
 from ..errors import EngineError, EngineRestarted, ReadOnlyViolation
 from ..records import Node, Path, Relationship
-from ..supervisor import EngineSupervisor, Recovery, seconds_setting
+from ..supervisor import EngineSupervisor, Recovery, number_setting
 from .dialect import Translated, engine_error, to_falkordb
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ def timeout_from_env(env: Mapping[str, str] | None = None) -> float | None:
     >>> timeout_from_env({"CIVICGRAPH_TIMEOUT": "0"}) is None
     True
     """
-    return seconds_setting(TIMEOUT_ENV, DEFAULT_TIMEOUT, "waits forever", env)
+    return number_setting(TIMEOUT_ENV, DEFAULT_TIMEOUT, "waits forever", env)
 
 
 def _client(timeout: float | None, **connection: Any) -> Any:
