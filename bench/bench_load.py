@@ -443,7 +443,9 @@ def one_command(
         out: Counter[tuple[str, ...]] = Counter()
         for path in paths:
             with path.open(newline="", encoding="utf-8") as f:
-                out.update(tuple(r) for r in list(csv.reader(f))[1:])
+                reader = csv.reader(f)
+                next(reader, None)  # the header
+                out.update(map(tuple, reader))
         return out
 
     a, b = digest(per_source), digest(db)
