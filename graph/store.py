@@ -193,15 +193,19 @@ class Store:
         (``SET`` of computed values, ``MERGE``): if the embedded engine hangs under it and
         its supervisor restarts it, it runs again instead of raising
         :class:`~civicgraph.graph.errors.EngineRestarted`.
+
+        It holds the store's :meth:`write_lock`, as every writer does: a load's statements
+        wait, and an owner closing the engine this process joined waits for the write.
         """
         self._check_writable()
-        for attempt in range(_RESTARTS + 1):
-            try:
-                return self.backend.run(cypher, params, write=True)
-            except EngineRestarted as exc:
-                if not idempotent or attempt == _RESTARTS:
-                    raise
-                exc.recovery.report("ran the interrupted write again (it is idempotent)")  # type: ignore[attr-defined]
+        with self.write_lock():
+            for attempt in range(_RESTARTS + 1):
+                try:
+                    return self.backend.run(cypher, params, write=True)
+                except EngineRestarted as exc:
+                    if not idempotent or attempt == _RESTARTS:
+                        raise
+                    exc.recovery.report("ran the interrupted write again (it is idempotent)")  # type: ignore[attr-defined]
         raise AssertionError("unreachable")
 
     def setup_schema(self) -> None:

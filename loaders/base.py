@@ -582,6 +582,7 @@ def _write(
     committed = [summary.resumed_batches, 0]  # batches, rows whose commit is journalled
     failed = threading.Event()
     recent: list[list[Any]] = []  # [acknowledged at, batch]: the batches written lately
+    doubtful = journal.in_doubt(ACK_TO_FILE)
 
     def write(prepared: PreparedWrite, index: int) -> WriteCounts:
         # Nothing after a failed batch: a relationship batch would find its ends missing,
@@ -623,7 +624,14 @@ def _write(
             for index, (kind, what, batch) in enumerate(plan):
                 table = summary.nodes if kind == "node" else summary.relationships
                 counts = table.setdefault(what, WriteCounts())
-                if index in journal.done:
+                if index in doubtful:
+                    # Journalled done just before the earlier run stopped: the engine may
+                    # have acknowledged it before writing it to its file, and the stop took
+                    # the engine with it.  Written again below as a planned batch, which
+                    # this run's phase 2 pre-read: what did commit is merged, not doubled;
+                    # its counts are the journal's.
+                    summary.resumed_batches += 1
+                elif index in journal.done:
                     c = journal.planned.get(index, {})
                     counts += WriteCounts(**c) if c else WriteCounts(unchanged=len(batch))
                     summary.resumed_batches += 1

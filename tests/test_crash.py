@@ -66,11 +66,14 @@ def _load_until(store: Store, nodes: Path, edges: Path, new_batches: int | None)
     real = base._write_batch
     written = [0]
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        if new_batches is not None and written[0] >= new_batches:
+    def counted(store: Store, prepared: Any, journal: Any, index: int, *a: Any, **k: Any) -> Any:
+        # A batch journalled done in the last run's final seconds is written again (it may
+        # have died with the engine): not a new batch.
+        new = index not in journal.done
+        if new and new_batches is not None and written[0] >= new_batches:
             raise _Stop
-        out = real(*args, **kwargs)
-        written[0] += 1
+        out = real(store, prepared, journal, index, *a, **k)
+        written[0] += new
         return out
 
     base._write_batch = counted  # type: ignore[assignment]
@@ -115,6 +118,22 @@ def _journal(db: Path) -> tuple[int, int, int]:
         done += event == "done"
         finished += event == "finished"
     return planned, done, finished
+
+
+def _in_doubt(db: Path) -> int:
+    """How many batches journalled done may still be missing from the store after a kill:
+    those of the journal's last :data:`~civicgraph.loaders.base.ACK_TO_FILE` seconds, which
+    the engine may have acknowledged before writing them to its file (``appendfsync
+    everysec`` with a slow background fsync; a clean-clone CI run at 9afdb8f lost one).
+    ``--resume`` writes them again."""
+    from civicgraph.loaders.journal import Journal
+
+    files = list((db / "loads").glob("*.jsonl"))
+    if not files:
+        return 0
+    journal = Journal(files[0].parent, files[0].stem)
+    journal.read()
+    return len(journal.in_doubt(base.ACK_TO_FILE))
 
 
 def _load_argv(db: Path, nodes: Path, edges: Path, *extra: str) -> list[str]:
@@ -227,16 +246,20 @@ def test_sigkill_during_a_load_then_resume(tmp_path: Path, mode: str, at: int) -
     assert not finished
     committed = done + 1 if mode == "after-commit" else done
     assert committed == (at if mode != "before-commit" else at - 1)
+    # The batches of the journal's last seconds may have died with the engine (_in_doubt):
+    # the store holds the first k batches, k from done minus those to committed.
+    lowest = done - _in_doubt(db)
     # the reference states are built on a store holding the same "before" node
     with open_store(tmp_path / "ref-partial.db") as ref:
         ref.upsert_node("Network", {"id": "net:before", "name": "Before", "sources": ["s"]})
         assert ref.digest() == before
     with open_store(tmp_path / "ref-clean.db") as ref:
         ref.upsert_node("Network", {"id": "net:before", "name": "Before", "sources": ["s"]})
-    ref_digests = _reference(tmp_path, nodes, edges, [committed])
+    ks = list(range(lowest, committed + 1))
+    ref_digests = _reference(tmp_path, nodes, edges, ks)
     with open_store(db) as s:
         after_kill = s.digest()
-        assert after_kill == ref_digests[committed], "not a whole-batches state"
+        assert after_kill in [ref_digests[k] for k in ks], "not a whole-batches state"
         if committed == 0:
             assert after_kill == before
     _resume_and_check(db, nodes, edges, ref_digests, done)
@@ -257,10 +280,11 @@ def test_sigkill_at_a_random_moment_of_a_cli_load(tmp_path: Path) -> None:
     planned, done, finished = _journal(db)
     if finished:
         pytest.skip("the load finished before the kill (machine too fast for this input)")
-    ref = _reference(tmp_path, nodes, edges, [done, done + 1])
+    ks = list(range(done - _in_doubt(db), done + 2))  # see test_sigkill_during_a_load_then_resume
+    ref = _reference(tmp_path, nodes, edges, ks)
     with open_store(db) as s:
         digest = s.digest()
-    assert digest in (ref[done], ref[done + 1]), "the store holds part of a batch"
+    assert digest in [ref[k] for k in ks], "the store holds part of a batch"
     _resume_and_check(db, nodes, edges, ref, done)
 
 
@@ -280,9 +304,12 @@ def test_sigkill_of_the_engine_during_a_load(tmp_path: Path) -> None:
     assert "connection lost" in err and str(db) in err
     planned, done, finished = _journal(db)
     assert done == 5 and not finished
-    ref = _reference(tmp_path, nodes, edges, [5])
+    # Every acknowledged batch survived the engine's death, but those of its last seconds
+    # (_in_doubt), which the resume writes again.
+    ks = list(range(5 - _in_doubt(db), 6))
+    ref = _reference(tmp_path, nodes, edges, ks)
     with open_store(db) as s:
-        assert s.digest() == ref[5]  # every acknowledged batch survived the engine's death
+        assert s.digest() in [ref[k] for k in ks]
     _resume_and_check(db, nodes, edges, ref, done)
 
 

@@ -201,7 +201,12 @@ class FalkorDBBackend:
                     else None
                 )
                 if recovery is None:
-                    raise lost.error from lost.__cause__
+                    # A guest's read whose connection closed: its owner closed the store (an
+                    # owner waits only for writers, which hold the write lock).  The read runs
+                    # again on the engine serving the store now, this process's own if none.
+                    if not (lost.closed and not write and attempt < MAX_RESTARTS and self.rejoin()):
+                        raise lost.error from lost.__cause__
+                    continue
                 if write:
                     raise EngineRestarted(
                         f"{recovery.message()}, while this write was in flight: it may or "
@@ -274,7 +279,9 @@ class FalkorDBBackend:
         store — start or join the one serving the store now, and say so (True).
 
         Only safe between statements: the store calls it when it takes its write lock,
-        which an owner takes before it stops its engine, so no write is ever cut short.
+        which an owner takes before it stops its engine, so no write is ever cut short; and
+        :meth:`run` calls it when a read's connection closed, to run the read again.  An
+        engine this process now owns has just loaded the store: its indexes are awaited.
         """
         import redis
 
@@ -292,6 +299,8 @@ class FalkorDBBackend:
         self._client = _connect(self._engine, self.timeout)
         self._wire(self._engine)  # its new supervisor
         self._graph = self._client.select_graph(self.graph_name)
+        if self._engine.owner:
+            self.await_indexes()
         return True
 
     # -- running ----------------------------------------------------------
@@ -366,7 +375,9 @@ class FalkorDBBackend:
                 )
             ) from exc
         except redis.exceptions.ConnectionError as exc:
-            raise _Lost(EngineError(f"FalkorDB connection lost ({self.location}): {exc}")) from exc
+            raise _Lost(
+                EngineError(f"FalkorDB connection lost ({self.location}): {exc}"), closed=True
+            ) from exc
 
     def bulk_writer(self) -> Any:
         """The engine's binary bulk writer (:mod:`.falkordb_bulk`)."""
@@ -453,7 +464,9 @@ class FalkorDBBackend:
             try:
                 return self._client.connection.execute_command("MODULE", "LIST")
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                raise _Lost(EngineError(f"FalkorDB connection lost ({self.location})")) from exc
+                raise _Lost(
+                    EngineError(f"FalkorDB connection lost ({self.location})"), closed=True
+                ) from exc
 
         try:
             for mod in self._supervised(modules, write=False):
@@ -486,12 +499,13 @@ def _until_ready(statuses: Callable[[], list[str]], limit: float) -> None:
 
 
 class _Lost(Exception):
-    """The connection broke or timed out under a statement; ``error`` is what to raise if
-    no engine restart explains it."""
+    """The connection broke (``closed``) or timed out under a statement; ``error`` is what
+    to raise if no engine restart, or owner that closed the store, explains it."""
 
-    def __init__(self, error: EngineError) -> None:
+    def __init__(self, error: EngineError, *, closed: bool = False) -> None:
         super().__init__(str(error))
         self.error = error
+        self.closed = closed
 
 
 def _report(exc: EngineRestarted, outcome: str) -> None:

@@ -220,7 +220,9 @@ def test_sigkill_mid_load_then_resume_gives_exact_counts(db_path: Path, tmp_path
     time.sleep(0.5)
     with open_store(db_path) as s:
         partial = s.totals()[0]
-        assert 0 < partial < 30001  # whole batches only: never a half batch
+        # whole batches only, never a half batch (the last ones journalled may have died
+        # with the engine: Journal.in_doubt; the resume writes them again)
+        assert 0 <= partial < 30001
         assert partial % 2000 in (0, 1)  # the Source node of the file may be in the first
         summary = load(s, nodes=[n], batch_size=2000, resume=True, progress=False)
         assert summary.resumed_batches >= 3
