@@ -220,7 +220,10 @@ class Store:
         is operational).
         """
         if not self._schema_ready:
-            self.backend.setup_schema(indexed_labels(self.model))
+            # Missing indexes are created under the write lock, like every write (an owner
+            # closing its engine waits for it); a read-only store creates none.
+            lock = None if self.read_only is not None else self.write_lock
+            self.backend.setup_schema(indexed_labels(self.model), lock)
             self._schema_ready = True
 
     # -- nodes --------------------------------------------------------------

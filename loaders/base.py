@@ -560,8 +560,15 @@ def _write(
     key = fingerprint(name, plan, batch_size)
     try:
         journal = Journal(store.journal_dir(), key)
+        doubtful: set[int] = set()
         if resume:
             journal.read()
+            # Journalled done in the earlier run's last seconds: the engine may have
+            # acknowledged them before writing them to its file, and the stop took the
+            # engine with it (Journal.in_doubt).  Journalled as to be written again, they
+            # are planned batches from now on, for this run and any later one.
+            doubtful = journal.in_doubt(ACK_TO_FILE)
+            journal.redo(doubtful)
         else:
             journal.reset()
     except OSError as exc:
@@ -582,7 +589,6 @@ def _write(
     committed = [summary.resumed_batches, 0]  # batches, rows whose commit is journalled
     failed = threading.Event()
     recent: list[list[Any]] = []  # [acknowledged at, batch]: the batches written lately
-    doubtful = journal.in_doubt(ACK_TO_FILE)
 
     def write(prepared: PreparedWrite, index: int) -> WriteCounts:
         # Nothing after a failed batch: a relationship batch would find its ends missing,
@@ -625,11 +631,9 @@ def _write(
                 table = summary.nodes if kind == "node" else summary.relationships
                 counts = table.setdefault(what, WriteCounts())
                 if index in doubtful:
-                    # Journalled done just before the earlier run stopped: the engine may
-                    # have acknowledged it before writing it to its file, and the stop took
-                    # the engine with it.  Written again below as a planned batch, which
-                    # this run's phase 2 pre-read: what did commit is merged, not doubled;
-                    # its counts are the journal's.
+                    # Committed by the earlier run, maybe lost with its engine: written again
+                    # below as a planned batch, which this run's phase 2 pre-read (what did
+                    # commit is merged, not doubled); its counts are the journal's.
                     summary.resumed_batches += 1
                 elif index in journal.done:
                     c = journal.planned.get(index, {})

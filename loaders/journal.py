@@ -37,13 +37,17 @@ class Journal:
             except ValueError:
                 continue  # a torn last line from a kill: ignore it
             at = entry.get("at")
-            if isinstance(at, int | float):
-                self._last_at = max(self._last_at or at, at)
+            if not isinstance(at, int | float):
+                at = None
+            else:
+                self._last_at = at  # the last in file order: a clock stepped back still counts
             if entry.get("event") == "plan":
                 self.planned[entry["batch"]] = entry["counts"]
             elif entry.get("event") == "done":
                 self.done.add(entry["batch"])
-                self._done_at[entry["batch"]] = at if isinstance(at, int | float) else None
+                self._done_at[entry["batch"]] = at
+            elif entry.get("event") == "redo":
+                self._forget(entry["batches"])
             elif entry.get("event") == "finished":
                 self.finished = True
 
@@ -53,26 +57,39 @@ class Journal:
         The engine may acknowledge a write some seconds before it writes it to its file
         (``ACK_TO_FILE`` in ``loaders/base.py``), and a load killed then takes its engine
         with it: such a batch is journalled done but may be missing from the store.  A
-        resumed load writes these again, in the form that cannot create anything twice.
-        A journal without times (written before they were kept) doubts its last batch.
+        resumed load writes these again (:meth:`redo`), as planned batches, which cannot
+        create anything twice.  Only a batch with its plan is in doubt (its counts are
+        the plan's).  A journal without times (written before they were kept) doubts its last
+        batch; in a journal with times, untimed entries are older than the timed ones of the
+        run that resumed them, and not in doubt.  Times count from the last timed entry in
+        file order, so a batch journalled "later" than it (a clock stepped back) is in doubt.
 
         >>> import tempfile
         >>> j = Journal(Path(tempfile.mkdtemp()), "k")
         >>> for n, at in ((0, 100.0), (1, 104.0), (2, 106.5)):
-        ...     j._done_at[n] = at
+        ...     j.planned[n], j._done_at[n] = {"created": 1}, at
         >>> j._last_at = 107.0
         >>> sorted(j.in_doubt(3.0))
         [1, 2]
         """
-        if not self._done_at:
+        done = {b: at for b, at in self._done_at.items() if b in self.planned}
+        if not done:
             return set()
         if self._last_at is None:
-            return {max(self._done_at)}
-        return {
-            batch
-            for batch, at in self._done_at.items()
-            if at is None or at >= self._last_at - seconds
-        }
+            return {max(done)}
+        return {b for b, at in done.items() if at is not None and at >= self._last_at - seconds}
+
+    def redo(self, batches: set[int]) -> None:
+        """Journal that *batches* (:meth:`in_doubt`) are to be written again: from now on,
+        in this run and any later one, they count as planned, not done, until written."""
+        if batches:
+            self.append({"event": "redo", "batches": sorted(batches)})
+            self._forget(batches)
+
+    def _forget(self, batches: list[int] | set[int]) -> None:
+        for b in batches:
+            self.done.discard(b)
+            self._done_at.pop(b, None)
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -196,13 +196,20 @@ def test_the_guest_goes_on_when_the_owner_exits_first(tmp_path: Path) -> None:
         assert s.totals() == (2, 0)  # both processes' writes survived
 
 
-def test_a_guest_read_cut_short_by_its_owner_closing_runs_again(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("no_engine_survives")
+@pytest.mark.parametrize("readers", [1, 3])
+def test_a_guest_read_cut_short_by_its_owner_closing_runs_again(
+    tmp_path: Path, readers: int
+) -> None:
     """The clean-clone CI failure of 2026-12-03 (``FalkorDB connection lost … Connection
     closed by server`` in ``test_a_second_load_waits_for_the_first[0.8]``): the second load
     had joined the first's engine and was reading (its indexes) when the first closed it.
     An owner closing waits only for writers (they hold the write lock); a read is safe to run
-    again, and runs again on the engine serving the store now."""
+    again, and runs again on the engine serving the store now.  With several threads reading
+    (``civicgraph serve``), one starts that engine and the others run again on it: one engine,
+    stopped when the guest closes."""
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     db = _created(tmp_path / "r.db")
     owner = _owner(db)
@@ -211,13 +218,13 @@ def test_a_guest_read_cut_short_by_its_owner_closing_runs_again(tmp_path: Path) 
         assert guest.backend.shared
         said: list[str] = []
         closer = threading.Timer(0.5, lambda: said.append(owner.communicate("exit\n", 60)[0]))
+        long_read = "UNWIND range(1, 30000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n"
         started = time.time()
         closer.start()
-        rows = guest.query(
-            "UNWIND range(1, 30000000) AS i WITH i WHERE i % 7 = 0 RETURN count(i) AS n"
-        )
+        with ThreadPoolExecutor(readers) as pool:
+            answers = list(pool.map(lambda _: guest.query(long_read), range(readers)))
         answered = time.time()
-        assert rows == [{"n": 4285714}]
+        assert answers == [[{"n": 4285714}]] * readers
         closer.join(timeout=60)
         assert owner.returncode == 0
         closed = float(said[0].split()[1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,7 +32,12 @@ class GraphBackend(Protocol):
         """Prepare a statement for :meth:`run` ahead of time (may return it unchanged)."""
         ...
 
-    def setup_schema(self, labels: list[str]) -> None: ...
+    def setup_schema(
+        self, labels: list[str], lock: Callable[[], AbstractContextManager[object]] | None = None
+    ) -> None:
+        """The ``id`` indexes of *labels*, created if missing (under *lock*, the store's
+        write lock, where the backend has one)."""
+        ...
 
     def bulk_writer(self) -> Any:
         """The engine's binary bulk writer (a :class:`~civicgraph.graph.bulk.BulkWriter`),

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
 
@@ -104,6 +105,10 @@ class FalkorDBBackend:
         # writes the last one needs no more than this, see compile().
         self._lock = threading.RLock()
         self._interrupted = False
+        # rejoin(): one thread at a time starts or joins the store's current engine; the
+        # others, whose reads the same close cut, see the generation change and run again.
+        self._rejoin_lock = threading.RLock()
+        self._generation = 0
         if engine is not None:
             self._wire(engine)
 
@@ -186,12 +191,15 @@ class FalkorDBBackend:
     def _supervised(self, action: Callable[[], T], *, write: bool) -> T:
         """Run *action*; when the supervisor restarted a hung engine under it, run a read
         again, and turn a write into :class:`EngineRestarted` (only the caller can tell
-        whether running it again is safe)."""
-        supervisor = self._engine.supervisor if self._engine else None
+        whether running it again is safe).  A guest's read whose connection closed runs
+        again on the engine serving the store now (:meth:`rejoin`)."""
         for attempt in range(MAX_RESTARTS + 1):
             if self._interrupted:
                 raise EngineError(f"interrupted: the engine of {self.location} was stopped")
+            # read each time: a rejoin brings the new engine's supervisor
+            supervisor = self._engine.supervisor if self._engine else None
             epoch = supervisor.epoch if supervisor else 0
+            generation = self._generation
             try:
                 return action()
             except _Lost as lost:
@@ -204,7 +212,12 @@ class FalkorDBBackend:
                     # A guest's read whose connection closed: its owner closed the store (an
                     # owner waits only for writers, which hold the write lock).  The read runs
                     # again on the engine serving the store now, this process's own if none.
-                    if not (lost.closed and not write and attempt < MAX_RESTARTS and self.rejoin()):
+                    if not (
+                        lost.closed
+                        and not write
+                        and attempt < MAX_RESTARTS
+                        and self.rejoin(since=generation)
+                    ):
                         raise lost.error from lost.__cause__
                     continue
                 if write:
@@ -274,34 +287,44 @@ class FalkorDBBackend:
         except Exception:  # noqa: BLE001 - best effort, from a signal handler or a thread
             pass
 
-    def rejoin(self) -> bool:
+    def rejoin(self, since: int | None = None) -> bool:
         """(A guest) If the engine this process joined has stopped — its owner closed the
         store — start or join the one serving the store now, and say so (True).
 
         Only safe between statements: the store calls it when it takes its write lock,
         which an owner takes before it stops its engine, so no write is ever cut short; and
-        :meth:`run` calls it when a read's connection closed, to run the read again.  An
-        engine this process now owns has just loaded the store: its indexes are awaited.
+        :meth:`run` calls it when a read's connection closed, to run the read again
+        (*since*: the client generation that read used; if another thread has rejoined
+        since, this one just runs again).  An engine this process now owns has just loaded
+        the store: its indexes are awaited before any thread goes on.  Never after Ctrl-C.
         """
         import redis
 
-        if self._engine is None or self._engine.owner:
+        if self._engine is None or self._interrupted:
             return False
-        try:
+        with self._rejoin_lock:
+            if since is not None and since != self._generation:
+                return True  # another thread rejoined after this one's read was cut
+            if self._engine.owner:
+                return False
+            try:
+                with self._lock:
+                    self._client.connection.ping()
+                return False
+            except redis.exceptions.RedisError:
+                pass
+            with contextlib.suppress(Exception):
+                self._client.connection.close()
+            self._engine.start()
+            client = _connect(self._engine, self.timeout)
             with self._lock:
-                self._client.connection.ping()
-            return False
-        except redis.exceptions.RedisError:
-            pass
-        with contextlib.suppress(Exception):
-            self._client.connection.close()
-        self._engine.start()
-        self._client = _connect(self._engine, self.timeout)
-        self._wire(self._engine)  # its new supervisor
-        self._graph = self._client.select_graph(self.graph_name)
-        if self._engine.owner:
-            self.await_indexes()
-        return True
+                self._client = client
+                self._graph = client.select_graph(self.graph_name)
+                self._generation += 1
+            self._wire(self._engine)  # its new supervisor
+            if self._engine.owner:
+                self.await_indexes()
+            return True
 
     # -- running ----------------------------------------------------------
     def run(
@@ -427,18 +450,24 @@ class FalkorDBBackend:
             return query, params
         return Translated(build(params) + to_falkordb(query)), None
 
-    def setup_schema(self, labels: list[str]) -> None:
+    def setup_schema(
+        self, labels: list[str], lock: Callable[[], ContextManager[object]] | None = None
+    ) -> None:
+        """The missing ``id`` indexes, created under *lock* (the store's write lock, which an
+        owner closing its engine waits for) when any is missing."""
         for _ in range(MAX_RESTARTS):
             try:
-                self._create_indexes(labels)
+                self._create_indexes(labels, lock)
                 return
             except EngineRestarted as exc:
                 # Whether the interrupted CREATE INDEX committed or not, the store says so:
                 # look again, create what is missing.
                 _report(exc, "checked the indexes and created the missing ones")
-        self._create_indexes(labels)
+        self._create_indexes(labels, lock)
 
-    def _create_indexes(self, labels: list[str]) -> None:
+    def _create_indexes(
+        self, labels: list[str], lock: Callable[[], ContextManager[object]] | None = None
+    ) -> None:
         """Create the missing ``id`` indexes one at a time, each ready before the next.
 
         FalkorDB fills an index in the background; two filled at once, or one filled while
@@ -446,15 +475,23 @@ class FalkorDBBackend:
         FalkorDB#2129, with the index GC thread).  On a new store each index is created on
         an empty label and is ready at once; the wait matters for a store that gains a label.
         """
-        existing = {
-            (r["label"], p)
-            for r in self.run("CALL db.indexes() YIELD label, properties RETURN label, properties")
-            for p in r["properties"]
-        }
-        for label in labels:  # labels come from the schema allow-list only
-            if (label, "id") not in existing:
-                self.run(f"CREATE INDEX FOR (n:{label}) ON (n.id)", write=True)
-                self.await_indexes()
+
+        def missing() -> list[str]:
+            existing = {
+                (r["label"], p)
+                for r in self.run(
+                    "CALL db.indexes() YIELD label, properties RETURN label, properties"
+                )
+                for p in r["properties"]
+            }
+            return [label for label in labels if (label, "id") not in existing]
+
+        if missing():
+            # Writes: under the store's write lock when given (then looked at again).
+            with lock() if lock is not None else contextlib.nullcontext():
+                for label in missing():  # labels come from the schema allow-list only
+                    self.run(f"CREATE INDEX FOR (n:{label}) ON (n.id)", write=True)
+                    self.await_indexes()
         self.await_indexes()  # and those the engine rebuilds after loading its files
 
     def version(self) -> str:
@@ -463,10 +500,12 @@ class FalkorDBBackend:
         def modules() -> Any:
             try:
                 return self._client.connection.execute_command("MODULE", "LIST")
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            except redis.exceptions.ConnectionError as exc:
                 raise _Lost(
                     EngineError(f"FalkorDB connection lost ({self.location})"), closed=True
                 ) from exc
+            except redis.exceptions.TimeoutError as exc:
+                raise _Lost(EngineError(f"FalkorDB connection lost ({self.location})")) from exc
 
         try:
             for mod in self._supervised(modules, write=False):

@@ -120,8 +120,9 @@ class Neo4jBackend:
         (for a first load of a big graph, see README "Neo4j: a first load")."""
         return None
 
-    def setup_schema(self, labels: list[str]) -> None:
-        """Uniqueness on ``Entity.id`` and an index per label (:func:`schema_statements`)."""
+    def setup_schema(self, labels: list[str], lock: Any = None) -> None:
+        """Uniqueness on ``Entity.id`` and an index per label (:func:`schema_statements`);
+        a server locks nothing (*lock* is for the embedded engine)."""
         for statement in schema_statements(labels):
             self.run(statement, write=True)
 
