@@ -37,6 +37,7 @@ import contextlib
 import ctypes
 import fcntl
 import json
+import logging
 import os
 import queue
 import shutil
@@ -54,12 +55,16 @@ from .errors import EngineError, EngineNotFound, StoreInUse
 from .supervisor import (
     EngineSupervisor,
     answers_ping,
+    cpu_seconds,
     hang_seconds_from_env,
     is_stopped,
     pid_alive,
 )
 
 __all__ = ["EmbeddedEngine", "find_binaries", "interrupt_engines", "running_engines"]
+
+#: Starts of an engine that hangs while starting (see EmbeddedEngine._wait_ready)
+START_TRIES = 3
 
 MARKER = "civicgraph-store.json"
 STORE_FORMAT = 1
@@ -459,13 +464,51 @@ class EmbeddedEngine:
         )
 
     def _wait_ready(self) -> None:
+        """Return once the engine just started answers ``PING``.
+
+        An engine that neither answers nor works (uses no CPU) for :attr:`hang_seconds` while
+        it starts is hung: it is killed and started again, at most :data:`START_TRIES` times
+        in all, with a warning.  FalkorDB 4.16.3 once froze so in a clean-clone CI run
+        (2026-12-03, a 40 KB store after three loads: no answer for 60 s, then "did not start").
+        """
+        for attempt in range(1, START_TRIES + 1):
+            hung_for, last = self._await_answer()
+            if hung_for is None:
+                return
+            if hung_for < 0:  # start_timeout passed while it worked: slow, not hung
+                self._kill()
+                raise EngineError(
+                    f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
+                )
+            if attempt == START_TRIES:
+                self._kill()
+                raise EngineError(
+                    f"the embedded engine of {self.path} hung while starting, {START_TRIES} "
+                    f"times (no answer and no work for {self.hang_seconds:g} s each); see "
+                    f"{self.data_dir / 'engine.log'}"
+                )
+            logging.getLogger("civicgraph").warning(
+                f"engine of {self.path} did not answer for {hung_for:.0f} s while starting "
+                f"(pid {self.pid}); started it again"
+            )
+            with self._life:
+                self._kill()
+                self._start_process()
+
+    def _await_answer(self) -> tuple[float | None, Exception | str | None]:
+        """(None, _) once the engine answers ``PONG``; (seconds, last error) when it has
+        neither answered nor used CPU for :attr:`hang_seconds` (hung); (-1, last error) when
+        :attr:`start_timeout` has passed (working all along: slow, not hung)."""
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        deadline = time.monotonic() + self.start_timeout
+        started = time.monotonic()
+        deadline = started + self.start_timeout
         assert self.socket is not None
-        last: Exception | None = None
+        last: Exception | str | None = None
+        # Work: CPU time grown by more than the supervisor's threshold since the last mark.
+        quiet_since, mark = started, cpu_seconds(self.pid)
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise EngineError(
@@ -478,16 +521,25 @@ class EmbeddedEngine:
                 )
                 try:
                     client.ping()
-                    return
-                except redis.exceptions.RedisError as exc:  # loading its AOF, busy, not up
+                    return None, None
+                except redis.exceptions.ResponseError as exc:  # -LOADING: alive, reading files
+                    last, quiet_since = exc, time.monotonic()
+                except redis.exceptions.RedisError as exc:  # busy, hung, not up yet
                     last = exc
                 finally:
                     client.close()
+            cpu = cpu_seconds(self.pid)
+            if (
+                cpu is not None
+                and mark is not None
+                and cpu - mark > EngineSupervisor.work_threshold
+            ):
+                quiet_since, mark = time.monotonic(), cpu
+            quiet = time.monotonic() - quiet_since
+            if self.hang_seconds and quiet >= self.hang_seconds:
+                return quiet, last or f"no answer and no work for {quiet:.0f} s"
             time.sleep(0.01)
-        self._kill()
-        raise EngineError(
-            f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
-        )
+        return -1.0, last
 
     def _join_running(self) -> bool:
         """Another live process owns the store: reuse its server through the socket (True),

@@ -285,3 +285,65 @@ def test_a_bad_timeout_setting_is_refused_before_an_engine_starts(
     with pytest.raises(ConfigurationError, match="CIVICGRAPH_TIMEOUT"):
         open_store(db_path)
     assert running_engines() == before
+
+
+def _frozen_at_start(monkeypatch: pytest.MonkeyPatch, how_many: int) -> list[int]:
+    """Freeze (SIGSTOP) the first *how_many* engines right after their process starts,
+    before they answer: the state of FalkorDB hanging while it loads a store.  The pids."""
+    real = EmbeddedEngine._start_process
+    frozen: list[int] = []
+
+    def start_process(self: EmbeddedEngine) -> None:
+        real(self)
+        if len(frozen) < how_many:
+            assert self.pid is not None
+            os.kill(self.pid, signal.SIGSTOP)
+            frozen.append(self.pid)
+
+    monkeypatch.setattr(EmbeddedEngine, "_start_process", start_process)
+    return frozen
+
+
+def test_an_engine_that_hangs_while_starting_is_started_again(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A clean-clone CI run (2026-12-03) failed with "the embedded engine did not start in
+    60 s: Timeout reading from socket": the engine, on a 40 KB store after three loads,
+    neither answered nor worked.  Such an engine is killed and started again once
+    the hang limit has passed (the supervisor's rule: no answer and no CPU), with a warning."""
+    with open_store(db_path) as s:
+        s.upsert_node("Organization", {"id": "org:a", "name": "A", "sources": ["src:t"]})
+        want = s.digest()
+    frozen = _frozen_at_start(monkeypatch, 1)
+    engine = EmbeddedEngine(db_path, hang_seconds=1.5)
+    began = time.monotonic()
+    with caplog.at_level("WARNING", logger="civicgraph"):
+        engine.start()
+    try:
+        took = time.monotonic() - began
+        assert len(frozen) == 1 and engine.pid != frozen[0]
+        assert _wait_dead(frozen[0])  # the frozen one was killed
+        assert f"while starting (pid {frozen[0]}); started it again" in caplog.text
+        assert took < 30, took  # not the 60 s start timeout
+    finally:
+        engine.stop()
+    with open_store(db_path) as s:
+        assert s.digest() == want
+
+
+def test_an_engine_that_hangs_at_every_start_is_one_clear_error(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicgraph.graph import EngineError
+    from civicgraph.graph.engine import START_TRIES
+
+    _created = open_store(db_path)
+    _created.close()
+    frozen = _frozen_at_start(monkeypatch, START_TRIES)
+    engine = EmbeddedEngine(db_path, hang_seconds=1.0)
+    with pytest.raises(EngineError) as err:
+        engine.start()
+    message = str(err.value)
+    assert f"hung while starting, {START_TRIES} times" in message and "\n" not in message
+    assert len(frozen) == START_TRIES
+    assert all(_wait_dead(pid) for pid in frozen)  # none left behind, stopped or not
