@@ -493,6 +493,8 @@ class EmbeddedEngine:
             )
             with self._life:
                 self._kill()
+                if self._closing:  # stopped or interrupted meanwhile: no new engine
+                    raise EngineError(f"the engine of {self.path} is closing")
                 self._start_process()
 
     def _await_answer(self) -> tuple[float | None, Exception | str | None]:
