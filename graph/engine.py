@@ -472,14 +472,9 @@ class EmbeddedEngine:
         (2026-12-03, a 40 KB store after three loads: no answer for 60 s, then "did not start").
         """
         for attempt in range(1, START_TRIES + 1):
-            hung_for, last = self._await_answer()
+            hung_for = self._await_answer()
             if hung_for is None:
                 return
-            if hung_for < 0:  # start_timeout passed while it worked: slow, not hung
-                self._kill()
-                raise EngineError(
-                    f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
-                )
             if attempt == START_TRIES:
                 self._kill()
                 raise EngineError(
@@ -497,10 +492,10 @@ class EmbeddedEngine:
                     raise EngineError(f"the engine of {self.path} is closing")
                 self._start_process()
 
-    def _await_answer(self) -> tuple[float | None, Exception | str | None]:
-        """(None, _) once the engine answers ``PONG``; (seconds, last error) when it has
-        neither answered nor used CPU for :attr:`hang_seconds` (hung); (-1, last error) when
-        :attr:`start_timeout` has passed (working all along: slow, not hung)."""
+    def _await_answer(self) -> float | None:
+        """None once the engine answers ``PONG``; the seconds it has neither answered nor
+        used CPU, once they reach :attr:`hang_seconds` (hung).  Past :attr:`start_timeout`
+        (working all along: slow, not hung) the engine is killed and this raises."""
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -508,7 +503,7 @@ class EmbeddedEngine:
         started = time.monotonic()
         deadline = started + self.start_timeout
         assert self.socket is not None
-        last: Exception | str | None = None
+        last: Exception | None = None
         # Work: CPU time grown by more than the supervisor's threshold since the last mark.
         quiet_since, mark = started, cpu_seconds(self.pid)
         while time.monotonic() < deadline:
@@ -523,7 +518,7 @@ class EmbeddedEngine:
                 )
                 try:
                     client.ping()
-                    return None, None
+                    return None
                 except redis.exceptions.ResponseError as exc:  # -LOADING: alive, reading files
                     last, quiet_since = exc, time.monotonic()
                 except redis.exceptions.RedisError as exc:  # busy, hung, not up yet
@@ -539,9 +534,12 @@ class EmbeddedEngine:
                 quiet_since, mark = time.monotonic(), cpu
             quiet = time.monotonic() - quiet_since
             if self.hang_seconds and quiet >= self.hang_seconds:
-                return quiet, last or f"no answer and no work for {quiet:.0f} s"
+                return quiet
             time.sleep(0.01)
-        return -1.0, last
+        self._kill()
+        raise EngineError(
+            f"the embedded engine did not start in {self.start_timeout:.0f} s: {last}"
+        )
 
     def _join_running(self) -> bool:
         """Another live process owns the store: reuse its server through the socket (True),

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import KeysView
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,15 @@ class Journal:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{key}.jsonl"
         self.planned: dict[int, dict[str, int]] = {}
-        self.done: set[int] = set()
         self.finished = False
+        #: batch → when it was journalled done (None: an entry without a time)
         self._done_at: dict[int, float | None] = {}
         self._last_at: float | None = None
+
+    @property
+    def done(self) -> KeysView[int]:
+        """The batches journalled done (and not to be written again: :meth:`redo`)."""
+        return self._done_at.keys()
 
     def read(self) -> None:
         if not self.path.exists():
@@ -44,7 +50,6 @@ class Journal:
             if entry.get("event") == "plan":
                 self.planned[entry["batch"]] = entry["counts"]
             elif entry.get("event") == "done":
-                self.done.add(entry["batch"])
                 self._done_at[entry["batch"]] = at
             elif entry.get("event") == "redo":
                 self._forget(entry["batches"])
@@ -88,13 +93,11 @@ class Journal:
 
     def _forget(self, batches: list[int] | set[int]) -> None:
         for b in batches:
-            self.done.discard(b)
             self._done_at.pop(b, None)
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
         self.planned.clear()
-        self.done.clear()
         self.finished = False
         self._done_at.clear()
         self._last_at = None

@@ -500,12 +500,11 @@ class FalkorDBBackend:
         def modules() -> Any:
             try:
                 return self._client.connection.execute_command("MODULE", "LIST")
-            except redis.exceptions.ConnectionError as exc:
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 raise _Lost(
-                    EngineError(f"FalkorDB connection lost ({self.location})"), closed=True
+                    EngineError(f"FalkorDB connection lost ({self.location})"),
+                    closed=isinstance(exc, redis.exceptions.ConnectionError),
                 ) from exc
-            except redis.exceptions.TimeoutError as exc:
-                raise _Lost(EngineError(f"FalkorDB connection lost ({self.location})")) from exc
 
         try:
             for mod in self._supervised(modules, write=False):
