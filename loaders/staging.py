@@ -25,6 +25,11 @@ __all__ = ["MEMORY_MB", "Spool", "Table", "memory_budget", "record_line"]
 MEMORY_MB = 32
 
 
+#: Bytes a spool packs before it writes them to its file in one call (a load's merged
+#: records read back the latest ones from memory).
+BUFFER = 1 << 20
+
+
 def memory_budget() -> int:
     """``CIVICGRAPH_SPOOL_MEMORY_MB`` in bytes (:data:`MEMORY_MB` when it is not set).
 
@@ -47,7 +52,9 @@ class Spool:
     (about 2.4 µs a record; 400,000 small records make 29 MB and 120 MB as dicts).  The
     first record past that budget drops those kept so far (:attr:`kept` becomes None): a
     large load then holds no more memory than before, every record read from the file.
-    Every record is written either way, so a full disk stops any load at the same place.
+    Every record goes to the file either way, a megabyte at a time (:data:`BUFFER`), so a
+    full disk stops any load at the same place; a merge reads the latest records back from
+    that buffer, the others with one read each.
     """
 
     def __init__(self, folder: Path | None, memory: int | None = None) -> None:
@@ -59,10 +66,15 @@ class Spool:
         try:
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
-            self.file = tempfile.TemporaryFile(dir=folder)  # closed by close()
+            # unbuffered: this class keeps its own buffer (see put)
+            self.file = tempfile.TemporaryFile(dir=folder, buffering=0)  # closed by close()
         except OSError as exc:
             raise self._error(exc) from None
+        #: bytes packed so far; the first :attr:`written` of them are in the file, the rest
+        #: in :attr:`pending`
         self.size = 0
+        self.written = 0
+        self.pending = bytearray()
 
     def _error(self, exc: OSError) -> WorkFileError:
         return WorkFileError(
@@ -75,10 +87,10 @@ class Spool:
         """Write *props* (which the caller no longer changes); where they lie (offset,
         length)."""
         data = marshal.dumps(props)
-        try:
-            self.file.write(data)
-        except OSError as exc:
-            raise self._error(exc) from None
+        pending = self.pending
+        pending += data  # the file written a megabyte at a time, not a call per record
+        if len(pending) >= BUFFER:
+            self.flush()
         where = (self.size, len(data))
         if self.kept is not None:
             if len(data) <= self.memory:
@@ -89,26 +101,40 @@ class Spool:
         self.size += len(data)
         return where
 
-    def read(self, offset: int, length: int) -> bytes:
+    def flush(self) -> None:
+        """Write what is packed and not in the file yet (:attr:`pending`): the load does
+        when it has read every record, so that its disk holds them all before it writes."""
+        done = 0
         try:
-            self.file.flush()
+            with memoryview(self.pending) as whole:
+                while done < len(whole):  # an unbuffered write may take part of it
+                    done += self.file.write(whole[done:])
         except OSError as exc:
             raise self._error(exc) from None
+        finally:  # what went out is out of the buffer, even on an error
+            self.written += done
+            del self.pending[:done]
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The *length* bytes packed at *offset* (from the file, or not written yet)."""
+        if offset + length > self.written:
+            self.flush()
         return os.pread(self.file.fileno(), length, offset)
 
     def get(self, offset: int, length: int) -> dict[str, Any]:
         """The properties written at *offset*: a copy, which the caller may change."""
         if self.kept is not None:
             return dict(self.kept[offset])
-        try:
-            self.file.flush()
-        except OSError as exc:
-            raise self._error(exc) from None
-        props: dict[str, Any] = marshal.loads(os.pread(self.file.fileno(), length, offset))
+        at = offset - self.written
+        if at >= 0:  # not in the file yet: from the buffer, no system call
+            props: dict[str, Any] = marshal.loads(self.pending[at : at + length])
+        else:
+            props = marshal.loads(self.read(offset, length))
         return props
 
     def close(self) -> None:
-        # A temporary, dropped on close: a flush failing now (a full disk) loses nothing.
+        # A temporary, dropped on close: nothing left to write to it.
+        self.kept, self.pending = None, bytearray()
         with contextlib.suppress(OSError):
             self.file.close()
 

@@ -99,3 +99,32 @@ def test_a_load_in_memory_or_in_the_file_gives_the_same_graph(
             results.append((store.digest(), summaries, store.totals()))
     assert results[0] == results[1]
     assert results[0][1][-1]["merged"]["Organization"] == 2
+
+
+def test_records_read_back_from_the_buffer_and_from_the_file_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spool writes its file a buffer at a time: a record is read back from the buffer
+    before it goes out, from the file after, whole either way, merges included."""
+    from civicgraph.loaders import staging
+
+    monkeypatch.setattr(staging, "BUFFER", 700)  # a few records per write
+    spool = Spool(tmp_path, memory=0)
+    table = Table(spool)
+    records = _records(60)
+    for i, (key, props) in enumerate(records):
+        table.add(key, ("f.csv", i + 1), props)
+        assert spool.written + len(spool.pending) == spool.size
+        assert table.props(key) == props  # the latest, from the buffer or just written
+        assert table.props(records[i // 2][0]) == records[i // 2][1]  # an older one
+    assert 0 < spool.written < spool.size  # some out, some still in the buffer
+    assert table.add("org:o59", ("g.csv", 3), {"size": 7, "sources": ["src:b"]})
+    assert table.props("org:o59") == {**records[59][1], "size": 7, "sources": ["src:a", "src:b"]}
+    keys = [k for k, _ in records]
+    before = table.many(keys)
+    spool.flush()
+    assert spool.written == spool.size and not spool.pending
+    assert table.many(keys) == before
+    assert before[:59] == [p for _, p in records[:59]]
+    spool.file.seek(0)
+    assert len(spool.file.read()) == spool.size  # nothing written twice or lost
