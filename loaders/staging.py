@@ -87,10 +87,6 @@ class Spool:
         """Write *props* (which the caller no longer changes); where they lie (offset,
         length)."""
         data = marshal.dumps(props)
-        pending = self.pending
-        pending += data  # the file written a megabyte at a time, not a call per record
-        if len(pending) >= BUFFER:
-            self.flush()
         where = (self.size, len(data))
         if self.kept is not None:
             if len(data) <= self.memory:
@@ -98,7 +94,11 @@ class Spool:
                 self.kept[self.size] = props
             else:  # past the budget: a large load, read back from the file
                 self.kept = None
+        pending = self.pending
+        pending += data  # the file written a megabyte at a time, not a call per record
         self.size += len(data)
+        if len(pending) >= BUFFER:
+            self.flush()
         return where
 
     def flush(self) -> None:
@@ -108,7 +108,10 @@ class Spool:
         try:
             with memoryview(self.pending) as whole:
                 while done < len(whole):  # an unbuffered write may take part of it
-                    done += self.file.write(whole[done:])
+                    # released even when the write fails (its traceback would hold the
+                    # slice, and a held slice forbids trimming the buffer below)
+                    with whole[done:] as rest:
+                        done += self.file.write(rest)
         except OSError as exc:
             raise self._error(exc) from None
         finally:  # what went out is out of the buffer, even on an error

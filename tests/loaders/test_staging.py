@@ -121,10 +121,73 @@ def test_records_read_back_from_the_buffer_and_from_the_file_are_the_same(
     assert table.add("org:o59", ("g.csv", 3), {"size": 7, "sources": ["src:b"]})
     assert table.props("org:o59") == {**records[59][1], "size": 7, "sources": ["src:a", "src:b"]}
     keys = [k for k, _ in records]
-    before = table.many(keys)
+    assert spool.pending  # the latest records are still in the buffer: flush writes them
     spool.flush()
     assert spool.written == spool.size and not spool.pending
-    assert table.many(keys) == before
-    assert before[:59] == [p for _, p in records[:59]]
     spool.file.seek(0)
     assert len(spool.file.read()) == spool.size  # nothing written twice or lost
+    got = table.many(keys)
+    assert got[:59] == [p for _, p in records[:59]]
+    assert got[59] == table.props("org:o59")
+
+
+class _FullDisk:
+    """A spool file on a disk that fills: the first write takes *room* bytes of what it is
+    given, every later one fails (ENOSPC) while holding what it was given, as a file
+    object written in Python (a wrapper, a test's double) may through its traceback."""
+
+    def __init__(self, real: Any, room: int) -> None:
+        self.real, self.room = real, room
+
+    def write(self, data: Any) -> int:
+        if self.room is None:
+            self.held = data
+            raise OSError(28, "No space left on device")
+        n = self.real.write(bytes(data[: self.room]))
+        self.room = None
+        return n
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_a_spool_write_cut_short_by_a_full_disk_is_its_one_line_error(tmp_path: Path) -> None:
+    """Part of the buffer written, then no space: the load's one-line error, and the spool
+    still knows what is in its file and what is not."""
+    from civicgraph.graph.errors import WorkFileError
+
+    spool = Spool(tmp_path, memory=0)
+    spool.file = _FullDisk(spool.file, room=100)
+    for _, props in _records(20):
+        spool.put(props)
+    with pytest.raises(WorkFileError, match="No space left on device.*nothing was written"):
+        spool.flush()
+    assert spool.written == 100 and spool.written + len(spool.pending) == spool.size
+
+
+def test_a_full_disk_stops_a_load_before_it_writes_even_with_the_spool_unflushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records not yet in the spool's file when the load has read them all go to it then
+    (phase 1), so a disk that is full by then stops the load with nothing written, as
+    when the spool filled it record by record; not in the middle of writing batches."""
+    from civicgraph.graph.errors import WorkFileError
+    from civicgraph.loaders import staging
+
+    nodes = tmp_path / "n.csv"
+    nodes.write_text(
+        "id,label,name\n" + "".join(f"org:o{i},Organization,O {i}\n" for i in range(50))
+    )
+    monkeypatch.setattr(staging, "BUFFER", 1 << 30)  # nothing written while reading
+    monkeypatch.setenv("CIVICGRAPH_SPOOL_MEMORY_MB", "0")  # read back from the file
+    real = staging.tempfile.TemporaryFile
+    monkeypatch.setattr(
+        staging.tempfile, "TemporaryFile", lambda **kw: _FullDisk(real(**kw), room=0)
+    )
+    with open_store(tmp_path / "s.db") as store:
+        with pytest.raises(WorkFileError, match="spool.*nothing was written"):
+            load(store, nodes=[nodes], batch_size=10, progress=False)
+        assert store.totals() == (0, 0)
