@@ -115,7 +115,6 @@ def run_load(
     LoadSummary
     """
     import gc
-    import time
 
     t0 = time.perf_counter()
     summary = LoadSummary(name=name)

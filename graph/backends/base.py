@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-__all__ = ["GraphBackend"]
+#: How a backend takes the store's write lock when it must write (``setup_schema``).
+WriteLock: TypeAlias = Callable[[], AbstractContextManager[object]]
+
+__all__ = ["GraphBackend", "WriteLock"]
 
 
 @runtime_checkable
@@ -32,9 +35,7 @@ class GraphBackend(Protocol):
         """Prepare a statement for :meth:`run` ahead of time (may return it unchanged)."""
         ...
 
-    def setup_schema(
-        self, labels: list[str], lock: Callable[[], AbstractContextManager[object]] | None = None
-    ) -> None:
+    def setup_schema(self, labels: list[str], lock: WriteLock | None = None) -> None:
         """The ``id`` indexes of *labels*, created if missing (under *lock*, the store's
         write lock, where the backend has one)."""
         ...

@@ -7,9 +7,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path as FilePath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import gcpause
 from ..engine import EmbeddedEngine
@@ -17,6 +16,9 @@ from ..errors import EngineError, EngineRestarted, ReadOnlyViolation
 from ..records import Node, Path, Relationship
 from ..supervisor import EngineSupervisor, Recovery, number_setting
 from .dialect import Translated, engine_error, to_falkordb
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .base import WriteLock
 
 T = TypeVar("T")
 
@@ -450,9 +452,7 @@ class FalkorDBBackend:
             return query, params
         return Translated(build(params) + to_falkordb(query)), None
 
-    def setup_schema(
-        self, labels: list[str], lock: Callable[[], ContextManager[object]] | None = None
-    ) -> None:
+    def setup_schema(self, labels: list[str], lock: WriteLock | None = None) -> None:
         """The missing ``id`` indexes, created under *lock* (the store's write lock, which an
         owner closing its engine waits for) when any is missing."""
         for _ in range(MAX_RESTARTS):
@@ -465,9 +465,7 @@ class FalkorDBBackend:
                 _report(exc, "checked the indexes and created the missing ones")
         self._create_indexes(labels, lock)
 
-    def _create_indexes(
-        self, labels: list[str], lock: Callable[[], ContextManager[object]] | None = None
-    ) -> None:
+    def _create_indexes(self, labels: list[str], lock: WriteLock | None = None) -> None:
         """Create the missing ``id`` indexes one at a time, each ready before the next.
 
         FalkorDB fills an index in the background; two filled at once, or one filled while

@@ -18,6 +18,7 @@ from ..records import Node, Path, Relationship
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ..model import Model
+    from .base import WriteLock
 
 __all__ = ["Neo4jBackend", "schema_statements", "sent_statements"]
 
@@ -120,7 +121,7 @@ class Neo4jBackend:
         (for a first load of a big graph, see README "Neo4j: a first load")."""
         return None
 
-    def setup_schema(self, labels: list[str], lock: Any = None) -> None:
+    def setup_schema(self, labels: list[str], lock: WriteLock | None = None) -> None:
         """Uniqueness on ``Entity.id`` and an index per label (:func:`schema_statements`);
         a server locks nothing (*lock* is for the embedded engine)."""
         for statement in schema_statements(labels):
