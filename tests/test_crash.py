@@ -281,7 +281,9 @@ def test_sigkill_at_a_random_moment_of_a_cli_load(tmp_path: Path) -> None:
     planned, done, finished = _journal(db)
     if finished:
         pytest.skip("the load finished before the kill (machine too fast for this input)")
-    ks = list(range(done - _in_doubt(db), done + 2))  # see test_sigkill_during_a_load_then_resume
+    # the first k whole batches: the journalled ones, less those in doubt (_in_doubt), up to
+    # one more that committed before its "done" entry
+    ks = list(range(done - _in_doubt(db), done + 2))
     ref = _reference(tmp_path, nodes, edges, ks)
     with open_store(db) as s:
         digest = s.digest()
