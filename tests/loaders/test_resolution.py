@@ -363,7 +363,7 @@ def test_one_command_or_one_per_file_give_the_same_graph_and_review(tmp_path: Pa
     """Several register files in one load resolve as one load per file does: the same
     persons, and the same review rows (each file reports its own, and a person merged under
     another birth date is met by the later claims under the one it keeps).  The national set
-    in one command: 79-81 s against 137-141 s, identical graph and report (bench/RESULTS.md)."""
+    in one command: 79-83 s against 135-146 s, identical graph and report (bench/RESULTS.md)."""
     files = [
         _mayors(tmp_path, "a", [("44109", "ROLLAND", "Johanna", "1979-05-11")]),
         # the same person with day and month swapped: merged, reported
